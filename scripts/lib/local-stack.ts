@@ -1,0 +1,200 @@
+// The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { Cluster } from "./cluster.ts";
+import { clamdCommand, startClamd } from "./clamd.ts";
+import { ensureSystemDeps } from "./system-deps.ts";
+import { BIN, ROOT, freePort, pidAlive, step, waitFor } from "./util.ts";
+import { signJwt } from "../../functions/_shared/jwt.ts";
+
+/** Supabase's local development JWT secret; the keys below are then the same as `supabase start` prints. */
+export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+const KEY_EXPIRY = 1983812996;
+
+export const LOCAL_DIR = process.env.SUPABASE_CHAT_LOCAL_DIR ?? path.join(ROOT, ".local");
+
+interface StackState {
+  dbPort: number;
+  apiPort: number;
+  clamdPort: number;
+  jwtSecret: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  functionsPid?: number;
+  clamdPid?: number;
+}
+
+export async function apiKeys(secret: string): Promise<{ anonKey: string; serviceRoleKey: string }> {
+  return {
+    anonKey: await signJwt({ iss: "supabase-demo", role: "anon", exp: KEY_EXPIRY }, secret),
+    serviceRoleKey: await signJwt({ iss: "supabase-demo", role: "service_role", exp: KEY_EXPIRY }, secret),
+  };
+}
+
+export class LocalStack {
+  readonly dir: string;
+  private readonly stateFile: string;
+  private state: StackState | undefined;
+
+  constructor(name = "dev") {
+    this.dir = path.join(LOCAL_DIR, name);
+    this.stateFile = path.join(this.dir, "stack.json");
+    if (existsSync(this.stateFile)) this.state = JSON.parse(readFileSync(this.stateFile, "utf8")) as StackState;
+  }
+
+  private save(): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.stateFile, JSON.stringify(this.state, null, 2) + "\n");
+  }
+
+  private cluster(): Cluster {
+    if (!this.state) throw new Error("stack state missing");
+    return new Cluster({ dir: path.join(this.dir, "pg"), port: this.state.dbPort });
+  }
+
+  private async ensureState(): Promise<StackState> {
+    if (this.state) return this.state;
+    const jwtSecret = process.env.SUPABASE_CHAT_JWT_SECRET ?? DEFAULT_JWT_SECRET;
+    const apiPort = await freePort(54321);
+    const dbPort = await freePort(54322, [apiPort]);
+    const clamdPort = await freePort(54330, [apiPort, dbPort]);
+    this.state = { dbPort, apiPort, clamdPort, jwtSecret, ...(await apiKeys(jwtSecret)) };
+    this.save();
+    return this.state;
+  }
+
+  isRunning(): boolean {
+    return !!this.state && this.cluster().running();
+  }
+
+  async start(): Promise<void> {
+    await ensureSystemDeps();
+    const state = await this.ensureState();
+    mkdirSync(path.join(this.dir, "logs"), { recursive: true });
+    mkdirSync(path.join(this.dir, "storage"), { recursive: true });
+    const cluster = this.cluster();
+    const fresh = !cluster.initialized();
+    cluster.init();
+    cluster.start();
+    if (fresh || !cluster.platformApplied()) {
+      cluster.recreateDatabase();
+      cluster.migrate();
+      cluster.seed();
+    } else {
+      step("database exists; applying the platform stand-in and any new migrations");
+      cluster.applyPlatform();
+      cluster.migrate();
+    }
+    await this.startClamd(state);
+    await this.startFunctions(state);
+    this.save();
+  }
+
+  async reset(): Promise<void> {
+    if (!this.isRunning()) {
+      await this.start();
+    }
+    const cluster = this.cluster();
+    cluster.recreateDatabase();
+    cluster.migrate();
+    cluster.seed();
+    step("database rebuilt");
+  }
+
+  stop(): void {
+    if (!this.state) {
+      step("nothing to stop");
+      return;
+    }
+    for (const [name, key] of [["functions", "functionsPid"], ["clamd", "clamdPid"]] as const) {
+      const pid = this.state[key];
+      if (pidAlive(pid)) {
+        step(`stopping ${name} (pid ${pid})`);
+        try {
+          process.kill(-pid!, "SIGTERM");
+        } catch {
+          process.kill(pid!, "SIGTERM");
+        }
+      }
+      this.state[key] = undefined;
+    }
+    if (this.cluster().running()) {
+      step("stopping PostgreSQL");
+      this.cluster().stop();
+    }
+    this.save();
+  }
+
+  private async startClamd(state: StackState): Promise<void> {
+    if (pidAlive(state.clamdPid) && (await clamdCommand(state.clamdPort, "PING")) === "PONG") return;
+    step(`starting clamd on 127.0.0.1:${state.clamdPort} with the test signature database`);
+    state.clamdPid = await startClamd({
+      dir: path.join(this.dir, "clamav"),
+      port: state.clamdPort,
+      logFile: path.join(this.dir, "logs", "clamd.log"),
+    });
+  }
+
+  functionsEnv(state: StackState): Record<string, string> {
+    const apiUrl = `http://127.0.0.1:${state.apiPort}`;
+    return {
+      PORT: String(state.apiPort),
+      SUPABASE_URL: apiUrl,
+      SUPABASE_ANON_KEY: state.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: state.serviceRoleKey,
+      SUPABASE_DB_URL: this.cluster().url(),
+      JWT_SECRET: state.jwtSecret,
+      CLAMD_HOST: "127.0.0.1",
+      CLAMD_PORT: String(state.clamdPort),
+      STORAGE_DIR: path.join(this.dir, "storage"),
+    };
+  }
+
+  private async startFunctions(state: StackState): Promise<void> {
+    const url = `http://127.0.0.1:${state.apiPort}/functions/v1/health`;
+    const healthy = async () => {
+      try {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${state.anonKey}` } });
+        await res.body?.cancel();
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    };
+    if (pidAlive(state.functionsPid) && (await healthy())) return;
+    step(`starting edge functions on http://127.0.0.1:${state.apiPort}/functions/v1`);
+    const logFile = path.join(this.dir, "logs", "functions.log");
+    const log = openSync(logFile, "a");
+    const child = spawn(`${BIN}/deno`, ["run", "-A", "scripts/functions-serve.ts"], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, ...this.functionsEnv(state) },
+    });
+    closeSync(log);
+    child.unref();
+    state.functionsPid = child.pid;
+    await waitFor(`edge functions (log: ${logFile})`, async () => {
+      if (child.exitCode !== null) throw new Error(`the functions server exited with ${child.exitCode}; see ${logFile}`);
+      return healthy();
+    }, 120_000);
+  }
+
+  statusEnv(): string {
+    const s = this.state;
+    if (!s) return "";
+    const apiUrl = `http://127.0.0.1:${s.apiPort}`;
+    const vars: Record<string, string> = {
+      API_URL: apiUrl,
+      DB_URL: `postgresql://postgres:postgres@127.0.0.1:${s.dbPort}/postgres`,
+      FUNCTIONS_URL: `${apiUrl}/functions/v1`,
+      ANON_KEY: s.anonKey,
+      SERVICE_ROLE_KEY: s.serviceRoleKey,
+      JWT_SECRET: s.jwtSecret,
+      CLAMD_URL: `tcp://127.0.0.1:${s.clamdPort}`,
+      STORAGE_DIR: path.join(this.dir, "storage"),
+    };
+    return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
+  }
+}
