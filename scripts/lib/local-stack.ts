@@ -68,7 +68,8 @@ export class LocalStack {
     return !!this.state && this.cluster().running();
   }
 
-  async start(): Promise<void> {
+  /** Starts everything; `rebuild` recreates the database (platform, migrations, seed) instead of migrating it. */
+  async start(opts: { rebuild?: boolean } = {}): Promise<void> {
     await ensureSystemDeps();
     const state = await this.ensureState();
     mkdirSync(path.join(this.dir, "logs"), { recursive: true });
@@ -77,7 +78,7 @@ export class LocalStack {
     const fresh = !cluster.initialized();
     cluster.init();
     cluster.start();
-    if (fresh || !cluster.platformApplied()) {
+    if (fresh || opts.rebuild || !cluster.platformApplied()) {
       cluster.recreateDatabase();
       cluster.migrate();
       cluster.seed();
@@ -92,13 +93,7 @@ export class LocalStack {
   }
 
   async reset(): Promise<void> {
-    if (!this.isRunning()) {
-      await this.start();
-    }
-    const cluster = this.cluster();
-    cluster.recreateDatabase();
-    cluster.migrate();
-    cluster.seed();
+    await this.start({ rebuild: true });
     step("database rebuilt");
   }
 
