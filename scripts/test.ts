@@ -7,7 +7,7 @@ import path from "node:path";
 import { Cluster } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
-import { BIN, ROOT, freePort, step } from "./lib/util.ts";
+import { BIN, ROOT, freePort, portIsFree, step } from "./lib/util.ts";
 
 interface SuiteResult {
   passed: number;
@@ -179,9 +179,14 @@ async function main(): Promise<number> {
   await ensureSystemDeps();
   mkdirSync(TEST_DIR, { recursive: true });
   const statePath = path.join(TEST_DIR, "port");
-  const port = existsSync(statePath) ? Number(readFileSync(statePath, "utf8")) : await freePort(55432);
+  let port = existsSync(statePath) ? Number(readFileSync(statePath, "utf8")) : await freePort(55432);
+  let cluster = new Cluster({ dir: path.join(TEST_DIR, "pg"), port, fast: true });
+  if (!cluster.running() && !(await portIsFree(port))) {
+    // Someone else took our old port while the test cluster was stopped.
+    port = await freePort(55432);
+    cluster = new Cluster({ dir: path.join(TEST_DIR, "pg"), port, fast: true });
+  }
   writeFileSync(statePath, String(port));
-  const cluster = new Cluster({ dir: path.join(TEST_DIR, "pg"), port, fast: true });
   cluster.init();
   cluster.start();
   const env: NodeJS.ProcessEnv = {

@@ -24,3 +24,33 @@ select u.id::text, u.id, jsonb_build_object('sub', u.id::text, 'email', u.email,
   from auth.users u
  where u.email in ('alice@example.com', 'bob@example.com', 'carol@example.com')
 on conflict (provider_id, provider) do nothing;
+
+-- A group, a direct chat and a channel with a few messages, created through the same RPCs a client uses.
+do $$
+declare
+  alice uuid := 'a11ce000-0000-4000-8000-000000000001';
+  bob uuid := 'b0b00000-0000-4000-8000-000000000002';
+  carol uuid := 'ca401000-0000-4000-8000-000000000003';
+  team uuid;
+  dm uuid;
+  news uuid;
+begin
+  if exists (select 1 from public.chats) then
+    return;
+  end if;
+  perform set_config('request.jwt.claims', json_build_object('sub', alice, 'role', 'authenticated')::text, true);
+  team := (public.create_group_chat('Weekend plans', array[bob, carol], 'Where and when')).id;
+  dm := (public.create_direct_chat(bob)).id;
+  news := (public.create_channel('Announcements', 'News from the team')).id;
+  perform public.send_message(team, 'Hike on Saturday?');
+  perform public.send_message(dm, 'Are you coming?');
+  perform public.send_message(news, 'Welcome to supabase-chat!');
+  perform set_config('request.jwt.claims', json_build_object('sub', bob, 'role', 'authenticated')::text, true);
+  perform public.send_message(team, 'Yes! 9am at the trailhead.', mentions => array[alice]);
+  perform public.send_message(dm, 'On my way');
+  perform public.join_chat(news);
+  perform set_config('request.jwt.claims', json_build_object('sub', carol, 'role', 'authenticated')::text, true);
+  perform public.toggle_reaction((select id from public.messages where chat_id = team and seq = 2), '👍');
+  perform set_config('request.jwt.claims', '', true);
+end
+$$;

@@ -21,16 +21,794 @@ export type Database = {
           }
         },"public": {
           Tables: {
-            [_ in never]: never
+            "chat_bans": {
+                  Row: {
+                    "banned_by": string | null,"chat_id": string,"created_at": string,"reason": string | null,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "banned_by"?: string | null,"chat_id": string,"created_at"?: string,"reason"?: string | null,"user_id": string
+                  }
+                  Update: {
+                    "banned_by"?: string | null,"chat_id"?: string,"created_at"?: string,"reason"?: string | null,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_bans_banned_by_fkey"
+      columns: ["banned_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_bans_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_bans_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_invitations": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"created_by": string | null,"expires_at": string | null,"id": string,"invited_user_id": string | null,"max_uses": number | null,"responded_at": string | null,"status": Database["public"]['Enums']["invitation_status"],"token": string | null,"use_count": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"created_by"?: string | null,"expires_at"?: string | null,"id"?: string,"invited_user_id"?: string | null,"max_uses"?: number | null,"responded_at"?: string | null,"status"?: Database["public"]['Enums']["invitation_status"],"token"?: string | null,"use_count"?: number
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"created_by"?: string | null,"expires_at"?: string | null,"id"?: string,"invited_user_id"?: string | null,"max_uses"?: number | null,"responded_at"?: string | null,"status"?: Database["public"]['Enums']["invitation_status"],"token"?: string | null,"use_count"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_invitations_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_invitations_created_by_fkey"
+      columns: ["created_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_invitations_invited_user_id_fkey"
+      columns: ["invited_user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_members": {
+                  Row: {
+                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
+                  }
+                  Update: {
+                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_members_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_members_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chats": {
+                  Row: {
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                  }
+                  Update: {
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chats_created_by_fkey"
+      columns: ["created_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"message_edits": {
+                  Row: {
+                    "chat_id": string,"edited_at": string,"edited_by": string | null,"id": number,"message_id": string,"previous_body": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"edited_at"?: string,"edited_by"?: string | null,"id"?: never,"message_id": string,"previous_body"?: string | null
+                  }
+                  Update: {
+                    "chat_id"?: string,"edited_at"?: string,"edited_by"?: string | null,"id"?: never,"message_id"?: string,"previous_body"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "message_edits_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "message_edits_edited_by_fkey"
+      columns: ["edited_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "message_edits_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"message_reactions": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"emoji": string,"message_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"emoji": string,"message_id": string,"user_id": string
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"emoji"?: string,"message_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "message_reactions_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "message_reactions_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "message_reactions_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"messages": {
+                  Row: {
+                    "author_id": string | null,"body": string | null,"chat_id": string,"client_id": string | null,"created_at": string,"deleted_at": string | null,"deleted_by": string | null,"edited_at": string | null,"forwarded_from_author_id": string | null,"forwarded_from_chat_id": string | null,"forwarded_from_message_id": string | null,"id": string,"kind": Database["public"]['Enums']["message_kind"],"last_reply_at": string | null,"mentions": (string)[],"metadata": NonNullable<Json>,"pinned_at": string | null,"pinned_by": string | null,"reaction_counts": NonNullable<Json>,"reply_count": number,"reply_to_id": string | null,"seq": number,"thread_root_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "author_id"?: string | null,"body"?: string | null,"chat_id": string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"edited_at"?: string | null,"forwarded_from_author_id"?: string | null,"forwarded_from_chat_id"?: string | null,"forwarded_from_message_id"?: string | null,"id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"last_reply_at"?: string | null,"mentions"?: (string)[],"metadata"?: NonNullable<Json>,"pinned_at"?: string | null,"pinned_by"?: string | null,"reaction_counts"?: NonNullable<Json>,"reply_count"?: number,"reply_to_id"?: string | null,"seq": number,"thread_root_id"?: string | null
+                  }
+                  Update: {
+                    "author_id"?: string | null,"body"?: string | null,"chat_id"?: string,"client_id"?: string | null,"created_at"?: string,"deleted_at"?: string | null,"deleted_by"?: string | null,"edited_at"?: string | null,"forwarded_from_author_id"?: string | null,"forwarded_from_chat_id"?: string | null,"forwarded_from_message_id"?: string | null,"id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"last_reply_at"?: string | null,"mentions"?: (string)[],"metadata"?: NonNullable<Json>,"pinned_at"?: string | null,"pinned_by"?: string | null,"reaction_counts"?: NonNullable<Json>,"reply_count"?: number,"reply_to_id"?: string | null,"seq"?: number,"thread_root_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "messages_author_id_fkey"
+      columns: ["author_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_deleted_by_fkey"
+      columns: ["deleted_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_forwarded_from_author_id_fkey"
+      columns: ["forwarded_from_author_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_forwarded_from_chat_id_fkey"
+      columns: ["forwarded_from_chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_forwarded_from_message_id_fkey"
+      columns: ["forwarded_from_message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_pinned_by_fkey"
+      columns: ["pinned_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_reply_to_id_fkey"
+      columns: ["reply_to_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "messages_thread_root_id_fkey"
+      columns: ["thread_root_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"profiles": {
+                  Row: {
+                    "avatar_path": string | null,"bio": string | null,"created_at": string,"display_name": string | null,"id": string,"last_seen_at": string | null,"status": Database["public"]['Enums']["user_status"],"status_text": string | null,"updated_at": string,"username": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avatar_path"?: string | null,"bio"?: string | null,"created_at"?: string,"display_name"?: string | null,"id": string,"last_seen_at"?: string | null,"status"?: Database["public"]['Enums']["user_status"],"status_text"?: string | null,"updated_at"?: string,"username": string
+                  }
+                  Update: {
+                    "avatar_path"?: string | null,"bio"?: string | null,"created_at"?: string,"display_name"?: string | null,"id"?: string,"last_seen_at"?: string | null,"status"?: Database["public"]['Enums']["user_status"],"status_text"?: string | null,"updated_at"?: string,"username"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"user_blocks": {
+                  Row: {
+                    "blocked_id": string,"blocker_id": string,"created_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "blocked_id": string,"blocker_id": string,"created_at"?: string
+                  }
+                  Update: {
+                    "blocked_id"?: string,"blocker_id"?: string,"created_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "user_blocks_blocked_id_fkey"
+      columns: ["blocked_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "user_blocks_blocker_id_fkey"
+      columns: ["blocker_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                }
           }
           Views: {
             [_ in never]: never
           }
           Functions: {
-            [_ in never]: never
+            "accept_invite_link":
+{ Args: { "token": string }; Returns: {
+              "archived_at": string | null,
+"chat_id": string,
+"history_from_seq": number,
+"joined_at": string,
+"last_posted_at": string | null,
+"last_read_at": string | null,
+"last_read_seq": number,
+"muted_until": string | null,
+"notification_level": Database["public"]['Enums']["notification_level"],
+"pinned_at": string | null,
+"role": Database["public"]['Enums']["chat_role"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"add_chat_members":
+{ Args: { "chat_id": string,"user_ids": (string)[] }; Returns: number
+                           },
+"ban_chat_member":
+{ Args: { "chat_id": string,"reason"?: string,"user_id": string }; Returns: undefined
+                           },
+"create_channel":
+{ Args: { "description"?: string,"discoverable"?: boolean,"title": string }; Returns: {
+              "avatar_path": string | null,
+"created_at": string,
+"created_by": string | null,
+"description": string | null,
+"direct_key": string | null,
+"discoverable": boolean,
+"history_visible_to_new_members": boolean,
+"id": string,
+"kind": Database["public"]['Enums']["chat_kind"],
+"last_activity_at": string,
+"last_message_at": string | null,
+"last_message_seq": number,
+"member_count": number,
+"slow_mode_seconds": number,
+"title": string | null,
+"updated_at": string,
+"who_can_post": Database["public"]['Enums']["post_permission"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chats"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_direct_chat":
+{ Args: { "user_id": string }; Returns: {
+              "avatar_path": string | null,
+"created_at": string,
+"created_by": string | null,
+"description": string | null,
+"direct_key": string | null,
+"discoverable": boolean,
+"history_visible_to_new_members": boolean,
+"id": string,
+"kind": Database["public"]['Enums']["chat_kind"],
+"last_activity_at": string,
+"last_message_at": string | null,
+"last_message_seq": number,
+"member_count": number,
+"slow_mode_seconds": number,
+"title": string | null,
+"updated_at": string,
+"who_can_post": Database["public"]['Enums']["post_permission"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chats"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_group_chat":
+{ Args: { "description"?: string,"member_ids"?: (string)[],"title": string }; Returns: {
+              "avatar_path": string | null,
+"created_at": string,
+"created_by": string | null,
+"description": string | null,
+"direct_key": string | null,
+"discoverable": boolean,
+"history_visible_to_new_members": boolean,
+"id": string,
+"kind": Database["public"]['Enums']["chat_kind"],
+"last_activity_at": string,
+"last_message_at": string | null,
+"last_message_seq": number,
+"member_count": number,
+"slow_mode_seconds": number,
+"title": string | null,
+"updated_at": string,
+"who_can_post": Database["public"]['Enums']["post_permission"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chats"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_invite_link":
+{ Args: { "chat_id": string,"expires_in_seconds"?: number,"max_uses"?: number }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"expires_at": string | null,
+"id": string,
+"invited_user_id": string | null,
+"max_uses": number | null,
+"responded_at": string | null,
+"status": Database["public"]['Enums']["invitation_status"],
+"token": string | null,
+"use_count": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"delete_chat":
+{ Args: { "chat_id": string }; Returns: undefined
+                           },
+"delete_message":
+{ Args: { "message_id": string }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"edit_message":
+{ Args: { "body": string,"message_id": string }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"forward_message":
+{ Args: { "client_id"?: string,"message_id": string,"to_chat_id": string }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_chat_messages":
+{ Args: { "after_seq"?: number,"around_seq"?: number,"before_seq"?: number,"chat_id": string,"page_size"?: number }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"get_invite_link_info":
+{ Args: { "token": string }; Returns: {
+              "already_member": boolean,"avatar_path": string,"chat_id": string,"description": string,"expires_at": string,"kind": Database["public"]['Enums']["chat_kind"],"member_count": number,"title": string
+            }[]
+                           },
+"invite_user":
+{ Args: { "chat_id": string,"user_id": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"expires_at": string | null,
+"id": string,
+"invited_user_id": string | null,
+"max_uses": number | null,
+"responded_at": string | null,
+"status": Database["public"]['Enums']["invitation_status"],
+"token": string | null,
+"use_count": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"join_chat":
+{ Args: { "chat_id": string }; Returns: {
+              "archived_at": string | null,
+"chat_id": string,
+"history_from_seq": number,
+"joined_at": string,
+"last_posted_at": string | null,
+"last_read_at": string | null,
+"last_read_seq": number,
+"muted_until": string | null,
+"notification_level": Database["public"]['Enums']["notification_level"],
+"pinned_at": string | null,
+"role": Database["public"]['Enums']["chat_role"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"leave_chat":
+{ Args: { "chat_id": string }; Returns: undefined
+                           },
+"list_chats":
+{ Args: { "archived"?: boolean,"before_activity_at"?: string,"before_chat_id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"page_size"?: number,"search"?: string,"unread_only"?: boolean }; Returns: {
+              "archived": boolean,"avatar_path": string,"chat_id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message": Json,"last_message_seq": number,"last_read_seq": number,"member_count": number,"muted": boolean,"other_user_id": string,"pinned": boolean,"role": Database["public"]['Enums']["chat_role"],"title": string,"unread_count": number
+            }[]
+                           },
+"mark_chat_read":
+{ Args: { "chat_id": string,"up_to_seq"?: number }; Returns: number
+                           },
+"pin_message":
+{ Args: { "message_id": string,"pinned"?: boolean }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"remove_chat_member":
+{ Args: { "chat_id": string,"user_id": string }; Returns: undefined
+                           },
+"respond_to_invitation":
+{ Args: { "accept": boolean,"invitation_id": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"expires_at": string | null,
+"id": string,
+"invited_user_id": string | null,
+"max_uses": number | null,
+"responded_at": string | null,
+"status": Database["public"]['Enums']["invitation_status"],
+"token": string | null,
+"use_count": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"revoke_invitation":
+{ Args: { "invitation_id": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"expires_at": string | null,
+"id": string,
+"invited_user_id": string | null,
+"max_uses": number | null,
+"responded_at": string | null,
+"status": Database["public"]['Enums']["invitation_status"],
+"token": string | null,
+"use_count": number
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"send_message":
+{ Args: { "body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
+              "author_id": string | null,
+"body": string | null,
+"chat_id": string,
+"client_id": string | null,
+"created_at": string,
+"deleted_at": string | null,
+"deleted_by": string | null,
+"edited_at": string | null,
+"forwarded_from_author_id": string | null,
+"forwarded_from_chat_id": string | null,
+"forwarded_from_message_id": string | null,
+"id": string,
+"kind": Database["public"]['Enums']["message_kind"],
+"last_reply_at": string | null,
+"mentions": (string)[],
+"metadata": NonNullable<Json>,
+"pinned_at": string | null,
+"pinned_by": string | null,
+"reaction_counts": NonNullable<Json>,
+"reply_count": number,
+"reply_to_id": string | null,
+"seq": number,
+"thread_root_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_chat_preferences":
+{ Args: { "archived"?: boolean,"chat_id": string,"muted_until"?: string,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned"?: boolean }; Returns: {
+              "archived_at": string | null,
+"chat_id": string,
+"history_from_seq": number,
+"joined_at": string,
+"last_posted_at": string | null,
+"last_read_at": string | null,
+"last_read_seq": number,
+"muted_until": string | null,
+"notification_level": Database["public"]['Enums']["notification_level"],
+"pinned_at": string | null,
+"role": Database["public"]['Enums']["chat_role"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_member_role":
+{ Args: { "chat_id": string,"role": Database["public"]['Enums']["chat_role"],"user_id": string }; Returns: {
+              "archived_at": string | null,
+"chat_id": string,
+"history_from_seq": number,
+"joined_at": string,
+"last_posted_at": string | null,
+"last_read_at": string | null,
+"last_read_seq": number,
+"muted_until": string | null,
+"notification_level": Database["public"]['Enums']["notification_level"],
+"pinned_at": string | null,
+"role": Database["public"]['Enums']["chat_role"],
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"toggle_reaction":
+{ Args: { "emoji": string,"message_id": string }; Returns: Json
+                           },
+"transfer_chat_ownership":
+{ Args: { "chat_id": string,"new_owner_id": string }; Returns: undefined
+                           },
+"unban_chat_member":
+{ Args: { "chat_id": string,"user_id": string }; Returns: undefined
+                           },
+"update_chat":
+{ Args: { "avatar_path"?: string,"chat_id": string,"description"?: string,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"slow_mode_seconds"?: number,"title"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"] }; Returns: {
+              "avatar_path": string | null,
+"created_at": string,
+"created_by": string | null,
+"description": string | null,
+"direct_key": string | null,
+"discoverable": boolean,
+"history_visible_to_new_members": boolean,
+"id": string,
+"kind": Database["public"]['Enums']["chat_kind"],
+"last_activity_at": string,
+"last_message_at": string | null,
+"last_message_seq": number,
+"member_count": number,
+"slow_mode_seconds": number,
+"title": string | null,
+"updated_at": string,
+"who_can_post": Database["public"]['Enums']["post_permission"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chats"
+        isOneToOne: true
+        isSetofReturn: false
+      } }
           }
           Enums: {
-            [_ in never]: never
+            "chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -150,7 +928,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            
+            "chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
           }
         }
 } as const

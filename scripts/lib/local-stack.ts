@@ -5,7 +5,7 @@ import path from "node:path";
 import { Cluster } from "./cluster.ts";
 import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
-import { BIN, ROOT, freePort, pidAlive, step, waitFor } from "./util.ts";
+import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
 import { signJwt } from "../../functions/_shared/jwt.ts";
 
 /** Supabase's local development JWT secret; the keys below are then the same as `supabase start` prints. */
@@ -64,6 +64,15 @@ export class LocalStack {
     return this.state;
   }
 
+  /** A port saved at first start may have been taken by another program while the stack was stopped. */
+  private async reassignTakenPorts(state: StackState): Promise<void> {
+    const taken = () => [state.apiPort, state.dbPort, state.clamdPort];
+    if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
+    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
+    if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
+    this.save();
+  }
+
   isRunning(): boolean {
     return !!this.state && this.cluster().running();
   }
@@ -72,6 +81,7 @@ export class LocalStack {
   async start(opts: { rebuild?: boolean } = {}): Promise<void> {
     await ensureSystemDeps();
     const state = await this.ensureState();
+    await this.reassignTakenPorts(state);
     mkdirSync(path.join(this.dir, "logs"), { recursive: true });
     mkdirSync(path.join(this.dir, "storage"), { recursive: true });
     const cluster = this.cluster();

@@ -41,8 +41,11 @@ describe("the PostgREST request context", () => {
     expect(after).toBe(before);
   });
 
-  it("keeps schema private out of reach of anon", async () => {
-    expect(await sqlstate(request(ANON, (tx) => tx`select * from private.anything`))).toBe("42501");
+  it("keeps schema private out of reach of API roles", async () => {
+    const alice = await createUser("ctx_private");
+    expect(await sqlstate(request(ANON, (tx) => tx`select * from private.send_rate`))).toBe("42501");
+    expect(await sqlstate(request(alice.claims, (tx) => tx`select * from private.send_rate`))).toBe("42501");
+    expect(await sqlstate(request(alice.claims, (tx) => tx`select private.derive_username('x', 'y@z')`))).toBe("42501");
   });
 
   it("refuses auth.users to authenticated users", async () => {

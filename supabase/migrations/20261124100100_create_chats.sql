@@ -1,0 +1,724 @@
+-- Chats and their members.
+-- * `chats`: direct (one per pair of users), group and channel conversations with their settings and the counters
+--   the chat list needs (last message sequence and time), so the list never counts rows.
+-- * `chat_members`: who is in a chat with which role (owner > admin > member), their read cursor and their own
+--   preferences (notification level, mute, archive, pin).
+-- * `chat_bans`: users banned from a chat; they cannot come back until unbanned.
+-- Reads go through the tables under RLS; every change with an invariant goes through an RPC below.
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- types
+-- ---------------------------------------------------------------------------------------------------------------
+create type public.chat_kind as enum ('direct', 'group', 'channel');
+create type public.chat_role as enum ('owner', 'admin', 'member');
+create type public.notification_level as enum ('all', 'mentions', 'none');
+create type public.post_permission as enum ('members', 'admins');
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- tables
+-- ---------------------------------------------------------------------------------------------------------------
+create table public.chats (
+  id uuid primary key default gen_random_uuid(),
+  kind public.chat_kind not null,
+  title text,
+  description text,
+  avatar_path text,
+  who_can_post public.post_permission not null default 'members',
+  slow_mode_seconds integer not null default 0,
+  history_visible_to_new_members boolean not null default true,
+  discoverable boolean not null default false,
+  direct_key text unique,
+  created_by uuid references public.profiles (id) on delete set null,
+  member_count integer not null default 0,
+  last_message_seq bigint not null default 0,
+  last_message_at timestamptz,
+  last_activity_at timestamptz not null default now(),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint chats_title_length check (char_length(title) between 1 and 128),
+  constraint chats_title_required check (kind = 'direct' or title is not null),
+  constraint chats_description_length check (char_length(description) <= 1000),
+  constraint chats_slow_mode_range check (slow_mode_seconds between 0 and 3600),
+  constraint chats_direct_key check ((kind = 'direct') = (direct_key is not null))
+);
+comment on table public.chats is 'Conversations: direct (1:1), group, or channel (admins post, members read).';
+comment on column public.chats.direct_key is 'Direct chats only: the two member ids in order; one chat per pair.';
+comment on column public.chats.last_message_seq is 'Sequence of the newest message; unread = this - member''s last_read_seq.';
+comment on column public.chats.who_can_post is 'members: everyone may post; admins: owner and admins only (channels default).';
+
+create table public.chat_members (
+  chat_id uuid not null references public.chats (id) on delete cascade,
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  role public.chat_role not null default 'member',
+  joined_at timestamptz not null default now(),
+  history_from_seq bigint not null default 0,
+  last_read_seq bigint not null default 0,
+  last_read_at timestamptz,
+  notification_level public.notification_level not null default 'all',
+  muted_until timestamptz,
+  archived_at timestamptz,
+  pinned_at timestamptz,
+  primary key (chat_id, user_id)
+);
+comment on table public.chat_members is 'Membership, role and per-user state (read cursor, mute, archive, pin) of a chat.';
+comment on column public.chat_members.history_from_seq is 'Messages with seq above this are visible to the member.';
+
+create table public.chat_bans (
+  chat_id uuid not null references public.chats (id) on delete cascade,
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  banned_by uuid references public.profiles (id) on delete set null,
+  reason text,
+  created_at timestamptz not null default now(),
+  primary key (chat_id, user_id),
+  constraint chat_bans_reason_length check (char_length(reason) <= 500)
+);
+comment on table public.chat_bans is 'Users banned from a chat; visible to the chat''s admins.';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- indexes
+-- ---------------------------------------------------------------------------------------------------------------
+create index chat_members_user_id_idx on public.chat_members (user_id, chat_id);
+create index chats_last_activity_idx on public.chats (last_activity_at desc, id desc);
+create index chats_created_by_idx on public.chats (created_by);
+create index chats_discoverable_title_idx on public.chats using gin (title extensions.gin_trgm_ops)
+  where discoverable;
+create index chat_bans_user_id_idx on public.chat_bans (user_id);
+create index chat_bans_banned_by_idx on public.chat_bans (banned_by);
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- grants
+-- ---------------------------------------------------------------------------------------------------------------
+revoke all on public.chats, public.chat_members, public.chat_bans from anon, authenticated;
+grant select on public.chats, public.chat_bans to authenticated;
+-- Co-members see who is in the chat, their role and read position (read receipts); each member's own archive, pin,
+-- mute and notification settings are theirs alone (list_chats and set_chat_preferences return them to the owner).
+grant select (chat_id, user_id, role, joined_at, history_from_seq, last_read_seq, last_read_at) on public.chat_members to authenticated;
+grant all on public.chats, public.chat_members, public.chat_bans to service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- membership helpers (security definer: they read across RLS; policies call them once per statement)
+-- ---------------------------------------------------------------------------------------------------------------
+create function private.my_chat_ids() returns uuid[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(array_agg(m.chat_id), '{}') from public.chat_members m where m.user_id = auth.uid()
+$$;
+comment on function private.my_chat_ids() is 'Chats the caller is a member of.';
+
+create function private.my_admin_chat_ids() returns uuid[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(array_agg(m.chat_id), '{}') from public.chat_members m
+   where m.user_id = auth.uid() and m.role in ('owner', 'admin')
+$$;
+comment on function private.my_admin_chat_ids() is 'Chats where the caller is owner or admin.';
+
+create function private.chat_role_of(chat uuid, member uuid) returns public.chat_role
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select m.role from public.chat_members m where m.chat_id = chat and m.user_id = member
+$$;
+
+create function private.role_rank(r public.chat_role) returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select case r when 'owner' then 3 when 'admin' then 2 when 'member' then 1 else 0 end
+$$;
+
+-- The caller's role in a chat, or an error if the caller is not a member (P0002 so that outsiders cannot tell a
+-- chat they may not see from one that does not exist).
+create function private.require_member(chat uuid) returns public.chat_role
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  r public.chat_role;
+begin
+  if auth.uid() is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  r := private.chat_role_of(chat, auth.uid());
+  if r is null then
+    raise exception 'chat not found' using errcode = 'P0002',
+      hint = 'The chat does not exist or you are not a member of it.';
+  end if;
+  return r;
+end
+$$;
+
+create function private.require_admin(chat uuid) returns public.chat_role
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  r public.chat_role := private.require_member(chat);
+begin
+  if r not in ('owner', 'admin') then
+    raise exception 'only chat admins can do this' using errcode = '42501', hint = 'Ask an admin of the chat.';
+  end if;
+  return r;
+end
+$$;
+
+create function private.assert_text(value text, what text, max_length integer, required boolean default false)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v text := nullif(btrim(value), '');
+begin
+  if v is null and required then
+    raise exception '% is required', what using errcode = '22023', hint = format('Give a %s.', what);
+  end if;
+  if char_length(v) > max_length then
+    raise exception '% is too long', what using errcode = '22023',
+      hint = format('At most %s characters.', max_length);
+  end if;
+  return v;
+end
+$$;
+
+-- Adds a member, checking bans, blocks and the member limit. Called by the RPCs below with the actor's id.
+create function private.add_member(chat uuid, member uuid, actor uuid, member_role public.chat_role default 'member')
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  c public.chats;
+  visible_from bigint := 0;
+begin
+  select * into c from public.chats where id = chat for update;
+  if not exists (select 1 from public.profiles where id = member) then
+    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+  end if;
+  if exists (select 1 from public.chat_members where chat_id = chat and user_id = member) then
+    return false;
+  end if;
+  if exists (select 1 from public.chat_bans where chat_id = chat and user_id = member) then
+    raise exception 'user is banned from this chat' using errcode = '42501', hint = 'Unban the user first.';
+  end if;
+  if member <> actor and private.is_blocked_between(member, actor) then
+    raise exception 'user cannot be added' using errcode = '42501',
+      hint = 'One of you has blocked the other.';
+  end if;
+  if c.member_count >= private.max_members(c.kind) then
+    raise exception 'chat is full' using errcode = '23514',
+      hint = format('A %s has at most %s members.', c.kind, private.max_members(c.kind));
+  end if;
+  if not c.history_visible_to_new_members then
+    visible_from := c.last_message_seq;
+  end if;
+  insert into public.chat_members (chat_id, user_id, role, history_from_seq, last_read_seq)
+  values (chat, member, member_role, visible_from, c.last_message_seq);
+  update public.chats set member_count = member_count + 1, last_activity_at = now() where id = chat;
+  return true;
+end
+$$;
+
+create function private.max_members(kind public.chat_kind) returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select case kind when 'direct' then 2 when 'group' then 1000 else 200000 end
+$$;
+comment on function private.max_members(public.chat_kind) is 'Member limits: direct 2, group 1000, channel 200000.';
+
+create function private.remove_member(chat uuid, member uuid) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from public.chat_members where chat_id = chat and user_id = member;
+  if not found then
+    return false;
+  end if;
+  update public.chats set member_count = member_count - 1, last_activity_at = now() where id = chat;
+  return true;
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- triggers
+-- ---------------------------------------------------------------------------------------------------------------
+create trigger chats_touch_updated_at before update on public.chats
+  for each row execute function private.touch_updated_at();
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- row level security
+-- ---------------------------------------------------------------------------------------------------------------
+alter table public.chats enable row level security;
+alter table public.chat_members enable row level security;
+alter table public.chat_bans enable row level security;
+
+create policy "members can read their chats and anyone signed in can read discoverable ones"
+  on public.chats for select to authenticated
+  using (id = any (coalesce((select private.my_chat_ids()), '{}'::uuid[])) or (discoverable and kind <> 'direct'));
+
+create policy "members can read the members of their chats"
+  on public.chat_members for select to authenticated
+  using (chat_id = any (coalesce((select private.my_chat_ids()), '{}'::uuid[])));
+
+create policy "admins can read the bans of their chats"
+  on public.chat_bans for select to authenticated
+  using (chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[])));
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- RPCs: creating chats
+-- ---------------------------------------------------------------------------------------------------------------
+create function public.create_direct_chat(user_id uuid) returns public.chats
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+  other uuid := create_direct_chat.user_id;
+  key text;
+  c public.chats;
+begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  if other is null or other = me then
+    raise exception 'a direct chat needs another user' using errcode = '22023', hint = 'Pass the other user''s id.';
+  end if;
+  if not exists (select 1 from public.profiles where id = other) then
+    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+  end if;
+  if private.is_blocked_between(me, other) then
+    raise exception 'cannot open a direct chat with this user' using errcode = '42501',
+      hint = 'One of you has blocked the other.';
+  end if;
+  key := least(me::text, other::text) || ':' || greatest(me::text, other::text);
+  insert into public.chats (kind, direct_key, created_by) values ('direct', key, me)
+  on conflict (direct_key) do nothing
+  returning * into c;
+  if c.id is null then
+    select * into c from public.chats where direct_key = key;
+    -- Re-join a direct chat one side left earlier.
+    perform private.add_member(c.id, me, me, 'member');
+    perform private.add_member(c.id, other, me, 'member');
+  else
+    perform private.add_member(c.id, me, me, 'member');
+    perform private.add_member(c.id, other, me, 'member');
+  end if;
+  select * into c from public.chats where id = c.id;
+  return c;
+end
+$$;
+comment on function public.create_direct_chat(uuid) is
+  'Opens (or returns) the direct chat with another user. Idempotent; refused if either blocked the other.';
+
+create function public.create_group_chat(title text, member_ids uuid[] default '{}', description text default null)
+returns public.chats
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+  c public.chats;
+  m uuid;
+begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  if coalesce(cardinality(member_ids), 0) > 100 then
+    raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
+  end if;
+  insert into public.chats (kind, title, description, created_by)
+  values ('group', private.assert_text(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
+  returning * into c;
+  perform private.add_member(c.id, me, me, 'owner');
+  foreach m in array coalesce(member_ids, '{}') loop
+    if m <> me then
+      perform private.add_member(c.id, m, me, 'member');
+    end if;
+  end loop;
+  select * into c from public.chats where id = c.id;
+  return c;
+end
+$$;
+comment on function public.create_group_chat(text, uuid[], text) is 'Creates a group owned by the caller with the given members.';
+
+create function public.create_channel(title text, description text default null, discoverable boolean default true)
+returns public.chats
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+  c public.chats;
+begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
+  values ('channel', private.assert_text(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
+          me, 'admins', coalesce(create_channel.discoverable, true))
+  returning * into c;
+  perform private.add_member(c.id, me, me, 'owner');
+  select * into c from public.chats where id = c.id;
+  return c;
+end
+$$;
+comment on function public.create_channel(text, text, boolean) is 'Creates a broadcast channel: admins post, members read.';
+
+create function public.join_chat(chat_id uuid) returns public.chat_members
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+  c public.chats;
+  m public.chat_members;
+begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  select * into c from public.chats where id = join_chat.chat_id;
+  if c.id is null or not c.discoverable or c.kind = 'direct' then
+    raise exception 'chat not found' using errcode = 'P0002', hint = 'Only discoverable chats can be joined without an invitation.';
+  end if;
+  perform private.add_member(c.id, me, me, 'member');
+  select * into m from public.chat_members where chat_members.chat_id = c.id and user_id = me;
+  return m;
+end
+$$;
+comment on function public.join_chat(uuid) is 'Joins a discoverable group or channel.';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- RPCs: chat settings and lifecycle
+-- ---------------------------------------------------------------------------------------------------------------
+create function public.update_chat(
+  chat_id uuid,
+  title text default null,
+  description text default null,
+  avatar_path text default null,
+  who_can_post public.post_permission default null,
+  slow_mode_seconds integer default null,
+  history_visible_to_new_members boolean default null,
+  discoverable boolean default null
+) returns public.chats
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  c public.chats;
+begin
+  -- Members of a direct chat are all plain members: check the kind before the role so they get the real reason.
+  perform private.require_member(update_chat.chat_id);
+  select * into c from public.chats where id = update_chat.chat_id;
+  if c.kind = 'direct' then
+    raise exception 'direct chats have no settings' using errcode = '22023', hint = 'Create a group instead.';
+  end if;
+  perform private.require_admin(update_chat.chat_id);
+  if slow_mode_seconds is not null and slow_mode_seconds not between 0 and 3600 then
+    raise exception 'slow mode must be between 0 and 3600 seconds' using errcode = '22023', hint = 'Use 0 to turn it off.';
+  end if;
+  update public.chats set
+    title = coalesce(private.assert_text(update_chat.title, 'title', 128), chats.title),
+    description = case when update_chat.description is null then chats.description
+                       else private.assert_text(update_chat.description, 'description', 1000) end,
+    avatar_path = coalesce(private.assert_text(update_chat.avatar_path, 'avatar path', 512), chats.avatar_path),
+    who_can_post = coalesce(update_chat.who_can_post, chats.who_can_post),
+    slow_mode_seconds = coalesce(update_chat.slow_mode_seconds, chats.slow_mode_seconds),
+    history_visible_to_new_members = coalesce(update_chat.history_visible_to_new_members, chats.history_visible_to_new_members),
+    discoverable = coalesce(update_chat.discoverable, chats.discoverable),
+    last_activity_at = now()
+  where id = update_chat.chat_id
+  returning * into c;
+  return c;
+end
+$$;
+comment on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean) is
+  'Changes a group''s or channel''s settings (owner and admins). Arguments left null keep their value.';
+
+create function public.leave_chat(chat_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+  r public.chat_role := private.require_member(leave_chat.chat_id);
+  successor uuid;
+begin
+  if r = 'owner' then
+    select m.user_id into successor from public.chat_members m
+     where m.chat_id = leave_chat.chat_id and m.user_id <> me
+     order by private.role_rank(m.role) desc, m.joined_at
+     limit 1;
+    if successor is null then
+      delete from public.chats where id = leave_chat.chat_id;
+      return;
+    end if;
+    update public.chat_members set role = 'owner' where chat_members.chat_id = leave_chat.chat_id and user_id = successor;
+  end if;
+  perform private.remove_member(leave_chat.chat_id, me);
+end
+$$;
+comment on function public.leave_chat(uuid) is
+  'Leaves a chat. An owner''s role passes to the senior remaining admin or member; a chat left empty is deleted.';
+
+create function public.delete_chat(chat_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if private.require_member(delete_chat.chat_id) <> 'owner' then
+    raise exception 'only the owner can delete the chat' using errcode = '42501', hint = 'Leave the chat instead.';
+  end if;
+  delete from public.chats where id = delete_chat.chat_id;
+end
+$$;
+comment on function public.delete_chat(uuid) is 'Deletes a group or channel with all its messages (owner only).';
+
+create function public.transfer_chat_ownership(chat_id uuid, new_owner_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+begin
+  if private.require_member(transfer_chat_ownership.chat_id) <> 'owner' then
+    raise exception 'only the owner can transfer ownership' using errcode = '42501', hint = 'Ask the owner.';
+  end if;
+  if private.chat_role_of(transfer_chat_ownership.chat_id, new_owner_id) is null then
+    raise exception 'the new owner must be a member' using errcode = '22023', hint = 'Add the user first.';
+  end if;
+  if new_owner_id = me then
+    return;
+  end if;
+  update public.chat_members set role = 'admin' where chat_members.chat_id = transfer_chat_ownership.chat_id and user_id = me;
+  update public.chat_members set role = 'owner'
+   where chat_members.chat_id = transfer_chat_ownership.chat_id and user_id = new_owner_id;
+end
+$$;
+comment on function public.transfer_chat_ownership(uuid, uuid) is 'Makes another member the owner; the old owner becomes an admin.';
+
+create function public.set_chat_preferences(
+  chat_id uuid,
+  archived boolean default null,
+  pinned boolean default null,
+  muted_until timestamptz default null,
+  notification_level public.notification_level default null
+) returns public.chat_members
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  m public.chat_members;
+begin
+  perform private.require_member(set_chat_preferences.chat_id);
+  update public.chat_members cm set
+    archived_at = case when archived is null then cm.archived_at when archived then coalesce(cm.archived_at, now()) end,
+    pinned_at = case when pinned is null then cm.pinned_at when pinned then coalesce(cm.pinned_at, now()) end,
+    muted_until = case when set_chat_preferences.muted_until is null then cm.muted_until
+                       when set_chat_preferences.muted_until <= now() then null
+                       else set_chat_preferences.muted_until end,
+    notification_level = coalesce(set_chat_preferences.notification_level, cm.notification_level)
+  where cm.chat_id = set_chat_preferences.chat_id and cm.user_id = auth.uid()
+  returning * into m;
+  return m;
+end
+$$;
+comment on function public.set_chat_preferences(uuid, boolean, boolean, timestamptz, public.notification_level) is
+  'The caller''s own archive, pin, mute (a past time unmutes) and notification level for a chat.';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- RPCs: participants
+-- ---------------------------------------------------------------------------------------------------------------
+create function public.add_chat_members(chat_id uuid, user_ids uuid[]) returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  added integer := 0;
+  u uuid;
+begin
+  -- As in update_chat: the kind before the role, so members of a direct chat get the real reason.
+  perform private.require_member(add_chat_members.chat_id);
+  if (select kind from public.chats where id = add_chat_members.chat_id) = 'direct' then
+    raise exception 'direct chats have exactly two members' using errcode = '22023', hint = 'Create a group instead.';
+  end if;
+  perform private.require_admin(add_chat_members.chat_id);
+  if coalesce(cardinality(user_ids), 0) > 100 then
+    raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
+  end if;
+  foreach u in array coalesce(user_ids, '{}') loop
+    if private.add_member(add_chat_members.chat_id, u, auth.uid(), 'member') then
+      added := added + 1;
+    end if;
+  end loop;
+  return added;
+end
+$$;
+comment on function public.add_chat_members(uuid, uuid[]) is 'Adds users to a group or channel (admins). Returns how many were new.';
+
+-- Role ladder: owner > admin > member. The actor must outrank the target's current role and may grant at most
+-- a role below their own; nobody changes their own role (owners use transfer_chat_ownership).
+create function private.assert_outranks(chat uuid, target uuid) returns public.chat_role
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  mine public.chat_role := private.require_admin(chat);
+  theirs public.chat_role := private.chat_role_of(chat, target);
+begin
+  if target = auth.uid() then
+    raise exception 'you cannot do this to yourself' using errcode = '42501', hint = 'Use leave_chat to leave.';
+  end if;
+  if theirs is null then
+    raise exception 'user is not a member of this chat' using errcode = 'P0002', hint = 'Check the user id.';
+  end if;
+  if private.role_rank(theirs) >= private.role_rank(mine) then
+    raise exception 'you cannot act on a member with the same or a higher role' using errcode = '42501',
+      hint = 'Only the owner can act on admins.';
+  end if;
+  return theirs;
+end
+$$;
+
+create function public.set_member_role(chat_id uuid, user_id uuid, role public.chat_role) returns public.chat_members
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  m public.chat_members;
+begin
+  perform private.assert_outranks(set_member_role.chat_id, set_member_role.user_id);
+  if role = 'owner' then
+    raise exception 'ownership is transferred, not granted' using errcode = '22023', hint = 'Use transfer_chat_ownership.';
+  end if;
+  if private.role_rank(role) >= private.role_rank(private.chat_role_of(set_member_role.chat_id, auth.uid())) then
+    raise exception 'you can only grant roles below your own' using errcode = '42501', hint = 'Ask the owner.';
+  end if;
+  update public.chat_members cm set role = set_member_role.role
+   where cm.chat_id = set_member_role.chat_id and cm.user_id = set_member_role.user_id
+  returning * into m;
+  return m;
+end
+$$;
+comment on function public.set_member_role(uuid, uuid, public.chat_role) is
+  'Changes a member''s role (owner: admin or member; admins cannot touch admins or the owner).';
+
+create function public.remove_chat_member(chat_id uuid, user_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.assert_outranks(remove_chat_member.chat_id, remove_chat_member.user_id);
+  perform private.remove_member(remove_chat_member.chat_id, remove_chat_member.user_id);
+end
+$$;
+comment on function public.remove_chat_member(uuid, uuid) is 'Removes a member with a lower role than the caller''s.';
+
+create function public.ban_chat_member(chat_id uuid, user_id uuid, reason text default null) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if private.chat_role_of(ban_chat_member.chat_id, ban_chat_member.user_id) is not null then
+    perform private.assert_outranks(ban_chat_member.chat_id, ban_chat_member.user_id);
+  else
+    perform private.require_admin(ban_chat_member.chat_id);
+    if ban_chat_member.user_id = auth.uid() then
+      raise exception 'you cannot do this to yourself' using errcode = '42501', hint = 'Use leave_chat to leave.';
+    end if;
+    if not exists (select 1 from public.profiles p where p.id = ban_chat_member.user_id) then
+      raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+    end if;
+  end if;
+  insert into public.chat_bans (chat_id, user_id, banned_by, reason)
+  values (ban_chat_member.chat_id, ban_chat_member.user_id, auth.uid(), private.assert_text(reason, 'reason', 500))
+  on conflict on constraint chat_bans_pkey do nothing;
+  perform private.remove_member(ban_chat_member.chat_id, ban_chat_member.user_id);
+end
+$$;
+comment on function public.ban_chat_member(uuid, uuid, text) is 'Removes a user and keeps them out until unbanned (admins).';
+
+create function public.unban_chat_member(chat_id uuid, user_id uuid) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_admin(unban_chat_member.chat_id);
+  delete from public.chat_bans cb where cb.chat_id = unban_chat_member.chat_id and cb.user_id = unban_chat_member.user_id;
+end
+$$;
+comment on function public.unban_chat_member(uuid, uuid) is 'Lifts a ban (admins); the user may be added or join again.';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- function grants
+-- ---------------------------------------------------------------------------------------------------------------
+revoke all on all functions in schema private from public, anon, authenticated;
+grant execute on function private.blocker_ids() to authenticated;
+grant execute on function private.my_chat_ids() to authenticated;
+grant execute on function private.my_admin_chat_ids() to authenticated;
+
+revoke all on function
+  public.create_direct_chat(uuid),
+  public.create_group_chat(text, uuid[], text),
+  public.create_channel(text, text, boolean),
+  public.join_chat(uuid),
+  public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean),
+  public.leave_chat(uuid),
+  public.delete_chat(uuid),
+  public.transfer_chat_ownership(uuid, uuid),
+  public.set_chat_preferences(uuid, boolean, boolean, timestamptz, public.notification_level),
+  public.add_chat_members(uuid, uuid[]),
+  public.set_member_role(uuid, uuid, public.chat_role),
+  public.remove_chat_member(uuid, uuid),
+  public.ban_chat_member(uuid, uuid, text),
+  public.unban_chat_member(uuid, uuid)
+from public, anon;
+grant execute on function
+  public.create_direct_chat(uuid),
+  public.create_group_chat(text, uuid[], text),
+  public.create_channel(text, text, boolean),
+  public.join_chat(uuid),
+  public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean),
+  public.leave_chat(uuid),
+  public.delete_chat(uuid),
+  public.transfer_chat_ownership(uuid, uuid),
+  public.set_chat_preferences(uuid, boolean, boolean, timestamptz, public.notification_level),
+  public.add_chat_members(uuid, uuid[]),
+  public.set_member_role(uuid, uuid, public.chat_role),
+  public.remove_chat_member(uuid, uuid),
+  public.ban_chat_member(uuid, uuid, text),
+  public.unban_chat_member(uuid, uuid)
+to authenticated, service_role;

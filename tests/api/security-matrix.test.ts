@@ -1,0 +1,175 @@
+// docs/security.md is generated from real calls (tests/api/support/matrix.ts); this suite regenerates it, fails when
+// the committed file is stale, and pins the expectations the matrix must never drift away from.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "./support/db.ts";
+import {
+  OPERATIONS,
+  PERSONAS,
+  RPC_OPERATIONS,
+  TABLE_OPERATIONS,
+  buildFixture,
+  formatOutcome,
+  renderSecurityDoc,
+  runMatrix,
+  type Matrix,
+  type Operation,
+  type Outcome,
+  type Persona,
+} from "./support/matrix.ts";
+
+const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/security.md");
+const CHAT_TABLES = ["chats", "chat_members", "chat_bans", "messages", "message_edits", "message_reactions", "chat_invitations"];
+const API_PERSONAS = PERSONAS.filter((p) => p !== "service_role");
+const NON_MEMBERS = ["outsider", "banned", "blocked"] as const satisfies readonly Persona[];
+
+let matrix: Matrix;
+
+beforeAll(async () => {
+  matrix = await runMatrix(await buildFixture());
+}, 120_000);
+afterAll(() => sql.end());
+
+function op(id: string): Operation {
+  const found = OPERATIONS.find((o) => o.id === id);
+  if (!found) throw new Error(`no operation ${id}`);
+  return found;
+}
+
+function outcome(id: string, persona: Persona): Outcome {
+  const row = matrix.get(id);
+  if (!row) throw new Error(`no outcome for ${id}`);
+  return row[persona];
+}
+
+/** The doc's cell, e.g. `42501`, `0 rows`, `✓ 2 rows`, `✓`. */
+function cell(id: string, persona: Persona): string {
+  return formatOutcome(op(id), outcome(id, persona));
+}
+
+/** `id as persona: cell` for every pair that fails `ok`; expected to be empty. */
+function violations(ops: Operation[], personas: readonly Persona[], ok: (o: Outcome, op: Operation, p: Persona) => boolean): string[] {
+  const bad: string[] = [];
+  for (const o of ops) for (const p of personas) if (!ok(outcome(o.id, p), o, p)) bad.push(`${o.id} as ${p}: ${cell(o.id, p)}`);
+  return bad;
+}
+
+const refusedWith = (o: Outcome, ...codes: string[]): boolean => !o.allowed && codes.includes(o.code);
+const noRows = (o: Outcome): boolean => o.allowed && o.rows === 0;
+
+describe("docs/security.md", () => {
+  it("is what the current schema does (regenerate with `npm run docs:security` when this fails)", () => {
+    const committed = existsSync(DOC) ? readFileSync(DOC, "utf8") : "";
+    expect(
+      renderSecurityDoc(matrix),
+      "docs/security.md is stale: run `KEEP_TEST_DB=1 npm test -- api`, then " +
+        "`DB_URL=postgresql://postgres:postgres@127.0.0.1:$(cat .local/test/port)/postgres npm run docs:security`, " +
+        "review the diff and commit it",
+    ).toBe(committed);
+  });
+
+  it("covers every exposed table with all four operations and every RPC clients may execute", async () => {
+    expect(new Set(OPERATIONS.map((o) => o.id)).size).toBe(OPERATIONS.length);
+    const tables = await sql<{ name: string }[]>`
+      select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm') order by 1`;
+    for (const { name } of tables) {
+      const kinds = new Set(TABLE_OPERATIONS.filter((o) => o.target === name).map((o) => o.kind));
+      expect([...kinds].sort(), `operations on table ${name} in tests/api/support/matrix.ts`).toEqual(["delete", "insert", "select", "update"]);
+    }
+    const rpcs = await sql<{ name: string }[]>`
+      select distinct p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and (has_function_privilege('authenticated', p.oid, 'execute')
+                                       or has_function_privilege('anon', p.oid, 'execute')) order by 1`;
+    expect([...new Set(RPC_OPERATIONS.map((o) => o.target))].sort(), "RPCs in tests/api/support/matrix.ts")
+      .toEqual(rpcs.map((r) => r.name));
+  });
+});
+
+describe("the security matrix", () => {
+  it("refuses anon everything", () => {
+    expect(violations(OPERATIONS, ["anon"], (o) => refusedWith(o, "42501") || noRows(o))).toEqual([]);
+  });
+
+  it("gives outsiders, banned and blocked users no rows from any chat table (the outsider sees only their own invitation)", () => {
+    const selects = TABLE_OPERATIONS.filter((o) => o.kind === "select" && CHAT_TABLES.includes(o.target));
+    expect(selects.length).toBe(CHAT_TABLES.length);
+    expect(violations(selects, NON_MEMBERS, (o, s, p) => (s.target === "chat_invitations" && p === "outsider" ? true : noRows(o))))
+      .toEqual([]);
+    expect(cell("chat_invitations.select", "outsider")).toBe("✓ 1 row");
+    expect(cell("chat_invitations.select", "member")).toBe("0 rows");
+  });
+
+  it("refuses outsiders, banned and blocked users every RPC that needs membership of the chat", () => {
+    const chatRpcs = RPC_OPERATIONS.filter((o) => o.needsMembership);
+    expect(violations(chatRpcs, NON_MEMBERS, (o, r) => refusedWith(o, "P0002", "42501") || (r.countsRows && noRows(o))))
+      .toEqual([]);
+    expect(cell("rpc.join_chat", "outsider")).toBe("P0002");
+    expect(cell("rpc.accept_invite_link", "banned")).toBe("42501");
+    expect(cell("rpc.respond_to_invitation", "outsider")).toBe("✓");
+    expect(violations([op("rpc.respond_to_invitation")], ["member", "admin", "owner", "banned", "blocked"], (o) =>
+      refusedWith(o, "P0002"))).toEqual([]);
+  });
+
+  it("lets members read and post but not administer the chat", () => {
+    for (const id of ["chats.select", "messages.select", "rpc.send_message", "rpc.toggle_reaction", "rpc.edit_message"]) {
+      expect(outcome(id, "member").allowed, id).toBe(true);
+    }
+    const adminOnly = [
+      "rpc.update_chat", "rpc.add_chat_members", "rpc.pin_message", "rpc.ban_chat_member", "rpc.unban_chat_member",
+      "rpc.set_member_role", "rpc.set_member_role.demote_admin", "rpc.remove_chat_member", "rpc.create_invite_link",
+      "rpc.invite_user", "rpc.revoke_invitation", "rpc.delete_message.owner", "rpc.transfer_chat_ownership", "rpc.delete_chat",
+    ];
+    expect(violations(adminOnly.map(op), ["member"], (o) => refusedWith(o, "42501"))).toEqual([]);
+    expect(cell("chat_bans.select", "member")).toBe("0 rows");
+  });
+
+  it("lets admins manage members but never act on the owner or on other admins", () => {
+    for (const id of ["rpc.update_chat", "rpc.add_chat_members", "rpc.remove_chat_member", "rpc.ban_chat_member", "rpc.pin_message"]) {
+      expect(outcome(id, "admin").allowed, id).toBe(true);
+    }
+    const onOwner = [
+      "rpc.set_member_role.demote_owner", "rpc.remove_chat_member.owner", "rpc.ban_chat_member.owner",
+      "rpc.transfer_chat_ownership", "rpc.delete_chat", "rpc.set_member_role", "rpc.set_member_role.demote_admin",
+    ];
+    expect(violations(onOwner.map(op), ["admin"], (o) => refusedWith(o, "42501"))).toEqual([]);
+  });
+
+  it("lets only the owner delete the chat", () => {
+    expect(cell("rpc.delete_chat", "owner")).toBe("✓");
+    expect(violations([op("rpc.delete_chat")], PERSONAS.filter((p) => p !== "owner"), (o) => !o.allowed)).toEqual([]);
+  });
+
+  it("keeps a blocked user from opening a direct chat with the blocker or seeing their profile and blocks", () => {
+    expect(cell("rpc.create_direct_chat", "blocked")).toBe("42501");
+    expect(cell("rpc.create_direct_chat", "outsider")).toBe("✓");
+    expect(cell("profiles.select", "blocked")).toBe("✓ 6 rows");
+    expect(cell("profiles.select", "outsider")).toBe("✓ 7 rows");
+    expect(violations([op("user_blocks.select")], ["outsider", "member", "admin", "banned", "blocked"], noRows)).toEqual([]);
+    expect(cell("user_blocks.select", "owner")).toBe("✓ 1 row");
+  });
+
+  it("refuses direct writes on every table to every API persona, except a user's own blocks and own profile", () => {
+    const writes = TABLE_OPERATIONS.filter((o) => o.kind !== "select");
+    const own = (o: Operation, p: Persona): boolean =>
+      (o.id === "user_blocks.insert" && p !== "anon") ||
+      (o.id === "user_blocks.delete" && p === "owner") ||
+      (o.id === "profiles.update" && p === "owner");
+    expect(violations(writes, API_PERSONAS, (o, w, p) =>
+      own(w, p) ? o.allowed : refusedWith(o, "42501") || (w.kind !== "insert" && noRows(o)))).toEqual([]);
+    expect(cell("user_blocks.delete", "owner")).toBe("✓ 1 row");
+    expect(cell("profiles.update", "owner")).toBe("✓ 1 row");
+    expect(cell("profiles.update.created_at", "owner")).toBe("42501");
+    expect(cell("user_blocks.insert.as_other", "outsider")).toBe("42501");
+  });
+
+  it("lets the service role do every table operation and execute every RPC", () => {
+    expect(violations(TABLE_OPERATIONS, ["service_role"], (o, t) => o.allowed && (t.kind === "insert" || o.rows > 0)))
+      .toEqual([]);
+    // Without a user the RPCs refuse to act (not signed in), but never for lack of EXECUTE.
+    expect(violations(RPC_OPERATIONS, ["service_role"], (o) => o.allowed || !/permission denied for function/.test(o.message)))
+      .toEqual([]);
+  });
+});

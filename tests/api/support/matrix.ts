@@ -1,0 +1,501 @@
+// The security matrix: every table operation and RPC, tried by every persona through the PostgREST request context.
+// `buildFixture` creates a small world (committed, like real API calls would leave it); `runMatrix` then runs each
+// operation once per persona inside its own request whose transaction is always rolled back, so no persona sees
+// another's effects; `renderSecurityDoc` turns the outcomes into docs/security.md.
+// Outcomes depend only on the fixture's own rows (every query filters on fixture ids), so the matrix is the same on
+// any database the migrations were applied to, whatever other tests left in it.
+import { randomUUID } from "node:crypto";
+import { ANON, SERVICE_ROLE, createUser, request, type Claims, type RequestOptions, type TestUser, type Tx } from "./db.ts";
+
+// ---------------------------------------------------------------------------------------------------------------
+// personas and fixture
+// ---------------------------------------------------------------------------------------------------------------
+export const PERSONAS = ["anon", "outsider", "member", "admin", "owner", "banned", "blocked", "service_role"] as const;
+export type Persona = (typeof PERSONAS)[number];
+/** Personas that are signed-in users (role authenticated). */
+export type UserPersona = Exclude<Persona, "anon" | "service_role">;
+
+export const PERSONA_DESCRIPTIONS: Record<Persona, string> = {
+  anon: "no access token (the anon key only)",
+  outsider: "signed in, not a member of the group; holds a pending direct invitation to it",
+  member: "member of the group (role `member`), author of a message in it",
+  admin: "admin of the group",
+  owner: "owner of the group; has blocked `blocked`",
+  banned: "was a member of the group, then banned from it",
+  blocked: "signed in, not a member; the owner has blocked this user",
+  service_role: "the service role key (server side only; bypasses RLS)",
+};
+
+export interface Fixture {
+  users: Record<UserPersona | "bystander" | "spare", TestUser>;
+  /** The group chat: owner, admin and member are members; banned was banned. */
+  groupId: string;
+  memberMessageId: string;
+  ownerMessageId: string;
+  linkId: string;
+  linkToken: string;
+  /** The pending direct invitation of `outsider` to the group. */
+  invitationId: string;
+}
+
+/** Calls an RPC as PostgREST does (named arguments) in a committed request and returns its first row. */
+async function call<T>(claims: Claims, fn: (tx: Tx) => Promise<T[]>): Promise<T> {
+  const rows = await request(claims, fn);
+  const row = rows[0];
+  if (row === undefined) throw new Error("the fixture call returned no row");
+  return row;
+}
+
+/** Builds the fixture world through the request context; every step is a real API call and is committed. */
+export async function buildFixture(): Promise<Fixture> {
+  const names = ["owner", "admin", "member", "outsider", "banned", "blocked", "bystander", "spare"] as const;
+  const created = await Promise.all(names.map((n) => createUser(`matrix_${n}`)));
+  const users = Object.fromEntries(names.map((n, i) => [n, created[i]])) as Fixture["users"];
+  const { owner, admin, member, outsider, banned, blocked, spare } = users;
+
+  await request(owner.claims, (tx) => tx`insert into public.user_blocks (blocker_id, blocked_id) values (${owner.id}, ${blocked.id})`);
+  const group = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.create_group_chat(title => 'Security matrix',
+                                           member_ids => ${[admin.id, member.id, banned.id]}::uuid[])`);
+  await request(owner.claims, (tx) => tx`
+    select * from public.set_member_role(chat_id => ${group.id}, user_id => ${admin.id}, role => 'admin')`);
+  await request(owner.claims, (tx) => tx`
+    select * from public.ban_chat_member(chat_id => ${group.id}, user_id => ${banned.id}, reason => 'matrix')`);
+  const memberMessage = await call<{ id: string }>(member.claims, (tx) => tx`
+    select * from public.send_message(chat_id => ${group.id}, body => 'hello from member')`);
+  await request(member.claims, (tx) => tx`
+    select * from public.edit_message(message_id => ${memberMessage.id}, body => 'hello from member (edited)')`);
+  const ownerMessage = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.send_message(chat_id => ${group.id}, body => 'hello from owner')`);
+  await request(admin.claims, (tx) => tx`
+    select * from public.toggle_reaction(message_id => ${memberMessage.id}, emoji => '👍')`);
+  const link = await call<{ id: string; token: string }>(owner.claims, (tx) => tx`
+    select * from public.create_invite_link(chat_id => ${group.id})`);
+  const invitation = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.invite_user(chat_id => ${group.id}, user_id => ${outsider.id})`);
+  // A user without a profile, so that the service role's direct profile insert has a valid row to insert.
+  await request(SERVICE_ROLE, (tx) => tx`delete from public.profiles where id = ${spare.id}`);
+
+  return {
+    users,
+    groupId: group.id,
+    memberMessageId: memberMessage.id,
+    ownerMessageId: ownerMessage.id,
+    linkId: link.id,
+    linkToken: link.token,
+    invitationId: invitation.id,
+  };
+}
+
+export function claimsOf(f: Fixture, persona: Persona): Claims {
+  if (persona === "anon") return ANON;
+  if (persona === "service_role") return SERVICE_ROLE;
+  return f.users[persona].claims;
+}
+
+/** The acting user's id; personas without one (anon, service_role) act on the owner's behalf. */
+function actorId(f: Fixture, persona: Persona): string {
+  return persona === "anon" || persona === "service_role" ? f.users.owner.id : f.users[persona].id;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// operations
+// ---------------------------------------------------------------------------------------------------------------
+export type OperationKind = "select" | "insert" | "update" | "delete" | "rpc";
+
+export interface Operation {
+  /** Stable id, e.g. `chats.select` or `rpc.update_chat`. */
+  id: string;
+  kind: OperationKind;
+  /** Table name for table operations, function name for RPCs. */
+  target: string;
+  /** What exactly is tried, as shown in the doc. */
+  description: string;
+  /** RPCs on the fixture group or its messages/invitations that require membership of the group. */
+  needsMembership?: boolean;
+  /** Show the number of rows (selects, updates, deletes, set-returning RPCs). */
+  countsRows: boolean;
+  method: NonNullable<RequestOptions["method"]>;
+  /** Runs the operation; returns the number of rows it returned or affected. */
+  run(tx: Tx, f: Fixture, persona: Persona): Promise<number>;
+}
+
+/** Row count of a data-modifying statement wrapped like PostgREST wraps it (`with pgrst_source as (... returning 1)`). */
+async function affected(q: PromiseLike<readonly object[]>): Promise<number> {
+  const [row] = await q;
+  return Number((row as { n?: number } | undefined)?.n ?? 0);
+}
+
+function select(target: string, description: string, run: Operation["run"]): Operation {
+  return { id: `${target}.select`, kind: "select", target, description, countsRows: true, method: "GET", run };
+}
+function insert(target: string, description: string, run: Operation["run"], suffix = ""): Operation {
+  return { id: `${target}.insert${suffix}`, kind: "insert", target, description, countsRows: false, method: "POST", run };
+}
+function update(target: string, description: string, run: Operation["run"], suffix = ""): Operation {
+  return { id: `${target}.update${suffix}`, kind: "update", target, description, countsRows: true, method: "PATCH", run };
+}
+function remove(target: string, description: string, run: Operation["run"], suffix = ""): Operation {
+  return { id: `${target}.delete${suffix}`, kind: "delete", target, description, countsRows: true, method: "DELETE", run };
+}
+function rpc(
+  target: string,
+  description: string,
+  run: Operation["run"],
+  opts: { suffix?: string; needsMembership?: boolean; countsRows?: boolean } = {},
+): Operation {
+  return {
+    id: `rpc.${target}${opts.suffix ?? ""}`,
+    kind: "rpc",
+    target,
+    description,
+    needsMembership: opts.needsMembership ?? false,
+    countsRows: opts.countsRows ?? false,
+    method: "POST",
+    run,
+  };
+}
+
+/** Runs a set-returning or single-row RPC and returns how many rows came back. */
+async function rows(q: PromiseLike<readonly unknown[]>): Promise<number> {
+  return (await q).length;
+}
+
+export const TABLE_OPERATIONS: Operation[] = [
+  // profiles: everyone signed in reads profiles (except of users who blocked them); owners edit selected columns.
+  select("profiles", "the fixture's 7 profiles", (tx, f) =>
+    rows(tx`select * from public.profiles where id in ${tx(Object.values(f.users).map((u) => u.id))}`)),
+  insert("profiles", "a profile for a user who has none", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.profiles (id, username) values (${f.users.spare.id}, ${"spare_" + randomUUID().slice(0, 8)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("profiles", "the owner's profile: `bio`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.profiles set bio = 'changed' where id = ${f.users.owner.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("profiles", "own profile: `created_at` (not an editable column)", (tx, f, p) =>
+    affected(tx`with pgrst_source as (update public.profiles set created_at = now() - interval '1 year' where id = ${actorId(f, p)} returning 1)
+                select count(*)::int as n from pgrst_source`), ".created_at"),
+  remove("profiles", "the owner's profile", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.profiles where id = ${f.users.owner.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // user_blocks: a user manages their own blocks and sees only those.
+  select("user_blocks", "the owner's block of `blocked`", (tx, f) =>
+    rows(tx`select * from public.user_blocks where blocker_id = ${f.users.owner.id}`)),
+  insert("user_blocks", "own block of the bystander (`blocker_id` = caller)", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.user_blocks (blocker_id, blocked_id) values (${actorId(f, p)}, ${f.users.bystander.id}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  insert("user_blocks", "a block in another user's name (`blocker_id` = bystander)", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.user_blocks (blocker_id, blocked_id) values (${f.users.bystander.id}, ${f.users.owner.id}) returning 1)
+                select count(*)::int as n from pgrst_source`), ".as_other"),
+  update("user_blocks", "the owner's block: `created_at`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.user_blocks set created_at = now() where blocker_id = ${f.users.owner.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("user_blocks", "the owner's block of `blocked`", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.user_blocks where blocker_id = ${f.users.owner.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // chats
+  select("chats", "the group", (tx, f) => rows(tx`select * from public.chats where id = ${f.groupId}`)),
+  insert("chats", "a new group", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chats (kind, title, created_by) values ('group', 'inserted', ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chats", "the group: `title`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chats set title = 'renamed' where id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chats", "the group", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chats where id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // chat_members
+  select("chat_members", "the group's members", (tx, f) =>
+    rows(tx`select user_id, role, joined_at, last_read_seq, last_read_at from public.chat_members where chat_id = ${f.groupId}`)),
+  insert("chat_members", "self into the group as owner", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chat_members (chat_id, user_id, role) values (${f.groupId}, ${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}, 'owner') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_members", "own membership in the group: `role` = owner", (tx, f, p) =>
+    affected(tx`with pgrst_source as (update public.chat_members set role = 'owner' where chat_id = ${f.groupId} and user_id = ${p === "anon" || p === "service_role" ? f.users.member.id : actorId(f, p)} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_members", "the group's members", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_members where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // chat_bans
+  select("chat_bans", "the group's bans", (tx, f) => rows(tx`select * from public.chat_bans where chat_id = ${f.groupId}`)),
+  insert("chat_bans", "a ban of the bystander", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chat_bans (chat_id, user_id, banned_by) values (${f.groupId}, ${f.users.bystander.id}, ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_bans", "the group's bans: `reason`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chat_bans set reason = 'changed' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_bans", "the group's bans (unban)", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_bans where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // messages
+  select("messages", "the group's messages", (tx, f) => rows(tx`select * from public.messages where chat_id = ${f.groupId}`)),
+  insert("messages", "a message in the group as the caller", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.messages (chat_id, seq, author_id, body) values (${f.groupId}, 1000, ${actorId(f, p)}, 'inserted') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("messages", "the group's messages: `body`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.messages set body = 'tampered' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("messages", "the group's messages", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.messages where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // message_edits
+  select("message_edits", "the group's edit history", (tx, f) =>
+    rows(tx`select * from public.message_edits where chat_id = ${f.groupId}`)),
+  insert("message_edits", "a fake earlier body of the member's message", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.message_edits (message_id, chat_id, previous_body, edited_by) values (${f.memberMessageId}, ${f.groupId}, 'fake', ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("message_edits", "the group's edit history: `previous_body`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.message_edits set previous_body = 'tampered' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("message_edits", "the group's edit history", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.message_edits where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // message_reactions
+  select("message_reactions", "the group's reactions", (tx, f) =>
+    rows(tx`select * from public.message_reactions where chat_id = ${f.groupId}`)),
+  insert("message_reactions", "a reaction as the caller to the member's message", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.message_reactions (message_id, user_id, emoji, chat_id) values (${f.memberMessageId}, ${actorId(f, p)}, '🔥', ${f.groupId}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("message_reactions", "the group's reactions: `emoji`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.message_reactions set emoji = '👎' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("message_reactions", "the group's reactions", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.message_reactions where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // chat_invitations
+  select("chat_invitations", "the group's invite link and invitation", (tx, f) =>
+    rows(tx`select * from public.chat_invitations where chat_id = ${f.groupId}`)),
+  insert("chat_invitations", "an invitation of the bystander", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chat_invitations (chat_id, created_by, invited_user_id) values (${f.groupId}, ${actorId(f, p)}, ${f.users.bystander.id}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_invitations", "the group's invitations: `max_uses`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chat_invitations set max_uses = 100000 where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_invitations", "the group's invitations", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_invitations where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+];
+
+export const RPC_OPERATIONS: Operation[] = [
+  // creating and joining chats
+  rpc("create_direct_chat", "with the owner", (tx, f) =>
+    rows(tx`select * from public.create_direct_chat(user_id => ${f.users.owner.id})`)),
+  rpc("create_group_chat", "a group with the bystander", (tx, f) =>
+    rows(tx`select * from public.create_group_chat(title => 'new group', member_ids => ${[f.users.bystander.id]}::uuid[])`)),
+  rpc("create_channel", "a channel", (tx) => rows(tx`select * from public.create_channel(title => 'new channel')`)),
+  rpc("join_chat", "the group (not discoverable)", (tx, f) =>
+    rows(tx`select * from public.join_chat(chat_id => ${f.groupId})`)),
+
+  // chat settings and lifecycle
+  rpc("update_chat", "the group's title", (tx, f) =>
+    rows(tx`select * from public.update_chat(chat_id => ${f.groupId}, title => 'renamed')`), { needsMembership: true }),
+  rpc("set_chat_preferences", "pin the group for oneself", (tx, f) =>
+    rows(tx`select * from public.set_chat_preferences(chat_id => ${f.groupId}, pinned => true)`), { needsMembership: true }),
+  rpc("mark_chat_read", "the group", (tx, f) =>
+    rows(tx`select * from public.mark_chat_read(chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("leave_chat", "the group", (tx, f) =>
+    rows(tx`select * from public.leave_chat(chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("transfer_chat_ownership", "of the group to the admin", (tx, f) =>
+    rows(tx`select * from public.transfer_chat_ownership(chat_id => ${f.groupId}, new_owner_id => ${f.users.admin.id})`),
+    { needsMembership: true }),
+  rpc("delete_chat", "the group", (tx, f) =>
+    rows(tx`select * from public.delete_chat(chat_id => ${f.groupId})`), { needsMembership: true }),
+
+  // participants
+  rpc("add_chat_members", "the bystander to the group", (tx, f) =>
+    rows(tx`select * from public.add_chat_members(chat_id => ${f.groupId}, user_ids => ${[f.users.bystander.id]}::uuid[])`),
+    { needsMembership: true }),
+  rpc("set_member_role", "member → admin", (tx, f) =>
+    rows(tx`select * from public.set_member_role(chat_id => ${f.groupId}, user_id => ${f.users.member.id}, role => 'admin')`),
+    { needsMembership: true }),
+  rpc("set_member_role", "admin → member", (tx, f) =>
+    rows(tx`select * from public.set_member_role(chat_id => ${f.groupId}, user_id => ${f.users.admin.id}, role => 'member')`),
+    { suffix: ".demote_admin", needsMembership: true }),
+  rpc("set_member_role", "owner → member", (tx, f) =>
+    rows(tx`select * from public.set_member_role(chat_id => ${f.groupId}, user_id => ${f.users.owner.id}, role => 'member')`),
+    { suffix: ".demote_owner", needsMembership: true }),
+  rpc("remove_chat_member", "the member", (tx, f) =>
+    rows(tx`select * from public.remove_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.member.id})`),
+    { needsMembership: true }),
+  rpc("remove_chat_member", "the owner", (tx, f) =>
+    rows(tx`select * from public.remove_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.owner.id})`),
+    { suffix: ".owner", needsMembership: true }),
+  rpc("ban_chat_member", "the member", (tx, f) =>
+    rows(tx`select * from public.ban_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.member.id})`),
+    { needsMembership: true }),
+  rpc("ban_chat_member", "the owner", (tx, f) =>
+    rows(tx`select * from public.ban_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.owner.id})`),
+    { suffix: ".owner", needsMembership: true }),
+  rpc("unban_chat_member", "the banned user", (tx, f) =>
+    rows(tx`select * from public.unban_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.banned.id})`),
+    { needsMembership: true }),
+
+  // messages
+  rpc("send_message", "to the group", (tx, f) =>
+    rows(tx`select * from public.send_message(chat_id => ${f.groupId}, body => 'hi')`), { needsMembership: true }),
+  rpc("forward_message", "the member's message to the group", (tx, f) =>
+    rows(tx`select * from public.forward_message(message_id => ${f.memberMessageId}, to_chat_id => ${f.groupId})`),
+    { needsMembership: true }),
+  rpc("edit_message", "the member's message", (tx, f) =>
+    rows(tx`select * from public.edit_message(message_id => ${f.memberMessageId}, body => 'edited again')`),
+    { needsMembership: true }),
+  rpc("delete_message", "the member's message", (tx, f) =>
+    rows(tx`select * from public.delete_message(message_id => ${f.memberMessageId})`), { needsMembership: true }),
+  rpc("delete_message", "the owner's message", (tx, f) =>
+    rows(tx`select * from public.delete_message(message_id => ${f.ownerMessageId})`),
+    { suffix: ".owner", needsMembership: true }),
+  rpc("pin_message", "the member's message", (tx, f) =>
+    rows(tx`select * from public.pin_message(message_id => ${f.memberMessageId})`), { needsMembership: true }),
+  rpc("toggle_reaction", "🎉 on the member's message", (tx, f) =>
+    rows(tx`select * from public.toggle_reaction(message_id => ${f.memberMessageId}, emoji => '🎉')`),
+    { needsMembership: true }),
+  rpc("get_chat_messages", "of the group", (tx, f) =>
+    rows(tx`select * from public.get_chat_messages(chat_id => ${f.groupId})`), { needsMembership: true, countsRows: true }),
+  rpc("list_chats", "the caller's chats", (tx) => rows(tx`select * from public.list_chats()`), { countsRows: true }),
+
+  // invitations
+  rpc("create_invite_link", "for the group", (tx, f) =>
+    rows(tx`select * from public.create_invite_link(chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("invite_user", "the bystander to the group", (tx, f) =>
+    rows(tx`select * from public.invite_user(chat_id => ${f.groupId}, user_id => ${f.users.bystander.id})`),
+    { needsMembership: true }),
+  rpc("revoke_invitation", "the group's invite link", (tx, f) =>
+    rows(tx`select * from public.revoke_invitation(invitation_id => ${f.linkId})`), { needsMembership: true }),
+  rpc("get_invite_link_info", "with the group's token", (tx, f) =>
+    rows(tx`select * from public.get_invite_link_info(token => ${f.linkToken})`), { countsRows: true }),
+  rpc("accept_invite_link", "with the group's token", (tx, f) =>
+    rows(tx`select * from public.accept_invite_link(token => ${f.linkToken})`)),
+  rpc("respond_to_invitation", "accept the outsider's invitation", (tx, f) =>
+    rows(tx`select * from public.respond_to_invitation(invitation_id => ${f.invitationId}, accept => true)`)),
+];
+
+export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...RPC_OPERATIONS];
+
+// ---------------------------------------------------------------------------------------------------------------
+// running
+// ---------------------------------------------------------------------------------------------------------------
+export type Outcome =
+  | { allowed: true; rows: number }
+  | { allowed: false; code: string; message: string };
+
+export type Matrix = Map<string, Record<Persona, Outcome>>;
+
+/** Thrown at the end of every operation so that its request's transaction rolls back. */
+class Rollback extends Error {
+  constructor(readonly rows: number) {
+    super("rollback");
+  }
+}
+
+export async function runOperation(f: Fixture, op: Operation, persona: Persona): Promise<Outcome> {
+  try {
+    await request(claimsOf(f, persona), async (tx) => {
+      throw new Rollback(await op.run(tx, f, persona));
+    }, { method: op.method, path: op.kind === "rpc" ? `/rpc/${op.target}` : `/${op.target}` });
+  } catch (err) {
+    if (err instanceof Rollback) return { allowed: true, rows: err.rows };
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+      return { allowed: false, code, message: (err as Error).message };
+    }
+    throw err;
+  }
+  throw new Error(`${op.id} as ${persona}: the request committed instead of rolling back`);
+}
+
+/** Every operation as every persona, one rolled-back request each, in a fixed order. */
+export async function runMatrix(f: Fixture, operations: Operation[] = OPERATIONS): Promise<Matrix> {
+  const matrix: Matrix = new Map();
+  for (const op of operations) {
+    const row = {} as Record<Persona, Outcome>;
+    for (const persona of PERSONAS) row[persona] = await runOperation(f, op, persona);
+    matrix.set(op.id, row);
+  }
+  return matrix;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// rendering
+// ---------------------------------------------------------------------------------------------------------------
+export function formatOutcome(op: Operation, o: Outcome): string {
+  if (!o.allowed) return o.code;
+  if (!op.countsRows) return "✓";
+  if (o.rows === 0) return "0 rows";
+  return `✓ ${o.rows} ${o.rows === 1 ? "row" : "rows"}`;
+}
+
+function tableOf(ops: Operation[], matrix: Matrix, label: (op: Operation) => string): string {
+  const lines = [
+    `| operation | ${PERSONAS.join(" | ")} |`,
+    `|---|${PERSONAS.map(() => "---").join("|")}|`,
+  ];
+  for (const op of ops) {
+    const row = matrix.get(op.id);
+    if (!row) throw new Error(`no outcome for ${op.id}`);
+    lines.push(`| ${label(op)} | ${PERSONAS.map((p) => formatOutcome(op, row[p])).join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+/** docs/security.md, from a matrix run over OPERATIONS. */
+export function renderSecurityDoc(matrix: Matrix): string {
+  const personas = PERSONAS.map((p) => `- **${p}** — ${PERSONA_DESCRIPTIONS[p]}`).join("\n");
+  return `<!-- Generated by scripts/security-matrix.ts (npm run docs:security). Do not edit by hand. -->
+# Security matrix
+
+Row level security and grants are the only barrier between a client and the data: the Data API (PostgREST) runs every
+request as \`anon\` or \`authenticated\` with the caller's JWT claims, and whatever the database allows that role, any
+client can do. Every table is read-only to clients except a user's own editable profile columns and their own
+\`user_blocks\`; every change with an invariant goes through an RPC that checks who is calling.
+
+This page is not written by hand: it lists what each persona actually got when it tried each operation against a
+freshly migrated database. \`tests/api/security-matrix.test.ts\` regenerates it on every test run, fails when it
+differs from this file, and asserts the expectations that must never change (anon gets nothing, outsiders and banned
+users get no rows and no chat RPC, members cannot administer, admins cannot act on the owner, only the owner deletes
+the chat, blocks hold, direct writes are refused).
+
+## How it is generated
+
+\`tests/api/support/matrix.ts\` builds a fixture through real API calls (a group chat with an owner, an admin and a
+member, a banned user, a message by the member that was edited and got a reaction, a message by the owner, an invite
+link, a pending direct invitation of the outsider, a block by the owner), then runs each operation once per persona,
+each in its own request exactly as PostgREST runs it (one transaction, \`role\` and \`request.jwt.claims\` set per
+request; reads in a read-only transaction). Every request is rolled back, so no persona sees another's changes.
+Table operations are the SQL PostgREST runs for \`.from(table).select/insert/update/delete\`, filtered to the
+fixture's rows; RPCs are called with named arguments like \`.rpc(name, args)\`.
+
+To regenerate after a schema change:
+
+\`\`\`sh
+KEEP_TEST_DB=1 npm test -- api     # leaves the migrated test database running
+DB_URL=postgresql://postgres:postgres@127.0.0.1:$(cat .local/test/port)/postgres npm run docs:security
+\`\`\`
+
+## Personas
+
+${personas}
+
+## Reading the cells
+
+- \`✓\` allowed; \`✓ n rows\` allowed and returned or changed n rows.
+- \`0 rows\` allowed by the grants, but row level security filtered out every row (nothing read or changed).
+- A SQLSTATE means refused: \`42501\` not allowed (no grant, a policy's \`with check\`, not signed in, or not the right
+  role), \`P0002\` not found or not a member (outsiders cannot tell a hidden chat from a missing one), \`22023\` bad
+  input, \`23505\` conflict, \`23514\` limit, \`PT429\` rate limit.
+
+## Tables
+
+${tableOf(TABLE_OPERATIONS, matrix, (op) => `\`${op.target}\` ${op.kind}: ${op.description}`)}
+
+## RPCs
+
+${tableOf(RPC_OPERATIONS, matrix, (op) => `\`${op.target}\`: ${op.description}`)}
+`;
+}
