@@ -283,7 +283,7 @@ isOneToOne: false
                   }
                   ComputedFields: never
                   Insert: {
-                    "blocked_id": string,"blocker_id": string,"created_at"?: string
+                    "blocked_id": string,"blocker_id"?: string,"created_at"?: string
                   }
                   Update: {
                     "blocked_id"?: string,"blocker_id"?: string,"created_at"?: string
@@ -751,26 +751,8 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "set_member_role":
-{ Args: { "chat_id": string,"role": Database["public"]['Enums']["chat_role"],"user_id": string }; Returns: {
-              "archived_at": string | null,
-"chat_id": string,
-"history_from_seq": number,
-"joined_at": string,
-"last_posted_at": string | null,
-"last_read_at": string | null,
-"last_read_seq": number,
-"muted_until": string | null,
-"notification_level": Database["public"]['Enums']["notification_level"],
-"pinned_at": string | null,
-"role": Database["public"]['Enums']["chat_role"],
-"user_id": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "chat_members"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
+{ Args: { "chat_id": string,"role": Database["public"]['Enums']["chat_role"],"user_id": string }; Returns: Database["public"]['Enums']["chat_role"]
+                           },
 "toggle_reaction":
 { Args: { "emoji": string,"message_id": string }; Returns: Json
                            },

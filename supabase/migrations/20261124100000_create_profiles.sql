@@ -36,7 +36,7 @@ comment on column public.profiles.avatar_path is 'Path in the avatars bucket: <u
 comment on column public.profiles.last_seen_at is 'Updated by the presence heartbeat.';
 
 create table public.user_blocks (
-  blocker_id uuid not null references public.profiles (id) on delete cascade,
+  blocker_id uuid not null default auth.uid() references public.profiles (id) on delete cascade,
   blocked_id uuid not null references public.profiles (id) on delete cascade,
   created_at timestamptz not null default now(),
   primary key (blocker_id, blocked_id),
@@ -176,11 +176,16 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- Checked before anything else, so nobody can probe whether two other users blocked each other.
+  if current_setting('role', true) in ('authenticated', 'anon') and new.blocker_id is distinct from auth.uid() then
+    raise exception 'you can only block users yourself' using errcode = '42501',
+      hint = 'Insert with blocker_id set to your own user id (or leave it out).';
+  end if;
   if new.blocked_id = new.blocker_id then
     raise exception 'you cannot block yourself' using errcode = '22023', hint = 'Pass another user''s id.';
   end if;
   if not exists (select 1 from public.profiles p where p.id = new.blocked_id) then
-    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+    raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
   end if;
   if exists (select 1 from public.user_blocks b where b.blocker_id = new.blocker_id and b.blocked_id = new.blocked_id) then
     return null;

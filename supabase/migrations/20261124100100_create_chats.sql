@@ -136,7 +136,7 @@ as $$
   select case r when 'owner' then 3 when 'admin' then 2 when 'member' then 1 else 0 end
 $$;
 
--- The caller's role in a chat, or an error if the caller is not a member (P0002 so that outsiders cannot tell a
+-- The caller's role in a chat, or an error if the caller is not a member (PT404 so that outsiders cannot tell a
 -- chat they may not see from one that does not exist).
 create function private.require_member(chat uuid) returns public.chat_role
 language plpgsql
@@ -152,7 +152,7 @@ begin
   end if;
   r := private.chat_role_of(chat, auth.uid());
   if r is null then
-    raise exception 'chat not found' using errcode = 'P0002',
+    raise exception 'chat not found' using errcode = 'PT404',
       hint = 'The chat does not exist or you are not a member of it.';
   end if;
   return r;
@@ -208,7 +208,7 @@ declare
 begin
   select * into c from public.chats where id = chat for update;
   if not exists (select 1 from public.profiles where id = member) then
-    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+    raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
   end if;
   if exists (select 1 from public.chat_members where chat_id = chat and user_id = member) then
     return false;
@@ -229,7 +229,6 @@ begin
   end if;
   insert into public.chat_members (chat_id, user_id, role, history_from_seq, last_read_seq)
   values (chat, member, member_role, visible_from, c.last_message_seq);
-  update public.chats set member_count = member_count + 1, last_activity_at = now() where id = chat;
   return true;
 end
 $$;
@@ -250,11 +249,7 @@ set search_path = ''
 as $$
 begin
   delete from public.chat_members where chat_id = chat and user_id = member;
-  if not found then
-    return false;
-  end if;
-  update public.chats set member_count = member_count - 1, last_activity_at = now() where id = chat;
-  return true;
+  return found;
 end
 $$;
 
@@ -263,6 +258,52 @@ $$;
 -- ---------------------------------------------------------------------------------------------------------------
 create trigger chats_touch_updated_at before update on public.chats
   for each row execute function private.touch_updated_at();
+
+-- member_count follows chat_members whatever removes a row (leave, remove, ban, account deletion), an owner who
+-- goes is succeeded by the senior remaining admin or member, and a group or channel left empty is deleted.
+create function private.after_member_insert() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.chats set member_count = member_count + 1 where id = new.chat_id;
+  return null;
+end
+$$;
+
+create function private.after_member_delete() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  c public.chats;
+  successor uuid;
+begin
+  update public.chats set member_count = greatest(member_count - 1, 0), last_activity_at = now()
+   where id = old.chat_id
+  returning * into c;
+  if c.id is null or c.kind = 'direct' then
+    return null;
+  end if;
+  if c.member_count = 0 then
+    delete from public.chats where id = c.id;
+  elsif old.role = 'owner' and not exists (select 1 from public.chat_members m where m.chat_id = c.id and m.role = 'owner') then
+    select m.user_id into successor from public.chat_members m
+     where m.chat_id = c.id
+     order by private.role_rank(m.role) desc, m.joined_at
+     limit 1;
+    update public.chat_members set role = 'owner' where chat_id = c.id and user_id = successor;
+  end if;
+  return null;
+end
+$$;
+
+create trigger chat_members_after_insert after insert on public.chat_members
+  for each row execute function private.after_member_insert();
+create trigger chat_members_after_delete after delete on public.chat_members
+  for each row execute function private.after_member_delete();
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- row level security
@@ -304,7 +345,7 @@ begin
     raise exception 'a direct chat needs another user' using errcode = '22023', hint = 'Pass the other user''s id.';
   end if;
   if not exists (select 1 from public.profiles where id = other) then
-    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+    raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
   end if;
   if private.is_blocked_between(me, other) then
     raise exception 'cannot open a direct chat with this user' using errcode = '42501',
@@ -401,7 +442,7 @@ begin
   end if;
   select * into c from public.chats where id = join_chat.chat_id;
   if c.id is null or not c.discoverable or c.kind = 'direct' then
-    raise exception 'chat not found' using errcode = 'P0002', hint = 'Only discoverable chats can be joined without an invitation.';
+    raise exception 'chat not found' using errcode = 'PT404', hint = 'Only discoverable chats can be joined without an invitation.';
   end if;
   perform private.add_member(c.id, me, me, 'member');
   select * into m from public.chat_members where chat_members.chat_id = c.id and user_id = me;
@@ -463,23 +504,10 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  me uuid := auth.uid();
-  r public.chat_role := private.require_member(leave_chat.chat_id);
-  successor uuid;
 begin
-  if r = 'owner' then
-    select m.user_id into successor from public.chat_members m
-     where m.chat_id = leave_chat.chat_id and m.user_id <> me
-     order by private.role_rank(m.role) desc, m.joined_at
-     limit 1;
-    if successor is null then
-      delete from public.chats where id = leave_chat.chat_id;
-      return;
-    end if;
-    update public.chat_members set role = 'owner' where chat_members.chat_id = leave_chat.chat_id and user_id = successor;
-  end if;
-  perform private.remove_member(leave_chat.chat_id, me);
+  perform private.require_member(leave_chat.chat_id);
+  -- Ownership passes on, and an empty group or channel is deleted, in the chat_members delete trigger.
+  perform private.remove_member(leave_chat.chat_id, auth.uid());
 end
 $$;
 comment on function public.leave_chat(uuid) is
@@ -599,7 +627,7 @@ begin
     raise exception 'you cannot do this to yourself' using errcode = '42501', hint = 'Use leave_chat to leave.';
   end if;
   if theirs is null then
-    raise exception 'user is not a member of this chat' using errcode = 'P0002', hint = 'Check the user id.';
+    raise exception 'user is not a member of this chat' using errcode = 'PT404', hint = 'Check the user id.';
   end if;
   if private.role_rank(theirs) >= private.role_rank(mine) then
     raise exception 'you cannot act on a member with the same or a higher role' using errcode = '42501',
@@ -609,14 +637,15 @@ begin
 end
 $$;
 
-create function public.set_member_role(chat_id uuid, user_id uuid, role public.chat_role) returns public.chat_members
+create function public.set_member_role(chat_id uuid, user_id uuid, role public.chat_role) returns public.chat_role
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  m public.chat_members;
 begin
+  if set_member_role.role is null then
+    raise exception 'role is required' using errcode = '22023', hint = 'Pass admin or member.';
+  end if;
   perform private.assert_outranks(set_member_role.chat_id, set_member_role.user_id);
   if role = 'owner' then
     raise exception 'ownership is transferred, not granted' using errcode = '22023', hint = 'Use transfer_chat_ownership.';
@@ -625,13 +654,12 @@ begin
     raise exception 'you can only grant roles below your own' using errcode = '42501', hint = 'Ask the owner.';
   end if;
   update public.chat_members cm set role = set_member_role.role
-   where cm.chat_id = set_member_role.chat_id and cm.user_id = set_member_role.user_id
-  returning * into m;
-  return m;
+   where cm.chat_id = set_member_role.chat_id and cm.user_id = set_member_role.user_id;
+  return set_member_role.role;
 end
 $$;
 comment on function public.set_member_role(uuid, uuid, public.chat_role) is
-  'Changes a member''s role (owner: admin or member; admins cannot touch admins or the owner).';
+  'Changes a member''s role (owner: admin or member; admins cannot touch admins or the owner). Returns the new role.';
 
 create function public.remove_chat_member(chat_id uuid, user_id uuid) returns void
 language plpgsql
@@ -659,7 +687,7 @@ begin
       raise exception 'you cannot do this to yourself' using errcode = '42501', hint = 'Use leave_chat to leave.';
     end if;
     if not exists (select 1 from public.profiles p where p.id = ban_chat_member.user_id) then
-      raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+      raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
     end if;
   end if;
   insert into public.chat_bans (chat_id, user_id, banned_by, reason)

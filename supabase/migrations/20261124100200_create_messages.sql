@@ -236,7 +236,7 @@ begin
   select * into c from public.chats where id = send_message.chat_id for update;
   select * into member from public.chat_members m where m.chat_id = send_message.chat_id and m.user_id = me;
   if c.id is null or member.user_id is null then
-    raise exception 'chat not found' using errcode = 'P0002',
+    raise exception 'chat not found' using errcode = 'PT404',
       hint = 'The chat does not exist or you are not a member of it.';
   end if;
 
@@ -272,14 +272,14 @@ begin
   if send_message.reply_to_id is not null and not exists (
     select 1 from public.messages m where m.id = send_message.reply_to_id and m.chat_id = c.id and m.seq > member.history_from_seq
   ) then
-    raise exception 'replied-to message not found in this chat' using errcode = 'P0002', hint = 'Reply to a message of the same chat.';
+    raise exception 'replied-to message not found in this chat' using errcode = 'PT404', hint = 'Reply to a message of the same chat.';
   end if;
   if send_message.thread_root_id is not null then
     update public.messages m set reply_count = m.reply_count + 1, last_reply_at = now()
      where m.id = send_message.thread_root_id and m.chat_id = c.id and m.thread_root_id is null
        and m.seq > member.history_from_seq and m.deleted_at is null;
     if not found then
-      raise exception 'thread not found in this chat' using errcode = 'P0002',
+      raise exception 'thread not found in this chat' using errcode = 'PT404',
         hint = 'A thread starts at a top-level, not deleted message of the same chat.';
     end if;
   end if;
@@ -323,7 +323,7 @@ begin
     join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = me and m.seq > cm.history_from_seq
    where m.id = forward_message.message_id and m.deleted_at is null;
   if origin.id is null then
-    raise exception 'message not found' using errcode = 'P0002', hint = 'You can forward messages you can read.';
+    raise exception 'message not found' using errcode = 'PT404', hint = 'You can forward messages you can read.';
   end if;
   -- A retry with the same client_id returns the earlier forward; a client_id used for anything else is refused.
   if forward_message.client_id is not null then
@@ -365,7 +365,7 @@ begin
    where m.id = message
    for update of m;
   if msg.id is null then
-    raise exception 'message not found' using errcode = 'P0002',
+    raise exception 'message not found' using errcode = 'PT404',
       hint = 'The message does not exist or is not in one of your chats.';
   end if;
   return msg;
@@ -451,7 +451,10 @@ as $$
 declare
   msg public.messages := private.message_for_update(pin_message.message_id);
 begin
-  perform private.require_admin(msg.chat_id);
+  -- Both people in a direct chat may pin; in groups and channels only admins.
+  if (select c.kind from public.chats c where c.id = msg.chat_id) <> 'direct' then
+    perform private.require_admin(msg.chat_id);
+  end if;
   if msg.deleted_at is not null then
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot be pinned.';
   end if;
@@ -469,7 +472,8 @@ begin
   return msg;
 end
 $$;
-comment on function public.pin_message(uuid, boolean) is 'Pins (or with pinned => false unpins) a message (chat admins; at most 50 pinned).';
+comment on function public.pin_message(uuid, boolean) is
+  'Pins (or with pinned => false unpins) a message (admins; both members of a direct chat; at most 50 pinned).';
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: reactions

@@ -3,6 +3,9 @@
 --   preview the chat and join (unless banned). Admins create and revoke them.
 -- * Direct invitations: an admin invites a user, who accepts or declines.
 
+-- Invite tokens come from pgcrypto's gen_random_bytes (present on every Supabase project; a no-op there).
+create extension if not exists pgcrypto with schema extensions;
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- types
 -- ---------------------------------------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ begin
        and (i.expires_at is null or i.expires_at > now())
        and (i.max_uses is null or i.use_count < i.max_uses);
   if not found then
-    raise exception 'invite link not found or expired' using errcode = 'P0002', hint = 'Ask for a new link.';
+    raise exception 'invite link not found or expired' using errcode = 'PT404', hint = 'Ask for a new link.';
   end if;
 end
 $$;
@@ -151,7 +154,7 @@ begin
   select * into inv from public.chat_invitations i where i.token = accept_invite_link.token for update;
   if inv.id is null or inv.status <> 'pending' or (inv.expires_at is not null and inv.expires_at <= now())
      or (inv.max_uses is not null and inv.use_count >= inv.max_uses) then
-    raise exception 'invite link not found or expired' using errcode = 'P0002', hint = 'Ask for a new link.';
+    raise exception 'invite link not found or expired' using errcode = 'PT404', hint = 'Ask for a new link.';
   end if;
   if private.add_member(inv.chat_id, me, me, 'member') then
     update public.chat_invitations set use_count = use_count + 1 where id = inv.id;
@@ -173,7 +176,7 @@ declare
 begin
   perform private.require_invitable(invite_user.chat_id);
   if not exists (select 1 from public.profiles p where p.id = invite_user.user_id) then
-    raise exception 'user not found' using errcode = 'P0002', hint = 'Check the user id.';
+    raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
   end if;
   if private.chat_role_of(invite_user.chat_id, invite_user.user_id) is not null then
     raise exception 'user is already a member' using errcode = '23505', hint = 'No invitation needed.';
@@ -184,6 +187,10 @@ begin
   if private.is_blocked_between(auth.uid(), invite_user.user_id) then
     raise exception 'user cannot be invited' using errcode = '42501', hint = 'One of you has blocked the other.';
   end if;
+  -- An expired pending invitation is closed so that a fresh one can be sent.
+  update public.chat_invitations i set status = 'revoked', responded_at = now()
+   where i.chat_id = invite_user.chat_id and i.invited_user_id = invite_user.user_id and i.status = 'pending'
+     and i.expires_at <= now();
   select * into inv from public.chat_invitations i
    where i.chat_id = invite_user.chat_id and i.invited_user_id = invite_user.user_id and i.status = 'pending';
   if inv.id is not null then
@@ -210,7 +217,7 @@ begin
    where i.id = respond_to_invitation.invitation_id and i.invited_user_id = auth.uid()
    for update;
   if inv.id is null then
-    raise exception 'invitation not found' using errcode = 'P0002', hint = 'Check your invitations.';
+    raise exception 'invitation not found' using errcode = 'PT404', hint = 'Check your invitations.';
   end if;
   if inv.status <> 'pending' or (inv.expires_at is not null and inv.expires_at <= now()) then
     raise exception 'invitation is no longer open' using errcode = '22023', hint = 'Ask for a new invitation.';
@@ -240,7 +247,7 @@ declare
 begin
   select * into inv from public.chat_invitations i where i.id = revoke_invitation.invitation_id;
   if inv.id is null or private.chat_role_of(inv.chat_id, auth.uid()) is null then
-    raise exception 'invitation not found' using errcode = 'P0002', hint = 'Check the invitation id.';
+    raise exception 'invitation not found' using errcode = 'PT404', hint = 'Check the invitation id.';
   end if;
   perform private.require_admin(inv.chat_id);
   update public.chat_invitations i set status = 'revoked', responded_at = now()

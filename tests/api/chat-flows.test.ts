@@ -122,7 +122,7 @@ describe("a group conversation", () => {
   it("refuses outsiders and anon everything about the chat", async () => {
     expect(await select(outsider.claims, "select id from public.messages where chat_id = $1", [chatId])).toHaveLength(0);
     expect(await select(outsider.claims, "select chat_id from public.chat_members where chat_id = $1", [chatId])).toHaveLength(0);
-    expect(await sqlstate(rpc(outsider.claims, "send_message", { chat_id: chatId, body: "let me in" }))).toBe("P0002");
+    expect(await sqlstate(rpc(outsider.claims, "send_message", { chat_id: chatId, body: "let me in" }))).toBe("PT404");
     expect(await sqlstate(rpc(ANON, "send_message", { chat_id: chatId, body: "let me in" }))).toBe("42501");
     expect(await sqlstate(select(ANON, "select id from public.messages"))).toBe("42501");
   });

@@ -104,13 +104,13 @@ describe("the security matrix", () => {
 
   it("refuses outsiders, banned and blocked users every RPC that needs membership of the chat", () => {
     const chatRpcs = RPC_OPERATIONS.filter((o) => o.needsMembership);
-    expect(violations(chatRpcs, NON_MEMBERS, (o, r) => refusedWith(o, "P0002", "42501") || (r.countsRows && noRows(o))))
+    expect(violations(chatRpcs, NON_MEMBERS, (o, r) => refusedWith(o, "PT404", "42501") || (r.countsRows && noRows(o))))
       .toEqual([]);
-    expect(cell("rpc.join_chat", "outsider")).toBe("P0002");
+    expect(cell("rpc.join_chat", "outsider")).toBe("PT404");
     expect(cell("rpc.accept_invite_link", "banned")).toBe("42501");
     expect(cell("rpc.respond_to_invitation", "outsider")).toBe("✓");
     expect(violations([op("rpc.respond_to_invitation")], ["member", "admin", "owner", "banned", "blocked"], (o) =>
-      refusedWith(o, "P0002"))).toEqual([]);
+      refusedWith(o, "PT404"))).toEqual([]);
   });
 
   it("lets members read and post but not administer the chat", () => {

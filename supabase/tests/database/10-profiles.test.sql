@@ -138,7 +138,7 @@ select lives_ok($$ insert into public.user_blocks (blocker_id, blocked_id) value
   'blocking the same user again is a no-op');
 select is((select count(*)::int from public.user_blocks), 1, 'a repeated block leaves one row');
 select throws_ok($$ insert into public.user_blocks (blocker_id, blocked_id) values (auth.uid(), gen_random_uuid()) $$,
-  'P0002', 'user not found', 'blocking an unknown user is refused');
+  'PT404', 'user not found', 'blocking an unknown user is refused');
 select throws_ok($$ update public.user_blocks set created_at = now() $$, '42501', null, 'blocks cannot be updated');
 
 select tests.authenticate_as('mallory');

@@ -87,7 +87,7 @@ select results_eq(
 select throws_ok($$ select public.create_direct_chat(auth.uid()) $$, '22023', null,
   'a direct chat with oneself is refused');
 select throws_ok($$ select public.create_direct_chat(null) $$, '22023', null, 'a direct chat needs a user');
-select throws_ok($$ select public.create_direct_chat(gen_random_uuid()) $$, 'P0002', null,
+select throws_ok($$ select public.create_direct_chat(gen_random_uuid()) $$, 'PT404', null,
   'a direct chat with an unknown user is refused');
 select throws_ok($$ select public.create_direct_chat(tests.get_user_id('blake')) $$, '42501', null,
   'the blocker cannot open a direct chat with the user they blocked');
@@ -104,7 +104,7 @@ select is_empty($$ select 1 from public.chats where id = pg_temp.dm('olga', 'ott
   'an outsider cannot see a direct chat');
 select is_empty($$ select 1 from public.chat_members where chat_id = pg_temp.dm('olga', 'otto') $$,
   'an outsider cannot see the members of a direct chat');
-select throws_ok($$ select public.join_chat(pg_temp.dm('olga', 'otto')) $$, 'P0002', null,
+select throws_ok($$ select public.join_chat(pg_temp.dm('olga', 'otto')) $$, 'PT404', null,
   'an outsider cannot join a direct chat');
 
 -- groups ------------------------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ select throws_ok($$ select public.create_group_chat('   ') $$, '22023', null, 'a
 select throws_ok($$ select public.create_group_chat(repeat('t', 129)) $$, '22023', null, 'a title over 128 characters is refused');
 select throws_ok($$ select public.create_group_chat('Long', '{}', repeat('d', 1001)) $$, '22023', null,
   'a description over 1000 characters is refused');
-select throws_ok($$ select public.create_group_chat('Ghosts', array[gen_random_uuid()]) $$, 'P0002', null,
+select throws_ok($$ select public.create_group_chat('Ghosts', array[gen_random_uuid()]) $$, 'PT404', null,
   'a group with an unknown member is refused');
 select throws_ok($$ select public.create_group_chat('With blake', array[tests.get_user_id('blake')]) $$, '42501', null,
   'a group with a user the creator blocked is refused');
@@ -176,11 +176,11 @@ select lives_ok($$ select public.join_chat(pg_temp.chat('News')) $$, 'joining ag
 select is(pg_temp.counts(pg_temp.chat('News')), array[2, 2], 'joining twice counts once');
 select is((select count(*)::int from public.chat_members where chat_id = pg_temp.chat('News')), 2,
   'after joining, the user sees the members');
-select throws_ok($$ select public.join_chat(pg_temp.chat('Secret')) $$, 'P0002', null,
+select throws_ok($$ select public.join_chat(pg_temp.chat('Secret')) $$, 'PT404', null,
   'a private channel cannot be joined');
-select throws_ok($$ select public.join_chat(pg_temp.chat('Team')) $$, 'P0002', null,
+select throws_ok($$ select public.join_chat(pg_temp.chat('Team')) $$, 'PT404', null,
   'a private group cannot be joined');
-select throws_ok($$ select public.join_chat(gen_random_uuid()) $$, 'P0002', null,
+select throws_ok($$ select public.join_chat(gen_random_uuid()) $$, 'PT404', null,
   'an unknown chat cannot be joined (same error as a private one)');
 select is(pg_temp.role_of('Team', 'otto'), null, 'refused joins add nobody');
 select tests.clear_authentication();
@@ -198,12 +198,12 @@ select tests.authenticate_as('mia');
 select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, '42501', null,
   'a member cannot update the chat');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'P0002', null,
+select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'PT404', null,
   'an outsider cannot update the chat (and cannot tell it exists)');
 select throws_ok($$ select public.update_chat(pg_temp.chat('News'), title => 'Mine') $$, '42501', null,
   'a plain member of a channel cannot update it');
 select tests.authenticate_as('bea');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'P0002', null,
+select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'PT404', null,
   'a banned user cannot update the chat');
 select tests.clear_authentication();
 select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, '42501', null,
@@ -265,7 +265,7 @@ select is_empty($$
      and (archived_at is not null or pinned_at is not null or muted_until is not null or notification_level <> 'all')
 $$, 'preferences change only the caller''s own membership');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.set_chat_preferences(pg_temp.chat('Team'), archived => true) $$, 'P0002', null,
+select throws_ok($$ select public.set_chat_preferences(pg_temp.chat('Team'), archived => true) $$, 'PT404', null,
   'an outsider cannot set preferences of a chat');
 select tests.clear_authentication();
 select throws_ok($$ select public.set_chat_preferences(pg_temp.chat('Team'), archived => true) $$, '42501', null,
@@ -282,7 +282,7 @@ select tests.authenticate_as('mia');
 select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, '42501', null,
   'a member cannot take ownership');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, 'P0002', null,
+select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, 'PT404', null,
   'an outsider cannot take ownership');
 select tests.authenticate_as('olga');
 select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), tests.get_user_id('otto')) $$,
@@ -308,10 +308,10 @@ select public.set_member_role(pg_temp.chat('Crew'), tests.get_user_id('otto'), '
 select tests.authenticate_as('mia');
 select lives_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'a member leaves a chat');
 select is_empty($$ select 1 from public.chats where id = pg_temp.chat('Crew') $$, 'after leaving, the chat is not visible');
-select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'P0002', null, 'leaving twice is refused');
+select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'PT404', null, 'leaving twice is refused');
 select is(pg_temp.counts(pg_temp.chat('Crew')), array[3, 3], 'leaving updates the member count');
 select tests.authenticate_as('bea');
-select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'P0002', null, 'an outsider cannot leave a chat');
+select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'PT404', null, 'an outsider cannot leave a chat');
 select tests.authenticate_as('olga');
 select lives_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'the owner leaves');
 select results_eq($$ select pg_temp.role_of('Crew', u) from unnest(array['olga', 'adam', 'otto']) u $$,
@@ -378,7 +378,7 @@ select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, '42501',
 select tests.authenticate_as('adam');
 select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, '42501', null, 'an admin cannot delete the chat');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, 'P0002', null, 'an outsider cannot delete the chat');
+select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, 'PT404', null, 'an outsider cannot delete the chat');
 select throws_ok($$ select public.delete_chat(pg_temp.dm('olga', 'otto')) $$, '42501', null,
   'nobody owns a direct chat, so nobody deletes it');
 select tests.clear_authentication();

@@ -79,16 +79,16 @@ select is((select unread_count from public.list_chats() where chat_id = pg_temp.
   'the sender''s own unread is 0 right after sending');
 
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.send_message(pg_temp.id('group'), 'let me in') $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.send_message(pg_temp.id('group'), 'let me in') $$, 'PT404', 'chat not found',
   'an outsider cannot send');
 select is(pg_temp.error_of($$ select public.send_message(pg_temp.id('group'), 'x') $$),
           pg_temp.error_of($$ select public.send_message(gen_random_uuid(), 'x') $$),
   'an outsider gets the same error for an existing chat as for a chat that does not exist');
 select tests.authenticate_as('erin');
-select throws_ok($$ select public.send_message(pg_temp.id('group'), 'I am back') $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.send_message(pg_temp.id('group'), 'I am back') $$, 'PT404', 'chat not found',
   'a banned user cannot send');
 select tests.authenticate_as('frank');
-select throws_ok($$ select public.send_message(pg_temp.id('group'), 'I am back') $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.send_message(pg_temp.id('group'), 'I am back') $$, 'PT404', 'chat not found',
   'a removed member cannot send');
 select tests.clear_authentication();
 select throws_ok($$ select public.send_message(pg_temp.id('group'), 'anonymous') $$, '42501',
@@ -116,9 +116,9 @@ insert into ids select 'other_msg', m.id from public.send_message(pg_temp.id('ot
 select is((select m.reply_to_id from public.send_message(pg_temp.id('group'), 'a reply', reply_to_id => pg_temp.id('alice_msg')) m),
   pg_temp.id('alice_msg'), 'a member replies to a message of the same chat');
 select throws_ok($$ select public.send_message(pg_temp.id('group'), 'x', reply_to_id => pg_temp.id('other_msg')) $$,
-  'P0002', 'replied-to message not found in this chat', 'a reply to a message of another chat is refused');
+  'PT404', 'replied-to message not found in this chat', 'a reply to a message of another chat is refused');
 select throws_ok($$ select public.send_message(pg_temp.id('group'), 'x', reply_to_id => gen_random_uuid()) $$,
-  'P0002', 'replied-to message not found in this chat', 'a reply to a message that does not exist is refused');
+  'PT404', 'replied-to message not found in this chat', 'a reply to a message that does not exist is refused');
 
 -- threads ----------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('carol');
@@ -132,9 +132,9 @@ select is((select jsonb_build_object('reply_count', reply_count, 'has_last_reply
 select is((select thread_root_id from public.messages where id = pg_temp.id('thread1')), pg_temp.id('m1'),
   'a thread reply points at its root');
 select throws_ok($$ select public.send_message(pg_temp.id('group'), 'x', thread_root_id => pg_temp.id('thread1')) $$,
-  'P0002', 'thread not found in this chat', 'a thread inside a thread is refused');
+  'PT404', 'thread not found in this chat', 'a thread inside a thread is refused');
 select throws_ok($$ select public.send_message(pg_temp.id('group'), 'x', thread_root_id => pg_temp.id('other_msg')) $$,
-  'P0002', 'thread not found in this chat', 'a thread rooted in another chat is refused');
+  'PT404', 'thread not found in this chat', 'a thread rooted in another chat is refused');
 select is((select reply_count from public.messages where id = pg_temp.id('m1')), 2,
   'refused thread replies leave reply_count alone');
 
@@ -193,7 +193,7 @@ select throws_ok($$ select public.send_message(pg_temp.id('channel'), 'me too') 
 select is((select count(*)::int from public.messages where chat_id = pg_temp.id('channel')), 2,
   'a channel member reads the channel''s messages');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.send_message(pg_temp.id('channel'), 'me too') $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.send_message(pg_temp.id('channel'), 'me too') $$, 'PT404', 'chat not found',
   'an outsider cannot post in a channel');
 
 -- direct chats and blocks --------------------------------------------------------------------------------------
@@ -299,9 +299,9 @@ select is_empty($$ select previous_body from public.message_edits where chat_id 
 select is_empty($$ select emoji from public.message_reactions where chat_id = pg_temp.id('late') $$,
   'hidden history: reactions on earlier messages are hidden too');
 select throws_ok($$ select public.send_message(pg_temp.id('late'), 'x', reply_to_id => pg_temp.id('before1')) $$,
-  'P0002', null, 'hidden history: a reply to an earlier message is refused');
+  'PT404', null, 'hidden history: a reply to an earlier message is refused');
 select throws_ok($$ select public.forward_message(pg_temp.id('before1'), pg_temp.id('group')) $$,
-  'P0002', null, 'hidden history: an earlier message cannot be forwarded');
+  'PT404', null, 'hidden history: an earlier message cannot be forwarded');
 select is((select count(*)::bigint from public.messages where chat_id = pg_temp.id('group')),
   (select last_message_seq from public.chats where id = pg_temp.id('group')),
   'visible history (the default): a member added later reads all earlier messages');
@@ -341,7 +341,7 @@ select is_empty($$ select id from public.messages where chat_id <> pg_temp.id('d
   'an outsider reads no messages of other people''s chats');
 select is_empty($$ select id from public.message_edits $$, 'an outsider reads no edit history');
 select is_empty($$ select message_id from public.message_reactions $$, 'an outsider reads no reactions');
-select throws_ok($$ select id from public.get_chat_messages(pg_temp.id('group')) $$, 'P0002', null,
+select throws_ok($$ select id from public.get_chat_messages(pg_temp.id('group')) $$, 'PT404', null,
   'get_chat_messages refuses an outsider as if the chat did not exist');
 select tests.authenticate_as('erin');
 select is_empty($$ select id from public.messages $$, 'a banned user reads no messages of the chat');
@@ -375,7 +375,7 @@ select is(
      from public.forward_message(pg_temp.id('m1'), pg_temp.id('fwd'), pg_temp.id('fwd_client')) m),
   jsonb_build_object('id', pg_temp.id('fwd_once'), 'from_message', pg_temp.id('m1')),
   'a forward retried with the same client_id returns the stored forward');
-select throws_ok($$ select public.forward_message(pg_temp.id('m1'), pg_temp.id('daves')) $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.forward_message(pg_temp.id('m1'), pg_temp.id('daves')) $$, 'PT404', 'chat not found',
   'a member cannot forward into a chat they are not in');
 select throws_ok($$ select public.edit_message(pg_temp.id('forwarded'), 'words alice never wrote') $$, '22023',
   'forwarded messages cannot be edited', 'a forward cannot be edited (its origin label vouches for the original words)');
@@ -386,7 +386,7 @@ select throws_ok($$ select public.forward_message(pg_temp.id('alice_msg'), pg_te
 select is((select forwarded_from_author_id from public.messages where id = pg_temp.id('own_words')), null,
   'the other message is not relabelled as a forward');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.forward_message(pg_temp.id('alice_msg'), pg_temp.id('daves')) $$, 'P0002',
+select throws_ok($$ select public.forward_message(pg_temp.id('alice_msg'), pg_temp.id('daves')) $$, 'PT404',
   'message not found', 'an outsider cannot forward a message they cannot read');
 select is_empty($$ select id from public.messages where chat_id = pg_temp.id('daves') $$,
   'the refused forward wrote nothing');

@@ -102,7 +102,7 @@ select tests.authenticate_as('carol');
 select throws_ok($$ select public.edit_message(pg_temp.id('e1'), 'admin was here') $$, '42501',
   'only the author can edit a message', 'an admin cannot edit someone else''s message either');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.edit_message(pg_temp.id('e1'), 'dave was here') $$, 'P0002', 'message not found',
+select throws_ok($$ select public.edit_message(pg_temp.id('e1'), 'dave was here') $$, 'PT404', 'message not found',
   'an outsider cannot edit (and cannot tell the message exists)');
 select tests.clear_authentication();
 select throws_ok($$ select public.edit_message(pg_temp.id('e1'), 'anon was here') $$, '42501', null, 'anon cannot edit');
@@ -152,7 +152,7 @@ select tests.authenticate_as('alice');
 select is((select m.deleted_by from public.delete_message(pg_temp.id('b3')) m), pg_temp.id('alice'),
   'the owner deletes a member''s message');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.delete_message(pg_temp.id('a1')) $$, 'P0002', 'message not found',
+select throws_ok($$ select public.delete_message(pg_temp.id('a1')) $$, 'PT404', 'message not found',
   'an outsider cannot delete');
 select tests.clear_authentication();
 select throws_ok($$ select public.delete_message(pg_temp.id('a1')) $$, '42501', null, 'anon cannot delete');
@@ -165,7 +165,7 @@ select public.delete_message(pg_temp.id('t1'));
 select is((select reply_count from public.messages where id = pg_temp.id('root')), 0,
   'deleting a thread reply lowers the root''s reply_count');
 select tests.authenticate_as('bob');
-select throws_ok($$ select public.forward_message(pg_temp.id('b1'), pg_temp.id('group')) $$, 'P0002', 'message not found',
+select throws_ok($$ select public.forward_message(pg_temp.id('b1'), pg_temp.id('group')) $$, 'PT404', 'message not found',
   'a deleted message cannot be forwarded');
 
 -- pin ----------------------------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ select throws_ok($$ select public.pin_message(pg_temp.id('a1')) $$, '42501', 'on
   'a member cannot pin');
 select is((select pinned_at from public.messages where id = pg_temp.id('a1')), null, 'the refused pin changed nothing');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.pin_message(pg_temp.id('a1')) $$, 'P0002', 'message not found', 'an outsider cannot pin');
+select throws_ok($$ select public.pin_message(pg_temp.id('a1')) $$, 'PT404', 'message not found', 'an outsider cannot pin');
 select tests.authenticate_as('alice');
 select throws_ok($$ select public.pin_message(pg_temp.id('b2')) $$, '22023', 'message was deleted',
   'a deleted message cannot be pinned');
@@ -243,7 +243,7 @@ select throws_ok($$ select public.toggle_reaction(pg_temp.id('r1'), repeat('x', 
 select throws_ok($$ select public.toggle_reaction(pg_temp.id('b2'), '👍') $$, '22023', 'message was deleted',
   'a deleted message gets no reactions');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.toggle_reaction(pg_temp.id('r1'), '👍') $$, 'P0002', 'message not found',
+select throws_ok($$ select public.toggle_reaction(pg_temp.id('r1'), '👍') $$, 'PT404', 'message not found',
   'an outsider cannot react');
 select tests.clear_authentication();
 select throws_ok($$ select public.toggle_reaction(pg_temp.id('r1'), '👍') $$, '42501', null, 'anon cannot react');
@@ -289,7 +289,7 @@ select is((select unread_count from public.list_chats() where chat_id = pg_temp.
   'the chat list agrees: 0 unread');
 select throws_ok($$ select public.mark_chat_read(pg_temp.id('reading'), -1) $$, '22023', null, 'a negative seq is refused');
 select tests.authenticate_as('dave');
-select throws_ok($$ select public.mark_chat_read(pg_temp.id('reading')) $$, 'P0002', 'chat not found',
+select throws_ok($$ select public.mark_chat_read(pg_temp.id('reading')) $$, 'PT404', 'chat not found',
   'an outsider cannot mark a chat read');
 select tests.clear_authentication();
 select throws_ok($$ select public.mark_chat_read(pg_temp.id('reading')) $$, '42501', null, 'anon cannot mark a chat read');
@@ -322,7 +322,7 @@ select throws_ok($$ select * from public.get_chat_messages(pg_temp.id('history')
 select throws_ok($$ select * from public.get_chat_messages(pg_temp.id('history'), after_seq => 10, around_seq => 5) $$,
   '22023', null, 'after_seq and around_seq together are refused');
 select tests.authenticate_as('dave');
-select throws_ok($$ select * from public.get_chat_messages(pg_temp.id('history')) $$, 'P0002', null,
+select throws_ok($$ select * from public.get_chat_messages(pg_temp.id('history')) $$, 'PT404', null,
   'get_chat_messages refuses an outsider as if the chat did not exist');
 select tests.clear_authentication();
 select throws_ok($$ select * from public.get_chat_messages(pg_temp.id('history')) $$, '42501', null,

@@ -3,7 +3,7 @@
 -- reactions are emoji or :short_codes:.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(16);
+select plan(23);
 
 select tests.create_user('pv_owner');
 select tests.create_user('pv_admin');
@@ -75,6 +75,41 @@ select throws_ok(format('select public.toggle_reaction(%L, %L)', (select id from
   'plain words are not reactions');
 select throws_ok(format('select public.send_message(%L, %L, metadata => %L)', (select id from fx where name = 'group'), 'big',
   jsonb_build_object('blob', repeat(md5(random()::text), 400))), '22023', 'metadata is too large', 'oversized metadata is a 22023');
+
+-- fixes found while documenting -------------------------------------------------------------------------------------
+select tests.authenticate_as('pv_owner');
+select throws_ok(format('select public.set_member_role(%L, %L, null)', (select id from fx where name = 'group'),
+  tests.get_user_id('pv_member')), '22023', 'role is required', 'a null role is a 22023');
+select throws_ok(format($q$insert into public.user_blocks (blocker_id, blocked_id) values (%L, %L)$q$,
+  tests.get_user_id('pv_member'), tests.get_user_id('pv_admin')), '42501', 'you can only block users yourself',
+  'inserting a block in someone else''s name is refused before anything is looked up');
+
+-- an expired direct invitation does not lock the user out
+select tests.create_user('pv_invitee');
+insert into fx (name, id) select 'invite', (public.invite_user((select id from fx where name = 'group'), tests.get_user_id('pv_invitee'))).id;
+reset role;
+update public.chat_invitations set expires_at = now() - interval '1 minute' where id = (select id from fx where name = 'invite');
+select tests.authenticate_as('pv_owner');
+select isnt((public.invite_user((select id from fx where name = 'group'), tests.get_user_id('pv_invitee'))).id,
+  (select id from fx where name = 'invite'), 'inviting again after expiry sends a fresh invitation');
+
+-- both people in a direct chat may pin
+select tests.create_user('pv_friend');
+insert into fx (name, id) select 'dm', (public.create_direct_chat(tests.get_user_id('pv_friend'))).id;
+insert into fx (name, id) select 'dm_msg', (public.send_message((select id from fx where name = 'dm'), 'pin me')).id;
+select tests.authenticate_as('pv_friend');
+select isnt((public.pin_message((select id from fx where name = 'dm_msg'))).pinned_at, null, 'a member of a direct chat pins');
+
+-- deleting an account keeps counters and ownership right
+reset role;
+select is((select member_count from public.chats where id = (select id from fx where name = 'group')), 4,
+  'the group has four members before the owner deletes their account');
+delete from auth.users where id = tests.get_user_id('pv_owner');
+select is((select member_count from public.chats where id = (select id from fx where name = 'group')), 3,
+  'member_count drops when an account is deleted');
+select is((select u.raw_user_meta_data ->> 'test_identifier' from public.chat_members m join auth.users u on u.id = m.user_id
+            where m.chat_id = (select id from fx where name = 'group') and m.role = 'owner'), 'pv_admin',
+  'the senior admin becomes owner when the owner''s account goes');
 
 select * from finish();
 rollback;

@@ -37,9 +37,9 @@ select is_empty($$ select 1 from public.chat_invitations where token is not null
   'a member cannot read the chat''s invite links');
 
 select tests.authenticate_as('inv_outsider');
-select throws_ok($$ select public.create_invite_link((select id from fx where name = 'group')) $$, 'P0002', null,
+select throws_ok($$ select public.create_invite_link((select id from fx where name = 'group')) $$, 'PT404', null,
   'an outsider cannot create invite links and cannot tell the chat exists');
-select throws_ok($$ select public.create_invite_link((select id from fx where name = 'group'), 10) $$, 'P0002', null,
+select throws_ok($$ select public.create_invite_link((select id from fx where name = 'group'), 10) $$, 'PT404', null,
   'outsider refusal comes before input validation');
 select is((select title from public.get_invite_link_info((select token from fx where name = 'link'))), 'Invites',
   'anyone signed in with the token can preview the chat');
@@ -60,11 +60,11 @@ select tests.authenticate_as('inv_guest');
 select lives_ok($$ select public.accept_invite_link((select token from fx where name = 'link')) $$,
   'a second user uses the link');
 select tests.authenticate_as('inv_blocker');
-select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'link')) $$, 'P0002', null,
+select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'link')) $$, 'PT404', null,
   'a link past its use limit is refused');
-select throws_ok($$ select public.get_invite_link_info((select token from fx where name = 'link')) $$, 'P0002', null,
+select throws_ok($$ select public.get_invite_link_info((select token from fx where name = 'link')) $$, 'PT404', null,
   'a used-up link shows no preview');
-select throws_ok($$ select public.accept_invite_link('not-a-token') $$, 'P0002', null, 'an unknown token is refused');
+select throws_ok($$ select public.accept_invite_link('not-a-token') $$, 'PT404', null, 'an unknown token is refused');
 
 select tests.clear_authentication();
 select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'link')) $$, '42501', null,
@@ -78,7 +78,7 @@ select 'expiring', i.id, i.token from public.create_invite_link((select id from 
 reset role;
 update public.chat_invitations set expires_at = now() - interval '1 second' where id = (select id from fx where name = 'expiring');
 select tests.authenticate_as('inv_blocker');
-select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'expiring')) $$, 'P0002', null,
+select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'expiring')) $$, 'PT404', null,
   'an expired link is refused');
 
 select tests.authenticate_as('inv_owner');
@@ -95,7 +95,7 @@ select tests.authenticate_as('inv_admin');
 select is((select status::text from public.revoke_invitation((select id from fx where name = 'revoked'))), 'revoked',
   'an admin revokes a link');
 select tests.authenticate_as('inv_blocker');
-select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'revoked')) $$, 'P0002', null,
+select throws_ok($$ select public.accept_invite_link((select token from fx where name = 'revoked')) $$, 'PT404', null,
   'a revoked link is refused');
 
 -- direct invitations -------------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ select tests.authenticate_as('inv_member');
 select throws_ok($$ select public.invite_user((select id from fx where name = 'group'), tests.get_user_id('inv_outsider')) $$,
   '42501', null, 'a member cannot invite');
 select throws_ok($$ select public.respond_to_invitation((select id from fx where name = 'direct_invite'), true) $$,
-  'P0002', null, 'only the invited user can respond');
+  'PT404', null, 'only the invited user can respond');
 
 select tests.authenticate_as('inv_blocker');
 select is((select count(*)::int from public.chat_invitations), 1, 'the invited user reads their own invitation');

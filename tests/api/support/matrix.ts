@@ -487,7 +487,7 @@ ${personas}
 - \`✓\` allowed; \`✓ n rows\` allowed and returned or changed n rows.
 - \`0 rows\` allowed by the grants, but row level security filtered out every row (nothing read or changed).
 - A SQLSTATE means refused: \`42501\` not allowed (no grant, a policy's \`with check\`, not signed in, or not the right
-  role), \`P0002\` not found or not a member (outsiders cannot tell a hidden chat from a missing one), \`22023\` bad
+  role), \`PT404\` not found or not a member (outsiders cannot tell a hidden chat from a missing one), \`22023\` bad
   input, \`23505\` conflict, \`23514\` limit, \`PT429\` rate limit.
 
 ## Tables
