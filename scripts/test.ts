@@ -46,7 +46,6 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise
 }
 
 function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, "");
 }
 

@@ -74,6 +74,22 @@ end
 $$;
 comment on function private.touch_updated_at() is 'BEFORE UPDATE trigger: stamps updated_at.';
 
+-- The signed-in user's id, or 42501 "not signed in" (anon and the service role have no user).
+create function private.require_user() returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  return me;
+end
+$$;
+
 -- Users who blocked the current user (read across RLS: the blocked user cannot see those rows themselves).
 create function private.blocker_ids() returns uuid[]
 language sql
@@ -236,5 +252,6 @@ create policy "users can unblock users they blocked"
 -- ---------------------------------------------------------------------------------------------------------------
 -- grants on helpers
 -- ---------------------------------------------------------------------------------------------------------------
-revoke all on all functions in schema private from public, anon, authenticated;
+-- Private functions get no EXECUTE by default (baseline); only what RLS policies and invoker RPCs call is granted.
 grant execute on function private.blocker_ids() to authenticated;
+grant execute on function private.require_user() to authenticated, service_role;

@@ -147,9 +147,7 @@ as $$
 declare
   r public.chat_role;
 begin
-  if auth.uid() is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
+  perform private.require_user();
   r := private.chat_role_of(chat, auth.uid());
   if r is null then
     raise exception 'chat not found' using errcode = 'PT404',
@@ -281,7 +279,7 @@ declare
   c public.chats;
   successor uuid;
 begin
-  update public.chats set member_count = greatest(member_count - 1, 0), last_activity_at = now()
+  update public.chats set member_count = greatest(member_count - 1, 0)
    where id = old.chat_id
   returning * into c;
   if c.id is null or c.kind = 'direct' then
@@ -333,14 +331,11 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   other uuid := create_direct_chat.user_id;
   key text;
   c public.chats;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   if other is null or other = me then
     raise exception 'a direct chat needs another user' using errcode = '22023', hint = 'Pass the other user''s id.';
   end if;
@@ -357,13 +352,10 @@ begin
   returning * into c;
   if c.id is null then
     select * into c from public.chats where direct_key = key;
-    -- Re-join a direct chat one side left earlier.
-    perform private.add_member(c.id, me, me, 'member');
-    perform private.add_member(c.id, other, me, 'member');
-  else
-    perform private.add_member(c.id, me, me, 'member');
-    perform private.add_member(c.id, other, me, 'member');
   end if;
+  -- Both sides are (re)added: a no-op for current members, a re-join for one who left earlier.
+  perform private.add_member(c.id, me, me, 'member');
+  perform private.add_member(c.id, other, me, 'member');
   select * into c from public.chats where id = c.id;
   return c;
 end
@@ -378,13 +370,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   c public.chats;
   m uuid;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   if coalesce(cardinality(member_ids), 0) > 100 then
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
@@ -410,12 +399,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   c public.chats;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
   values ('channel', private.assert_text(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
           me, 'admins', coalesce(create_channel.discoverable, true))
@@ -433,13 +419,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   c public.chats;
   m public.chat_members;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   select * into c from public.chats where id = join_chat.chat_id;
   if c.id is null or not c.discoverable or c.kind = 'direct' then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'Only discoverable chats can be joined without an invitation.';
@@ -533,7 +516,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
 begin
   if private.require_member(transfer_chat_ownership.chat_id) <> 'owner' then
     raise exception 'only the owner can transfer ownership' using errcode = '42501', hint = 'Ask the owner.';
@@ -713,8 +696,6 @@ comment on function public.unban_chat_member(uuid, uuid) is 'Lifts a ban (admins
 -- ---------------------------------------------------------------------------------------------------------------
 -- function grants
 -- ---------------------------------------------------------------------------------------------------------------
-revoke all on all functions in schema private from public, anon, authenticated;
-grant execute on function private.blocker_ids() to authenticated;
 grant execute on function private.my_chat_ids() to authenticated;
 grant execute on function private.my_admin_chat_ids() to authenticated;
 

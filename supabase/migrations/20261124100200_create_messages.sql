@@ -200,7 +200,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   c public.chats;
   member public.chat_members;
   msg public.messages;
@@ -209,9 +209,6 @@ declare
   clean_mentions uuid[];
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   -- Input checks first: a bad request changes nothing.
   if send_message.kind = 'system' then
     raise exception 'system messages are written by the server' using errcode = '22023', hint = 'Use kind text, image, file, voice or video.';
@@ -285,9 +282,12 @@ begin
   end if;
 
   -- Mentions are kept only for users who are members of the chat.
-  select coalesce(array_agg(distinct m.user_id), '{}') into clean_mentions
-    from public.chat_members m
-   where m.chat_id = c.id and m.user_id = any (coalesce(send_message.mentions, '{}'));
+  clean_mentions := '{}';
+  if cardinality(send_message.mentions) > 0 then
+    select coalesce(array_agg(distinct m.user_id), '{}') into clean_mentions
+      from public.chat_members m
+     where m.chat_id = c.id and m.user_id = any (send_message.mentions);
+  end if;
 
   insert into public.messages (chat_id, seq, author_id, kind, body, metadata, reply_to_id, thread_root_id, mentions, client_id)
   values (c.id, c.last_message_seq + 1, me, send_message.kind, clean_body, coalesce(send_message.metadata, '{}'::jsonb),
@@ -311,13 +311,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   origin public.messages;
   msg public.messages;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   -- The caller must be able to read the original: a member of its chat, within their visible history.
   select m.* into origin from public.messages m
     join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = me and m.seq > cm.history_from_seq
@@ -420,7 +417,7 @@ begin
   -- Authors delete their own messages; admins delete messages of members with a lower role (the owner: anyone's).
   if msg.author_id is distinct from auth.uid()
      and private.role_rank(private.chat_role_of(msg.chat_id, auth.uid()))
-         <= greatest(private.role_rank(coalesce(private.chat_role_of(msg.chat_id, msg.author_id), 'member')), 1) then
+         <= private.role_rank(coalesce(private.chat_role_of(msg.chat_id, msg.author_id), 'member')) then
     raise exception 'only the author or a chat admin can delete a message' using errcode = '42501',
       hint = 'You can delete your own messages; admins can delete messages of members with a lower role.';
   end if;
@@ -671,10 +668,6 @@ comment on function public.list_chats(public.chat_kind, boolean, boolean, text, 
 -- ---------------------------------------------------------------------------------------------------------------
 -- function grants
 -- ---------------------------------------------------------------------------------------------------------------
-revoke all on all functions in schema private from public, anon, authenticated;
-grant execute on function private.blocker_ids() to authenticated;
-grant execute on function private.my_chat_ids() to authenticated;
-grant execute on function private.my_admin_chat_ids() to authenticated;
 grant execute on function private.require_member(uuid) to authenticated, service_role;
 
 revoke all on function

@@ -116,9 +116,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if auth.uid() is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
+  perform private.require_user();
   if exists (select 1 from public.chat_invitations i join public.chat_bans b on b.chat_id = i.chat_id
               where i.token = get_invite_link_info.token and b.user_id = auth.uid()) then
     raise exception 'you are banned from this chat' using errcode = '42501', hint = 'Ask an admin to unban you.';
@@ -144,13 +142,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := auth.uid();
+  me uuid := private.require_user();
   inv public.chat_invitations;
   m public.chat_members;
 begin
-  if me is null then
-    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
-  end if;
   select * into inv from public.chat_invitations i where i.token = accept_invite_link.token for update;
   if inv.id is null or inv.status <> 'pending' or (inv.expires_at is not null and inv.expires_at <= now())
      or (inv.max_uses is not null and inv.use_count >= inv.max_uses) then

@@ -1,7 +1,7 @@
 -- The baseline migration's security defaults, and the schema-wide rule that every exposed table has RLS and policies.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(10);
+select plan(11);
 
 select has_schema('private', 'schema private exists');
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon cannot use schema private');
@@ -14,6 +14,12 @@ select is_empty($$
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
 $$, 'anon cannot execute any private function');
+select is(array(
+  select p.proname::text from pg_proc p
+   where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
+   order by 1
+), array['blocker_ids', 'my_admin_chat_ids', 'my_chat_ids', 'require_member', 'require_user'],
+  'authenticated executes only the private helpers that policies and invoker RPCs need');
 select ok(position('private' in current_setting('pgrst.db_schemas')) = 0, 'private is not an exposed API schema');
 
 -- A function created by a later migration is not executable by API roles until it is granted.
