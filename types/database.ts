@@ -87,14 +87,14 @@ isOneToOne: false
                   ]
                 },"chat_members": {
                   Row: {
-                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"joined_event_seq": number,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   Update: {
-                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
+                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -113,14 +113,14 @@ isOneToOne: false
                   ]
                 },"chats": {
                   Row: {
-                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Update: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Relationships: [
                     {
@@ -315,6 +315,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -348,6 +349,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -374,6 +376,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -400,6 +403,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -533,6 +537,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_chat_events":
+{ Args: { "after_cursor"?: number,"chat_id": string,"page_size"?: number }; Returns: Json
+                           },
 "get_chat_messages":
 { Args: { "after_seq"?: number,"around_seq"?: number,"before_seq"?: number,"chat_id": string,"page_size"?: number }; Returns: {
               "author_id": string | null,
@@ -570,6 +577,12 @@ isOneToOne: false
               "already_member": boolean,"avatar_path": string,"chat_id": string,"description": string,"expires_at": string,"kind": Database["public"]['Enums']["chat_kind"],"member_count": number,"title": string
             }[]
                            },
+"get_updates":
+{ Args: { "page_size"?: number,"since"?: string }; Returns: Json
+                           },
+"heartbeat":
+{ Args: { "status"?: Database["public"]['Enums']["user_status"] }; Returns: Json
+                           },
 "invite_user":
 { Args: { "chat_id": string,"user_id": string }; Returns: {
               "chat_id": string,
@@ -596,6 +609,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -735,6 +749,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -774,6 +789,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -790,7 +806,7 @@ isOneToOne: false
       } }
           }
           Enums: {
-            "chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
+            "chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -910,7 +926,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
+            "chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible", "offline"]
           }
         }
 } as const

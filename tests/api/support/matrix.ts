@@ -360,6 +360,12 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.get_chat_messages(chat_id => ${f.groupId})`), { needsMembership: true, countsRows: true }),
   rpc("list_chats", "the caller's chats", (tx) => rows(tx`select * from public.list_chats()`), { countsRows: true }),
 
+  // realtime catch-up and presence
+  rpc("get_chat_events", "of the group after cursor 0", (tx, f) =>
+    rows(tx`select * from public.get_chat_events(chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("get_updates", "from a starting point", (tx) => rows(tx`select * from public.get_updates()`)),
+  rpc("heartbeat", "with status away", (tx) => rows(tx`select * from public.heartbeat(status => 'away')`)),
+
   // invitations
   rpc("create_invite_link", "for the group", (tx, f) =>
     rows(tx`select * from public.create_invite_link(chat_id => ${f.groupId})`), { needsMembership: true }),

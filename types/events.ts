@@ -1,0 +1,252 @@
+// The realtime contract: every payload the database broadcasts on `chat:<chat id>` and `user:<user id>`, what clients
+// broadcast themselves (typing) and track (presence), and the catch-up RPCs' answers. Shared by clients, functions
+// and tests; docs/realtime.md describes the same events in prose. Unknown keys are refused (strict objects), so a
+// payload that grows without this file growing is caught by the tests.
+import { z } from "zod";
+
+const uuid = z.uuid();
+const timestamp = z.iso.datetime({ offset: true });
+const cursor = z.number().int().nonnegative();
+
+export const chatRole = z.enum(["owner", "admin", "member"]);
+export const chatKind = z.enum(["direct", "group", "channel"]);
+export const messageKind = z.enum(["text", "image", "file", "voice", "video", "system"]);
+export const presenceStatus = z.enum(["online", "away", "busy"]);
+export const removalReason = z.enum(["left", "removed", "banned", "deleted"]);
+
+/** The public card of a user, as events carry it. */
+export const profileCard = z.strictObject({
+  id: uuid,
+  username: z.string(),
+  display_name: z.string().nullable(),
+  avatar_path: z.string().nullable(),
+});
+
+/** A `messages` row plus its author's card. Deleted messages are tombstones: body null, deleted_at set. */
+export const message = z.strictObject({
+  id: uuid,
+  chat_id: uuid,
+  seq: cursor,
+  author_id: uuid.nullable(),
+  author: profileCard.nullable(),
+  kind: messageKind,
+  body: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  reply_to_id: uuid.nullable(),
+  thread_root_id: uuid.nullable(),
+  reply_count: z.number().int().nonnegative(),
+  last_reply_at: timestamp.nullable(),
+  forwarded_from_message_id: uuid.nullable(),
+  forwarded_from_chat_id: uuid.nullable(),
+  forwarded_from_author_id: uuid.nullable(),
+  mentions: z.array(uuid),
+  reaction_counts: z.record(z.string(), z.number().int().positive()),
+  client_id: uuid.nullable(),
+  created_at: timestamp,
+  edited_at: timestamp.nullable(),
+  deleted_at: timestamp.nullable(),
+  deleted_by: uuid.nullable(),
+  pinned_at: timestamp.nullable(),
+  pinned_by: uuid.nullable(),
+});
+export type Message = z.infer<typeof message>;
+
+/** A chat's settings and counters, as chat.updated and chat.added carry them. */
+export const chat = z.strictObject({
+  id: uuid,
+  kind: chatKind,
+  title: z.string().nullable(),
+  description: z.string().nullable(),
+  avatar_path: z.string().nullable(),
+  who_can_post: z.enum(["members", "admins"]),
+  slow_mode_seconds: z.number().int().nonnegative(),
+  history_visible_to_new_members: z.boolean(),
+  discoverable: z.boolean(),
+  member_count: z.number().int().nonnegative(),
+  last_message_seq: cursor,
+  last_event_seq: cursor,
+  last_activity_at: timestamp,
+  updated_at: timestamp,
+});
+
+/**
+ * Message events. `message` is the message (live: as committed; catch-up: as it is now), or null when it was deleted
+ * for good. `partial: true` means the broadcast left the content out because some member may not see that message:
+ * fetch it with get_chat_events.
+ */
+export const messageEventData = z.union([
+  z.strictObject({ message_id: uuid, message_seq: cursor, message: message.nullable() }),
+  z.strictObject({ message_id: uuid, message_seq: cursor, message: z.null(), partial: z.literal(true) }),
+]);
+
+export const reactionEventData = z.union([
+  z.strictObject({
+    message_id: uuid,
+    message_seq: cursor,
+    user_id: uuid,
+    emoji: z.string().min(1),
+    reaction_counts: z.record(z.string(), z.number().int().positive()),
+  }),
+  z.strictObject({ message_id: uuid, message_seq: cursor, message: z.null(), partial: z.literal(true) }),
+]);
+
+export const chatEventData = {
+  "message.sent": messageEventData,
+  "message.updated": messageEventData,
+  "message.deleted": messageEventData,
+  "reaction.added": reactionEventData,
+  "reaction.removed": reactionEventData,
+  "message.read": z.strictObject({ user_id: uuid, last_read_seq: cursor, last_read_at: timestamp.nullable() }),
+  "participant.added": z.strictObject({
+    user_id: uuid,
+    role: chatRole,
+    joined_at: timestamp,
+    last_read_seq: cursor,
+    history_from_seq: cursor,
+    profile: profileCard.nullable(),
+    member_count: z.number().int().nonnegative(),
+  }),
+  "participant.removed": z.strictObject({ user_id: uuid, reason: removalReason, member_count: z.number().int().nonnegative() }),
+  "participant.updated": z.strictObject({ user_id: uuid, role: chatRole }),
+  "chat.updated": z.strictObject({ chat }),
+} as const;
+export type ChatEventName = keyof typeof chatEventData;
+export const chatEventNames = Object.keys(chatEventData) as ChatEventName[];
+
+export const userEventData = {
+  "chat.added": z.strictObject({ chat_id: uuid, role: chatRole, chat }),
+  "chat.removed": z.strictObject({ chat_id: uuid, reason: removalReason }),
+  "chat.activity": z.strictObject({
+    chat_id: uuid,
+    last_message_seq: cursor,
+    last_activity_at: timestamp,
+    last_message: z.strictObject({
+      id: uuid,
+      seq: cursor,
+      author_id: uuid.nullable(),
+      kind: messageKind,
+      body: z.string().nullable(),
+      created_at: timestamp,
+      deleted: z.boolean(),
+    }),
+  }),
+  "unread.updated": z.strictObject({
+    chat_id: uuid,
+    last_read_seq: cursor,
+    last_message_seq: cursor,
+    unread_count: z.number().int().nonnegative(),
+  }),
+  "preferences.updated": z.strictObject({
+    chat_id: uuid,
+    notification_level: z.enum(["all", "mentions", "none"]),
+    muted_until: timestamp.nullable(),
+    archived: z.boolean(),
+    pinned: z.boolean(),
+  }),
+} as const;
+export type UserEventName = keyof typeof userEventData;
+export const userEventNames = Object.keys(userEventData) as UserEventName[];
+/** User events that get_updates returns again (chat.activity is live only: chat events cover it). */
+export const storedUserEventNames: UserEventName[] = ["chat.added", "chat.removed", "unread.updated", "preferences.updated"];
+
+/** The broadcast payload on `chat:<chat id>` (the Broadcast event name is the event). */
+export function chatBroadcast<E extends ChatEventName>(event: E) {
+  return z.strictObject({
+    id: uuid,
+    chat_id: uuid,
+    cursor: cursor.positive(),
+    actor_id: uuid.nullable(),
+    at: timestamp,
+    data: chatEventData[event],
+  });
+}
+
+/** The broadcast payload on `user:<user id>`. event_id is set for events get_updates returns again. */
+export function userBroadcast<E extends UserEventName>(event: E) {
+  return z.strictObject({
+    id: uuid,
+    user_id: uuid,
+    event_id: z.number().int().positive().nullable(),
+    actor_id: uuid.nullable(),
+    at: timestamp,
+    data: userEventData[event],
+  });
+}
+
+/** One logged chat event, as get_chat_events and get_updates return it. */
+export interface LoggedChatEvent {
+  cursor: number;
+  event: ChatEventName;
+  chat_id: string;
+  actor_id: string | null;
+  at: string;
+  data: unknown;
+}
+export const loggedChatEvent = z.discriminatedUnion(
+  "event",
+  chatEventNames.map((event) =>
+    z.strictObject({
+      cursor: cursor.positive(),
+      event: z.literal(event),
+      chat_id: uuid,
+      actor_id: uuid.nullable(),
+      at: timestamp,
+      data: chatEventData[event],
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<LoggedChatEvent>;
+
+/** One of the user's own events, as get_updates returns it. */
+export interface LoggedUserEvent {
+  event_id: number;
+  event: UserEventName;
+  at: string;
+  data: unknown;
+}
+export const loggedUserEvent = z.discriminatedUnion(
+  "event",
+  storedUserEventNames.map((event) =>
+    z.strictObject({ event_id: z.number().int().positive(), event: z.literal(event), at: timestamp, data: userEventData[event] }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<LoggedUserEvent>;
+
+/** supabase.rpc('get_chat_events', { chat_id, after_cursor, page_size }) */
+export const chatEventsPage = z.strictObject({
+  chat_id: uuid,
+  events: z.array(loggedChatEvent),
+  next_cursor: cursor,
+  latest_cursor: cursor,
+  has_more: z.boolean(),
+  reset_required: z.boolean(),
+});
+
+/** supabase.rpc('get_updates', { since, page_size }) */
+export const updatesPage = z.strictObject({
+  cursor: z.string().min(1),
+  user_events: z.array(loggedUserEvent),
+  events: z.array(loggedChatEvent),
+  has_more: z.boolean(),
+  reset_required: z.boolean(),
+});
+
+/** Client Broadcast on `chat:<chat id>`: typing.start / typing.stop (members; not in large chats). */
+export const typingPayload = z.strictObject({
+  user_id: uuid,
+  thread_root_id: uuid.nullable().optional(),
+});
+
+/** What each device tracks with Realtime Presence on `chat:<chat id>`. */
+export const presenceState = z.strictObject({
+  user_id: uuid,
+  device_id: z.string().min(1).max(100),
+  status: presenceStatus,
+  online_at: timestamp,
+});
+
+/** supabase.rpc('heartbeat', { status }) */
+export const heartbeatResult = z.strictObject({
+  status: z.enum(["online", "away", "busy", "invisible"]),
+  shown_status: z.enum(["online", "away", "busy", "offline"]),
+  last_seen_at: timestamp.nullable(),
+  next_heartbeat_seconds: z.number().int().positive(),
+});
