@@ -21,7 +21,65 @@ export type Database = {
           }
         },"public": {
           Tables: {
-            "chat_bans": {
+            "attachments": {
+                  Row: {
+                    "bucket_id": string,"chat_id": string,"created_at": string,"detected_mime_type": string | null,"duration_seconds": number | null,"height": number | null,"id": string,"message_id": string | null,"mime_type": string,"name": string,"next_scan_at": string | null,"object_path": string,"scan_attempts": number,"scan_error": string | null,"scan_requested_at": string | null,"scan_signature": string | null,"scan_status": Database["public"]['Enums']["attachment_scan_status"],"scanned_at": string | null,"size_bytes": number,"thumbnail_error": string | null,"thumbnail_path": string | null,"thumbnail_status": Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at": string,"uploader_id": string | null,"width": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "bucket_id"?: string,"chat_id": string,"created_at"?: string,"detected_mime_type"?: string | null,"duration_seconds"?: number | null,"height"?: number | null,"id": string,"message_id"?: string | null,"mime_type": string,"name": string,"next_scan_at"?: string | null,"object_path": string,"scan_attempts"?: number,"scan_error"?: string | null,"scan_requested_at"?: string | null,"scan_signature"?: string | null,"scan_status"?: Database["public"]['Enums']["attachment_scan_status"],"scanned_at"?: string | null,"size_bytes": number,"thumbnail_error"?: string | null,"thumbnail_path"?: string | null,"thumbnail_status"?: Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at"?: string,"uploader_id"?: string | null,"width"?: number | null
+                  }
+                  Update: {
+                    "bucket_id"?: string,"chat_id"?: string,"created_at"?: string,"detected_mime_type"?: string | null,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"message_id"?: string | null,"mime_type"?: string,"name"?: string,"next_scan_at"?: string | null,"object_path"?: string,"scan_attempts"?: number,"scan_error"?: string | null,"scan_requested_at"?: string | null,"scan_signature"?: string | null,"scan_status"?: Database["public"]['Enums']["attachment_scan_status"],"scanned_at"?: string | null,"size_bytes"?: number,"thumbnail_error"?: string | null,"thumbnail_path"?: string | null,"thumbnail_status"?: Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at"?: string,"uploader_id"?: string | null,"width"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "attachments_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "attachments_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "attachments_uploader_id_fkey"
+      columns: ["uploader_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"audit_log": {
+                  Row: {
+                    "action": string,"actor_id": string | null,"chat_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_table": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                  }
+                  Update: {
+                    "action"?: string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "audit_log_actor_id_fkey"
+      columns: ["actor_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "audit_log_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_bans": {
                   Row: {
                     "banned_by": string | null,"chat_id": string,"created_at": string,"reason": string | null,"user_id": string
                   }
@@ -698,7 +756,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "send_message":
-{ Args: { "body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
+{ Args: { "attachment_ids"?: (string)[],"body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
               "author_id": string | null,
 "body": string | null,
 "chat_id": string,
@@ -790,7 +848,7 @@ isOneToOne: false
       } }
           }
           Enums: {
-            "chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -910,7 +968,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
           }
         }
 } as const
