@@ -2,6 +2,7 @@
 -- (role and request.jwt.claims set), these add the settings storage-api sets per request and run its statement on
 -- storage.objects as the caller, so the policies and triggers on storage.objects decide exactly as on Supabase.
 --   select tests.storage_upload('attachments', '<chat>/<uuid>/photo.png', 'image/png', 1234);
+--   select tests.storage_upload('attachments', '<chat>/<uuid>/voice.ogg', 'audio/ogg', 900, '{"duration_seconds": "4.2"}');
 --   select tests.storage_remove('attachments', '<chat>/<uuid>/photo.png');   -- number of objects removed
 --   select tests.storage_visible('attachments', '<chat>/<uuid>/photo.png');  -- can the caller download it?
 
@@ -33,7 +34,9 @@ begin
 end
 $$;
 
-create or replace function tests.storage_upload(bucket text, object_name text, mime_type text, size bigint)
+drop function if exists tests.storage_upload(text, text, text, bigint);
+create or replace function tests.storage_upload(bucket text, object_name text, mime_type text, size bigint,
+                                                user_metadata jsonb default null)
 returns uuid
 language plpgsql
 as $$
@@ -41,12 +44,12 @@ declare
   new_id uuid;
 begin
   perform tests.storage_context('storage.object.upload');
-  insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
+  insert into storage.objects (bucket_id, name, owner, owner_id, metadata, user_metadata, version)
   values (bucket, object_name, auth.uid(), auth.uid()::text,
           jsonb_build_object('size', size, 'mimetype', mime_type, 'eTag', '"' || md5(object_name) || '"',
                              'cacheControl', 'max-age=3600', 'lastModified', now(), 'contentLength', size,
                              'httpStatusCode', 200),
-          gen_random_uuid()::text)
+          user_metadata, gen_random_uuid()::text)
   returning id into new_id;
   perform tests.storage_context_end();
   return new_id;

@@ -89,6 +89,7 @@ comment on column public.attachments.mime_type is 'The type the client declared 
 comment on column public.attachments.detected_mime_type is 'The type found in the file''s first bytes by the scan.';
 comment on column public.attachments.scan_signature is 'Infected files: the name of the signature that matched.';
 comment on column public.attachments.scan_error is 'Why the scan did not give a verdict (error) or why the file was refused.';
+comment on column public.attachments.duration_seconds is 'Audio and video: the duration the client declared at upload (user metadata).';
 comment on column public.attachments.thumbnail_path is 'Path of the JPEG thumbnail in the attachments bucket (images).';
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -334,7 +335,9 @@ $$;
 comment on function private.vault_secret(text) is
   'A Vault secret by name: functions_url (https://<ref>.supabase.co/functions/v1) and service_role_key.';
 
--- Queues a POST to an edge function with the service role key; false (and a warning) when Vault lacks the settings.
+-- Queues a POST to an edge function with the service role key. Returns false, with a warning, when it cannot
+-- (Vault lacks the settings, pg_net is not enabled, or pg_net fails): an upload never fails because of it, the file
+-- stays pending (unreadable by others) and the sweep asks again.
 create function private.invoke_function(function_name text, body jsonb) returns boolean
 language plpgsql
 security definer
@@ -348,12 +351,21 @@ begin
     raise warning 'cannot call edge function %: Vault secrets functions_url and service_role_key are not set', function_name;
     return false;
   end if;
-  perform net.http_post(
-    url => rtrim(base_url, '/') || '/' || function_name,
-    body => body,
-    headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || service_key),
-    timeout_milliseconds => 60000
-  );
+  if to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is null then
+    raise warning 'cannot call edge function %: pg_net is not enabled', function_name;
+    return false;
+  end if;
+  begin
+    perform net.http_post(
+      url => rtrim(base_url, '/') || '/' || function_name,
+      body => body,
+      headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || service_key),
+      timeout_milliseconds => 60000
+    );
+  exception when others then
+    raise warning 'cannot call edge function %: % (%)', function_name, sqlerrm, sqlstate;
+    return false;
+  end;
   return true;
 end
 $$;
@@ -538,16 +550,25 @@ set search_path = ''
 as $$
 declare
   p record := private.attachment_path(new.name);
+  declared text;
+  duration numeric;
 begin
   if p.chat_id is null or new.metadata is null
      or exists (select 1 from public.attachments a where a.id = p.attachment_id) then
     return null;
   end if;
-  insert into public.attachments (id, chat_id, uploader_id, object_path, name, mime_type, size_bytes)
+  -- Audio and video: the client may declare the duration in the upload's metadata (supabase-js `metadata` option,
+  -- storage.objects.user_metadata); it is shown as given, never trusted for access decisions.
+  declared := new.user_metadata ->> 'duration_seconds';
+  if coalesce(new.metadata ->> 'mimetype', '') ~ '^(audio|video)/' and declared ~ '^[0-9]{1,5}(\.[0-9]{1,3})?$'
+     and declared::numeric <= 86400 then
+    duration := declared::numeric;
+  end if;
+  insert into public.attachments (id, chat_id, uploader_id, object_path, name, mime_type, size_bytes, duration_seconds)
   values (p.attachment_id, p.chat_id,
           coalesce(auth.uid(), case when new.owner_id ~ '^[0-9a-f-]{36}$' then new.owner_id::uuid end),
           new.name, p.file_name, coalesce(new.metadata ->> 'mimetype', 'application/octet-stream'),
-          coalesce((new.metadata ->> 'size')::bigint, 0));
+          coalesce((new.metadata ->> 'size')::bigint, 0), duration);
   perform private.queue_attachment_scan(p.attachment_id);
   return null;
 end
@@ -598,6 +619,15 @@ create policy "uploaders and members who can read the message can read attachmen
 -- scheduled sweep (pg_cron)
 -- ---------------------------------------------------------------------------------------------------------------
 create extension if not exists pg_cron with schema pg_catalog;
+-- pg_net sends the scan and thumbnail requests. Supabase ships it (enabled with Database Webhooks); enable it here
+-- when the server has it. The Docker-free stand-in provides the `net` functions without the extension.
+do $$
+begin
+  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net;
+  end if;
+end
+$$;
 select cron.schedule('attachments-scan-sweep', '* * * * *', 'select private.sweep_attachment_scans()');
 
 -- ---------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { createScanHandler, type ScanResult } from "../../functions/_shared/scan
 import { checkDeclaredType, sniffType } from "../../functions/_shared/sniff.ts";
 import { createLocalObjectStorage, type ObjectStorage } from "../../functions/_shared/storage.ts";
 import { createThumbnailHandler, type ThumbnailResult } from "../../functions/_shared/thumbnail.ts";
-import { closedPort, databaseUrl, jwtSecret } from "./gateway-process.ts";
+import { anonJwt, closedPort, databaseUrl, functionPath, jwtSecret, request, withGateway } from "./gateway-process.ts";
 
 const clamdHost = Deno.env.get("CLAMD_HOST") ?? "127.0.0.1";
 const clamdPort = Number(Deno.env.get("CLAMD_PORT") ?? "0");
@@ -323,6 +323,49 @@ Deno.test("thumbnail", async (t) => {
       const res = await thumbnail(pending.id, 409);
       assert.equal((res as unknown as { code: string }).code, "NOT_CLEAN");
     });
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("scan and thumbnail served by the functions gateway, as the database calls them", async () => {
+  const w = await world();
+  try {
+    const png = encodePng({ width: 640, height: 480, data: gradient(640, 480), channels: 4, depth: 8 });
+    const { id } = await upload(w, "served.png", "image/png", png);
+    await withGateway({
+      functions: {
+        scan: { entrypoint: functionPath("functions", "scan", "index.ts"), verifyJwt: true },
+        thumbnail: { entrypoint: functionPath("functions", "thumbnail", "index.ts"), verifyJwt: true },
+      },
+      env: {
+        SUPABASE_DB_URL: databaseUrl(),
+        SUPABASE_URL: "http://127.0.0.1:1",
+        SUPABASE_SERVICE_ROLE_KEY: w.serviceToken,
+        STORAGE_DIR: w.storageDir,
+        CLAMD_HOST: clamdHost,
+        CLAMD_PORT: String(clamdPort),
+      },
+    }, async (gateway) => {
+      const call = async (name: string, token: string | null) =>
+        await request(`${gateway.baseUrl}/${name}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ attachment_id: id }),
+        });
+      assert.equal((await call("scan", null)).status, 401, "the gateway refuses a call without a token");
+      const anon = await call("scan", await anonJwt());
+      assert.equal(anon.status, 403, "the function refuses the anon key");
+      assert.equal((anon.body as { code: string }).code, "FORBIDDEN");
+      const scanned = await call("scan", w.serviceToken);
+      assert.equal(scanned.status, 200, JSON.stringify(scanned.body));
+      assert.equal((scanned.body as ScanResult).scan_status, "clean");
+      const thumb = await call("thumbnail", w.serviceToken);
+      assert.equal(thumb.status, 200, JSON.stringify(thumb.body));
+      assert.equal((thumb.body as ThumbnailResult).thumbnail_status, "ready");
+    });
+    const [row] = await w.sql`select scan_status, thumbnail_status, width, height from public.attachments where id = ${id}`;
+    assert.deepEqual({ ...row }, { scan_status: "clean", thumbnail_status: "ready", width: 640, height: 480 });
   } finally {
     await w.close();
   }

@@ -4,7 +4,7 @@
 -- and the sweep, thumbnails. Uploads run as the Storage API runs them (sql/test/03_storage.sql).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(94);
+select plan(98);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
 create temp table ids (name text primary key, id uuid not null);
@@ -42,7 +42,7 @@ select vault.create_secret('test-service-role-key', 'service_role_key');
 -- has mia as a plain member (members do not post there).
 insert into ids select u, tests.create_user(u) from unnest(array['alice', 'adam', 'mia', 'bob', 'otto']) u;
 insert into ids select f, gen_random_uuid()
-  from unnest(array['photo', 'exe', 'badtype', 'huge', 'video', 'dup', 'inchannel', 'outsider', 'anon', 'doc', 'err', 'bad', 'pic2']) f;
+  from unnest(array['photo', 'exe', 'badtype', 'huge', 'video', 'dup', 'inchannel', 'outsider', 'anon', 'doc', 'err', 'bad', 'pic2', 'voice', 'novault']) f;
 select tests.authenticate_as('alice');
 insert into ids select 'group', c.id
   from public.create_group_chat('Files', array[pg_temp.id('adam'), pg_temp.id('mia'), pg_temp.id('bob')]) c;
@@ -122,6 +122,21 @@ select results_eq(
   'the upload queues a scan: POST to the scan function with the service role key and the attachment id');
 
 select tests.authenticate_as('mia');
+select tests.storage_upload('attachments', pg_temp.path('group', 'voice', 'voice note.ogg'), 'audio/ogg', 9000,
+                            '{"duration_seconds": "12.5"}');
+select is((pg_temp.attachment('voice')).duration_seconds, 12.5, 'a voice note keeps the duration the client declared');
+reset role;
+delete from vault.secrets where name = 'functions_url';
+create temp table queued_before as select count(*) as n from net.http_request_queue;
+select tests.authenticate_as('mia');
+select lives_ok($$ select tests.storage_upload('attachments', pg_temp.path('group', 'novault', 'a.txt'), 'text/plain', 10) $$,
+  'an upload succeeds when the scan cannot be requested (settings missing)');
+reset role;
+select is((select row(scan_status, scan_attempts)::text from pg_temp.attachment('novault')),
+  row('pending'::public.attachment_scan_status, 1)::text, '...and stays pending for the sweep to request again');
+select is((select count(*) from net.http_request_queue), (select n from queued_before), 'no request was sent');
+select vault.create_secret('http://127.0.0.1:54321/functions/v1/', 'functions_url');
+select tests.authenticate_as('mia');
 select throws_ok($$ select tests.storage_upload('attachments', pg_temp.path('group', 'exe', 'setup.exe'), 'application/pdf', 1000) $$,
   '22023', 'executable files are not allowed', 'an executable is refused by its name');
 select throws_ok($$ select tests.storage_upload('attachments', pg_temp.path('group', 'badtype', 'tool.bin2'), 'application/x-msdownload', 1000) $$,
@@ -158,7 +173,7 @@ select throws_ok($$ select tests.storage_upload('attachments', pg_temp.path('gro
 select tests.authenticate_as('mia');
 select ok(tests.storage_visible('attachments', pg_temp.path('group', 'photo', 'holiday photo.png')),
   'the uploader can read their file while it is being scanned');
-select is((select count(*)::int from public.attachments where chat_id = pg_temp.id('group')), 2,
+select is((select count(*)::int from public.attachments where chat_id = pg_temp.id('group')), 4,
   'the uploader sees their attachment rows');
 select tests.authenticate_as('adam');
 select ok(not tests.storage_visible('attachments', pg_temp.path('group', 'photo', 'holiday photo.png')),
