@@ -7,7 +7,8 @@ import path from "node:path";
 import { Cluster } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
-import { BIN, ROOT, freePort, portIsFree, step } from "./lib/util.ts";
+import { startClamd } from "./lib/clamd.ts";
+import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
 
 interface SuiteResult {
   passed: number;
@@ -97,7 +98,26 @@ const suites: Suite[] = [
     async run({ env }) {
       const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
-      const { code, output } = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], env);
+      // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
+      const clamdPort = await freePort(55330);
+      const clamdPid = await startClamd({
+        dir: path.join(TEST_DIR, "clamav"),
+        port: clamdPort,
+        logFile: path.join(TEST_DIR, "clamd.log"),
+        streamMaxLength: "2M",
+      });
+      let result: { code: number; output: string };
+      try {
+        result = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], {
+          ...env,
+          CLAMD_HOST: "127.0.0.1",
+          CLAMD_PORT: String(clamdPort),
+          CLAMD_STREAM_MAX_BYTES: String(2 * 1024 * 1024),
+        });
+      } finally {
+        await stopProcess(clamdPid);
+      }
+      const { code, output } = result;
       const m = /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/.exec(stripAnsi(output));
       const passed = m ? Number(m[2]) : 0;
       const failed = m ? Number(m[4]) : 1;
@@ -150,6 +170,16 @@ const suites: Suite[] = [
     },
   },
 ];
+
+/** Sends SIGTERM to a process we started and waits (up to 10 s) until it is gone. */
+async function stopProcess(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
 
 /** Runs a command quietly: `output` is its stdout, `log` its stderr (the CLI prints its verdicts there). */
 function execQuiet(cmd: string, args: string[]): Promise<{ code: number; output: string; log: string }> {

@@ -21,7 +21,65 @@ export type Database = {
           }
         },"public": {
           Tables: {
-            "chat_bans": {
+            "attachments": {
+                  Row: {
+                    "bucket_id": string,"chat_id": string,"created_at": string,"detected_mime_type": string | null,"duration_seconds": number | null,"height": number | null,"id": string,"message_id": string | null,"mime_type": string,"name": string,"next_scan_at": string | null,"object_path": string,"scan_attempts": number,"scan_error": string | null,"scan_requested_at": string | null,"scan_signature": string | null,"scan_status": Database["public"]['Enums']["attachment_scan_status"],"scanned_at": string | null,"size_bytes": number,"thumbnail_error": string | null,"thumbnail_path": string | null,"thumbnail_status": Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at": string,"uploader_id": string | null,"width": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "bucket_id"?: string,"chat_id": string,"created_at"?: string,"detected_mime_type"?: string | null,"duration_seconds"?: number | null,"height"?: number | null,"id": string,"message_id"?: string | null,"mime_type": string,"name": string,"next_scan_at"?: string | null,"object_path": string,"scan_attempts"?: number,"scan_error"?: string | null,"scan_requested_at"?: string | null,"scan_signature"?: string | null,"scan_status"?: Database["public"]['Enums']["attachment_scan_status"],"scanned_at"?: string | null,"size_bytes": number,"thumbnail_error"?: string | null,"thumbnail_path"?: string | null,"thumbnail_status"?: Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at"?: string,"uploader_id"?: string | null,"width"?: number | null
+                  }
+                  Update: {
+                    "bucket_id"?: string,"chat_id"?: string,"created_at"?: string,"detected_mime_type"?: string | null,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"message_id"?: string | null,"mime_type"?: string,"name"?: string,"next_scan_at"?: string | null,"object_path"?: string,"scan_attempts"?: number,"scan_error"?: string | null,"scan_requested_at"?: string | null,"scan_signature"?: string | null,"scan_status"?: Database["public"]['Enums']["attachment_scan_status"],"scanned_at"?: string | null,"size_bytes"?: number,"thumbnail_error"?: string | null,"thumbnail_path"?: string | null,"thumbnail_status"?: Database["public"]['Enums']["attachment_thumbnail_status"] | null,"updated_at"?: string,"uploader_id"?: string | null,"width"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "attachments_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "attachments_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "attachments_uploader_id_fkey"
+      columns: ["uploader_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"audit_log": {
+                  Row: {
+                    "action": string,"actor_id": string | null,"chat_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_table": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                  }
+                  Update: {
+                    "action"?: string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "audit_log_actor_id_fkey"
+      columns: ["actor_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "audit_log_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_bans": {
                   Row: {
                     "banned_by": string | null,"chat_id": string,"created_at": string,"reason": string | null,"user_id": string
                   }
@@ -87,14 +145,14 @@ isOneToOne: false
                   ]
                 },"chat_members": {
                   Row: {
-                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"joined_event_seq": number,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   Update: {
-                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
+                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -113,14 +171,14 @@ isOneToOne: false
                   ]
                 },"chats": {
                   Row: {
-                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Update: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Relationships: [
                     {
@@ -315,7 +373,6 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
-"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -349,7 +406,6 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
-"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -376,7 +432,6 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
-"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -403,7 +458,6 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
-"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -537,9 +591,6 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
-"get_chat_events":
-{ Args: { "after_cursor"?: number,"chat_id": string,"page_size"?: number }; Returns: Json
-                           },
 "get_chat_messages":
 { Args: { "after_seq"?: number,"around_seq"?: number,"before_seq"?: number,"chat_id": string,"page_size"?: number }; Returns: {
               "author_id": string | null,
@@ -577,12 +628,6 @@ isOneToOne: false
               "already_member": boolean,"avatar_path": string,"chat_id": string,"description": string,"expires_at": string,"kind": Database["public"]['Enums']["chat_kind"],"member_count": number,"title": string
             }[]
                            },
-"get_updates":
-{ Args: { "page_size"?: number,"since"?: string }; Returns: Json
-                           },
-"heartbeat":
-{ Args: { "status"?: Database["public"]['Enums']["user_status"] }; Returns: Json
-                           },
 "invite_user":
 { Args: { "chat_id": string,"user_id": string }; Returns: {
               "chat_id": string,
@@ -609,7 +654,6 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
-"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -712,7 +756,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "send_message":
-{ Args: { "body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
+{ Args: { "attachment_ids"?: (string)[],"body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
               "author_id": string | null,
 "body": string | null,
 "chat_id": string,
@@ -749,7 +793,6 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
-"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -789,7 +832,6 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
-"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -806,7 +848,7 @@ isOneToOne: false
       } }
           }
           Enums: {
-            "chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"|"offline"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -926,7 +968,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible", "offline"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
           }
         }
 } as const

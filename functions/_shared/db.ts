@@ -12,6 +12,7 @@
 import postgres from "npm:postgres@3.4.9";
 
 export type Sql = postgres.Sql;
+export type TransactionSql = postgres.TransactionSql;
 
 export interface DbOptions {
   /** Shown in pg_stat_activity, e.g. "supabase-chat/health". */

@@ -20,13 +20,13 @@ export function writeTestSignatures(dbDir: string): void {
   writeFileSync(path.join(dbDir, "supabase-chat-test.hdb"), `${md5}:${sample.length}:Eicar-Test-Signature-File\n`);
 }
 
-export function clamdConfig(opts: { dir: string; port: number; user?: string }): string {
+export function clamdConfig(opts: { dir: string; port: number; user?: string; streamMaxLength?: string }): string {
   return [
     `Foreground yes`,
     `TCPSocket ${opts.port}`,
     `TCPAddr 127.0.0.1`,
     `DatabaseDirectory ${path.join(opts.dir, "db")}`,
-    `StreamMaxLength 50M`,
+    `StreamMaxLength ${opts.streamMaxLength ?? "50M"}`,
     `MaxFileSize 50M`,
     `MaxScanSize 100M`,
     `MaxThreads 4`,
@@ -57,7 +57,7 @@ export function clamdCommand(port: number, command: string, timeoutMs = 2000): P
 }
 
 /** Starts clamd detached; returns its pid once it answers PING. */
-export async function startClamd(opts: { dir: string; port: number; logFile: string }): Promise<number> {
+export async function startClamd(opts: { dir: string; port: number; logFile: string; streamMaxLength?: string }): Promise<number> {
   const user = isRoot() ? "clamav" : undefined;
   mkdirSync(opts.dir, { recursive: true });
   writeTestSignatures(path.join(opts.dir, "db"));

@@ -21,7 +21,9 @@ import {
 } from "./support/matrix.ts";
 
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/security.md");
-const CHAT_TABLES = ["chats", "chat_members", "chat_bans", "messages", "message_edits", "message_reactions", "chat_invitations"];
+const CHAT_TABLES = [
+  "chats", "chat_members", "chat_bans", "messages", "message_edits", "message_reactions", "chat_invitations", "attachments", "audit_log",
+];
 const API_PERSONAS = PERSONAS.filter((p) => p !== "service_role");
 const NON_MEMBERS = ["outsider", "banned", "blocked"] as const satisfies readonly Persona[];
 
@@ -163,6 +165,31 @@ describe("the security matrix", () => {
     expect(cell("profiles.update", "owner")).toBe("✓ 1 row");
     expect(cell("profiles.update.created_at", "owner")).toBe("42501");
     expect(cell("user_blocks.insert.as_other", "outsider")).toBe("42501");
+  });
+
+  it("lets members download a file only once it is clean and sent, and only the uploader before", () => {
+    for (const p of ["member", "admin", "owner", "service_role"] as const) expect(cell("storage.attachments.download_clean", p)).toBe("✓ 1 row");
+    for (const p of ["anon", ...NON_MEMBERS] as const) expect(cell("storage.attachments.download_clean", p)).toBe("0 rows");
+    expect(cell("storage.attachments.download_pending", "member")).toBe("✓ 1 row");
+    expect(violations([op("storage.attachments.download_pending")], ["anon", "admin", "owner", ...NON_MEMBERS], noRows)).toEqual([]);
+    expect(cell("attachments.select", "member")).toBe("✓ 3 rows");
+    expect(cell("attachments.select", "admin")).toBe("✓ 1 row");
+  });
+
+  it("lets members who may post upload files, and the uploader and admins remove them", () => {
+    for (const p of ["member", "admin", "owner"] as const) expect(outcome("storage.attachments.upload", p).allowed).toBe(true);
+    expect(violations([op("storage.attachments.upload")], ["anon", ...NON_MEMBERS], (o) => refusedWith(o, "42501"))).toEqual([]);
+    for (const p of ["member", "admin", "owner"] as const) expect(cell("storage.attachments.remove", p)).toBe("✓ 1 row");
+    expect(violations([op("storage.attachments.remove")], ["anon", ...NON_MEMBERS], noRows)).toEqual([]);
+    expect(cell("storage.avatars.upload_member_folder", "member")).toBe("✓");
+    expect(violations([op("storage.avatars.upload_member_folder")], ["anon", "admin", "owner", ...NON_MEMBERS],
+      (o) => refusedWith(o, "42501"))).toEqual([]);
+  });
+
+  it("shows the audit log of a chat to its admins only", () => {
+    expect(cell("audit_log.select", "owner")).toBe("✓ 1 row");
+    expect(cell("audit_log.select", "admin")).toBe("✓ 1 row");
+    expect(cell("audit_log.select", "member")).toBe("0 rows");
   });
 
   it("lets the service role do every table operation and execute every RPC", () => {

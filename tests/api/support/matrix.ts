@@ -5,7 +5,7 @@
 // Outcomes depend only on the fixture's own rows (every query filters on fixture ids), so the matrix is the same on
 // any database the migrations were applied to, whatever other tests left in it.
 import { randomUUID } from "node:crypto";
-import { ANON, SERVICE_ROLE, createUser, request, type Claims, type RequestOptions, type TestUser, type Tx } from "./db.ts";
+import { ANON, SERVICE_ROLE, createUser, request, sql, type Claims, type RequestOptions, type TestUser, type Tx } from "./db.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // personas and fixture
@@ -36,6 +36,29 @@ export interface Fixture {
   linkToken: string;
   /** The pending direct invitation of `outsider` to the group. */
   invitationId: string;
+  /** Attachments uploaded by `member` to the group: scanned clean and sent; pending and not sent; found infected. */
+  cleanFilePath: string;
+  draftFilePath: string;
+  infectedFileId: string;
+}
+
+/** Runs `fn` as a Storage API request does: the caller's claims plus the settings storage-api adds. */
+async function asStorageApi<T>(tx: Tx, operation: string, fn: () => Promise<T>): Promise<T> {
+  await tx`select set_config('request.jwt.claim.sub', coalesce(auth.jwt() ->> 'sub', ''), true),
+                  set_config('request.jwt.claim.role', coalesce(auth.jwt() ->> 'role', ''), true),
+                  set_config('storage.operation', ${operation}, true),
+                  set_config('storage.allow_delete_query', 'true', true)`;
+  return fn();
+}
+
+/** Inserts a storage.objects row as the Storage API does for an upload (metadata from the uploaded bytes). */
+function uploadObject(tx: Tx, bucket: string, name: string, mime: string, size: number) {
+  return tx`with pgrst_source as (
+              insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
+              values (${bucket}, ${name}, auth.uid(), auth.uid()::text,
+                      ${tx.json({ size, mimetype: mime, httpStatusCode: 200 })}, gen_random_uuid()::text)
+              returning 1)
+            select count(*)::int as n from pgrst_source`;
 }
 
 /** Calls an RPC as PostgREST does (named arguments) in a committed request and returns its first row. */
@@ -76,6 +99,24 @@ export async function buildFixture(): Promise<Fixture> {
   // A user without a profile, so that the service role's direct profile insert has a valid row to insert.
   await request(SERVICE_ROLE, (tx) => tx`delete from public.profiles where id = ${spare.id}`);
 
+  // Files: the member uploads three; the scan (server side) finds one clean (then sent), one infected.
+  const file = (name: string) => ({ id: randomUUID(), path: "", name });
+  const clean = file("photo.png");
+  const draft = file("draft.pdf");
+  const infected = file("virus.txt");
+  for (const [f, mime] of [[clean, "image/png"], [draft, "application/pdf"], [infected, "text/plain"]] as const) {
+    f.path = `${group.id}/${f.id}/${f.name}`;
+    await request(member.claims, (tx) => asStorageApi(tx, "storage.object.upload", () => uploadObject(tx, "attachments", f.path, mime, 1234)));
+  }
+  await sql`select private.set_attachment_scan_result(${clean.id}::uuid, 'clean', detected_mime_type => 'image/png')`;
+  await request(member.claims, (tx) => tx`
+    select * from public.send_message(chat_id => ${group.id}, body => 'a photo', kind => 'image', attachment_ids => ${[clean.id]}::uuid[])`);
+  await sql`select private.set_attachment_scan_result(${infected.id}::uuid, 'infected', 'Eicar-Test-Signature')`;
+  await sql.begin(async (tx) => {
+    await tx`select set_config('storage.allow_delete_query', 'true', true)`;
+    await tx`delete from storage.objects where bucket_id = 'attachments' and name = ${infected.path}`;
+  });
+
   return {
     users,
     groupId: group.id,
@@ -84,6 +125,9 @@ export async function buildFixture(): Promise<Fixture> {
     linkId: link.id,
     linkToken: link.token,
     invitationId: invitation.id,
+    cleanFilePath: clean.path,
+    draftFilePath: draft.path,
+    infectedFileId: infected.id,
   };
 }
 
@@ -281,6 +325,59 @@ export const TABLE_OPERATIONS: Operation[] = [
   remove("chat_invitations", "the group's invitations", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.chat_invitations where chat_id = ${f.groupId} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+
+  // attachments: rows are registered by uploads and written by the scan; clients only read them.
+  select("attachments", "the group's attachments (clean and sent, pending draft, infected)", (tx, f) =>
+    rows(tx`select * from public.attachments where chat_id = ${f.groupId}`)),
+  insert("attachments", "an attachment row for an object that does not exist", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.attachments (id, chat_id, uploader_id, object_path, name, mime_type, size_bytes)
+                values (${"00000000-0000-4000-8000-000000000001"}, ${f.groupId}, ${actorId(f, p)},
+                        ${f.groupId + "/00000000-0000-4000-8000-000000000001/fake.png"}, 'fake.png', 'image/png', 1) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("attachments", "the group's attachments: `scan_status` = clean", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.attachments set scan_status = 'clean' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("attachments", "the group's attachments", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.attachments where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // audit_log: written by the server; a chat's admins read the rows about it.
+  select("audit_log", "the group's audit log (the infected upload)", (tx, f) =>
+    rows(tx`select * from public.audit_log where chat_id = ${f.groupId}`)),
+  insert("audit_log", "a fake event about the group", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.audit_log (action, chat_id, actor_id) values ('fake.event', ${f.groupId}, ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("audit_log", "the group's audit log: `details`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.audit_log set details = '{}' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("audit_log", "the group's audit log", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.audit_log where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+];
+
+/** Storage API requests on storage.objects (the statements storage-api runs, as the caller). */
+export const STORAGE_OPERATIONS: Operation[] = [
+  { ...select("storage.objects", "download the clean photo sent in the group", (tx, f) =>
+      asStorageApi(tx, "storage.object.get_authenticated", () =>
+        rows(tx`select id from storage.objects where bucket_id = 'attachments' and name = ${f.cleanFilePath}`))),
+    id: "storage.attachments.download_clean" },
+  { ...select("storage.objects", "download the member's pending, unsent draft", (tx, f) =>
+      asStorageApi(tx, "storage.object.get_authenticated", () =>
+        rows(tx`select id from storage.objects where bucket_id = 'attachments' and name = ${f.draftFilePath}`))),
+    id: "storage.attachments.download_pending" },
+  { ...insert("storage.objects", "upload an image to `attachments/<group>/<new uuid>/`", (tx, f) =>
+      asStorageApi(tx, "storage.object.upload", () =>
+        affected(uploadObject(tx, "attachments", `${f.groupId}/${randomUUID()}/new.png`, "image/png", 1000)))),
+    id: "storage.attachments.upload" },
+  { ...remove("storage.objects", "remove the member's clean photo", (tx, f) =>
+      asStorageApi(tx, "storage.object.delete", () =>
+        affected(tx`with pgrst_source as (delete from storage.objects where bucket_id = 'attachments' and name = ${f.cleanFilePath} returning 1)
+                    select count(*)::int as n from pgrst_source`))),
+    id: "storage.attachments.remove" },
+  { ...insert("storage.objects", "upload an avatar to `avatars/<the member's id>/`", (tx, f) =>
+      asStorageApi(tx, "storage.object.upload", () =>
+        affected(uploadObject(tx, "avatars", `${f.users.member.id}/avatar.png`, "image/png", 1000)))),
+    id: "storage.avatars.upload_member_folder" },
 ];
 
 export const RPC_OPERATIONS: Operation[] = [
@@ -382,7 +479,7 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.respond_to_invitation(invitation_id => ${f.invitationId}, accept => true)`)),
 ];
 
-export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...RPC_OPERATIONS];
+export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...STORAGE_OPERATIONS, ...RPC_OPERATIONS];
 
 // ---------------------------------------------------------------------------------------------------------------
 // running
@@ -471,7 +568,8 @@ the chat, blocks hold, direct writes are refused).
 
 \`tests/api/support/matrix.ts\` builds a fixture through real API calls (a group chat with an owner, an admin and a
 member, a banned user, a message by the member that was edited and got a reaction, a message by the owner, an invite
-link, a pending direct invitation of the outsider, a block by the owner), then runs each operation once per persona,
+link, a pending direct invitation of the outsider, a block by the owner, three files the member uploaded: one scanned
+clean and sent in a message, one pending and unsent, one found infected), then runs each operation once per persona,
 each in its own request exactly as PostgREST runs it (one transaction, \`role\` and \`request.jwt.claims\` set per
 request; reads in a read-only transaction). Every request is rolled back, so no persona sees another's changes.
 Table operations are the SQL PostgREST runs for \`.from(table).select/insert/update/delete\`, filtered to the
@@ -499,6 +597,13 @@ ${personas}
 ## Tables
 
 ${tableOf(TABLE_OPERATIONS, matrix, (op) => `\`${op.target}\` ${op.kind}: ${op.description}`)}
+
+## Storage
+
+Requests to the Storage API, run as storage-api runs them: the caller's role and claims, storage-api's own request
+settings, and its statement on \`storage.objects\`. The policies on \`storage.objects\` decide.
+
+${tableOf(STORAGE_OPERATIONS, matrix, (op) => `\`${op.id.split(".").slice(1, 2).join("")}\` bucket: ${op.description}`)}
 
 ## RPCs
 
