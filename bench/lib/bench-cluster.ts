@@ -74,6 +74,7 @@ export async function ensureData(cluster: Cluster, preset: Preset, opts: { regen
   }
   if (existing && JSON.stringify(JSON.parse(existing)) === JSON.stringify(JSON.parse(JSON.stringify(preset.data)))) {
     step(`reusing the ${preset.name} data set (pass --regenerate to rebuild it)`);
+    cluster.migrate();
     loadBenchSql(cluster);
     return;
   }
