@@ -96,7 +96,7 @@ const suites: Suite[] = [
     name: "functions",
     database: "migrated",
     async run({ env }) {
-      const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/"], env);
+      const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
       // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
       const clamdPort = await freePort(55330);
@@ -122,6 +122,32 @@ const suites: Suite[] = [
       const passed = m ? Number(m[2]) : 0;
       const failed = m ? Number(m[4]) : 1;
       return { passed, failed: failed + (code !== 0 && failed === 0 ? 1 : 0) };
+    },
+  },
+  {
+    // Concurrency, crash and bad-input suites (tests/reliability); RELIABILITY_SCALE=soak (`npm run soak`) makes them long.
+    name: "reliability",
+    database: "migrated",
+    async run({ env }) {
+      const report = path.join(TEST_DIR, "vitest-reliability.json");
+      const vitest = await exec(path.join(BIN, "vitest"), [
+        "run", "--config", "vitest.reliability.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+      ], env);
+      let passed = 0;
+      let failed = 0;
+      if (!existsSync(report)) {
+        failed += 1;
+      } else {
+        const r = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+        passed += r.numPassedTests;
+        failed += r.numFailedTests + (vitest.code !== 0 && r.numFailedTests === 0 ? 1 : 0);
+      }
+      const { code, output } = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/reliability/functions/"], env);
+      const m = /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/.exec(stripAnsi(output));
+      passed += m ? Number(m[2]) : 0;
+      const denoFailed = m ? Number(m[4]) : 1;
+      failed += denoFailed + (code !== 0 && denoFailed === 0 ? 1 : 0);
+      return { passed, failed };
     },
   },
   {

@@ -1,0 +1,364 @@
+// `npm run bench -- --preset quick|large [--regenerate] [--clients 8]`
+// Builds (or reuses) the preset's data set in the bench cluster, then measures every benchmark through the request
+// context PostgREST uses (role + JWT claims, one transaction per request) with concurrent clients, each next to a
+// bare-Postgres baseline doing the same work in the same run (plain table or plain SQL, no RLS, triggers or RPC).
+// Prints a table, writes bench/results/latest.json (+ a timestamped copy), latest.svg and latest.env.json.
+import { mkdirSync, writeFileSync, copyFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { BENCH_SETTINGS, benchCluster, ensureData } from "./lib/bench-cluster.ts";
+import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "./lib/context.ts";
+import { presetFromArgs, type Preset } from "./lib/presets.ts";
+import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
+import { drive, summarize, type Measurement } from "./lib/stats.ts";
+import { ROOT, step } from "../scripts/lib/util.ts";
+
+const RESULTS = path.join(ROOT, "bench", "results");
+
+export const TARGETS: Target[] = [
+  { label: "send, 8 clients, many chats (x bare insert)", name: "send.spread", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
+  { label: "send, 8 clients, one hot chat (x bare insert)", name: "send.hot_chat", metric: "throughput", on: "ratio", op: ">=", goal: 0.2 },
+  { label: "channel 10k send p50 (x 2-member chat)", name: "compare.fanout_channel_vs_direct", metric: "p50", on: "ratio", op: "<=", goal: 1.5 },
+  { label: "chat list p95, 8 clients (ms)", name: "read.chat_list_1000_chats", metric: "p95", on: "value", op: "<=", goal: 10 },
+  { label: "chat list p95, 1 client (ms)", name: "read.chat_list_1000_chats.1_client", metric: "p95", on: "value", op: "<=", goal: 10 },
+  { label: "history deep / newest p95, 8 clients", name: "compare.history_depth", metric: "p95", on: "ratio", op: "<=", goal: 1.3 },
+  { label: "history deep / newest p95, 1 client", name: "compare.history_depth.1_client", metric: "p95", on: "ratio", op: "<=", goal: 1.3 },
+  { label: "RLS overhead, history page p95", name: "compare.rls_history_page", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
+  { label: "RLS overhead, chat table list p95", name: "compare.rls_chat_table_list", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
+  { label: "catch-up 1,000 events p95 (ms)", name: "catchup.1000_events", metric: "p95", on: "value", op: "<=", goal: 25 },
+];
+
+interface Member {
+  chat_id: string;
+  user_id: string;
+  email: string;
+}
+
+function argValue(name: string, fallback: number): number {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(`--${name}`);
+  const inline = argv.find((a) => a.startsWith(`--${name}=`));
+  const v = inline ? inline.split("=")[1] : i >= 0 ? argv[i + 1] : undefined;
+  return v === undefined ? fallback : Number(v);
+}
+
+function shuffle<T>(xs: T[], seed = 7): T[] {
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+function line(label: string, m: Measurement): void {
+  const errs = m.errors ? `  errors ${m.errors} ${JSON.stringify(m.errorCodes)}` : "";
+  step(`${label}: ${m.ops} ops in ${m.seconds.toFixed(2)} s = ${m.throughput.toFixed(0)} ops/s, p50 ${m.p50.toFixed(2)} ms, p95 ${m.p95.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms${errs}`);
+}
+
+async function main(): Promise<number> {
+  const preset: Preset = presetFromArgs(process.argv.slice(2));
+  const nClients = argValue("clients", 8);
+  const cluster = await benchCluster();
+  const records: BenchRecord[] = [];
+  const notes: string[] = [];
+  let admin: postgres.Sql | undefined;
+  let clients: postgres.Sql[] = [];
+  let baseClients: postgres.Sql[] = [];
+  try {
+    await ensureData(cluster, preset, { regenerate: process.argv.includes("--regenerate") });
+    admin = postgres(cluster.url("supabase_admin"), { max: 1, onnotice: () => {}, idle_timeout: 5 });
+    const open = (user: string) =>
+      Array.from({ length: nClients }, () => postgres(cluster.url(user), { max: 1, onnotice: () => {}, idle_timeout: 30, prepare: true }));
+    clients = open("postgres");
+    baseClients = open("supabase_admin");
+    const failOnErrors = (label: string, m: Measurement) => {
+      line(label, m);
+      if (m.errors > 0) notes.push(`${label}: ${m.errors} failed operations ${JSON.stringify(m.errorCodes)}`);
+    };
+
+    // Bare-Postgres table for the insert baselines: the same columns, primary key and (chat_id, seq) key as
+    // public.messages, without foreign keys, RLS, triggers or the RPC.
+    await admin.unsafe(`
+      create schema if not exists bench_base;
+      drop table if exists bench_base.messages;
+      create table bench_base.messages (like public.messages including defaults);
+      alter table bench_base.messages add primary key (id), add unique (chat_id, seq);`);
+    const [special] = await admin<{ channel: string; hot: string; deep: string; hub: string; hub_email: string }[]>`
+      select (select chat_id from bench.chats where role = 'channel')::text as channel,
+             (select chat_id from bench.chats where role = 'hot')::text as hot,
+             (select chat_id from bench.chats where role = 'deep')::text as deep,
+             (select id from bench.users where ord = 1)::text as hub,
+             (select email from auth.users where id = (select id from bench.users where ord = 1)) as hub_email`;
+    if (!special) throw new Error("the bench data set has no special chats");
+    const hubClaims = userClaims(special.hub, special.hub_email);
+
+    const claimsCache = new Map<string, Claims>();
+    const claimsOf = (m: Member) => {
+      let c = claimsCache.get(m.user_id);
+      if (!c) claimsCache.set(m.user_id, (c = userClaims(m.user_id, m.email)));
+      return c;
+    };
+    // Every send a different message; no sender appears often enough to meet the send rate limit (30 per 10 s).
+    const sendItems = (members: Member[], n: number) =>
+      Array.from({ length: n }, (_, i) => ({ ...members[i % members.length]!, body: `bench message ${i} ${randomUUID()}` }));
+    const sendRpc = (sql: postgres.Sql, it: Member & { body: string }) =>
+      inRequest(sql, claimsOf(it), (tx) => tx`select * from public.send_message(chat_id => ${it.chat_id}::uuid, body => ${it.body}, client_id => ${randomUUID()}::uuid)`);
+    const seqs = new Map<string, number>();
+    const bareInsert = (sql: postgres.Sql, it: Member & { body: string }) => {
+      const seq = (seqs.get(it.chat_id) ?? 0) + 1;
+      seqs.set(it.chat_id, seq);
+      return sql`insert into bench_base.messages (chat_id, seq, author_id, kind, body, client_id)
+                 values (${it.chat_id}::uuid, ${seq}, ${it.user_id}::uuid, 'text', ${it.body}, ${randomUUID()}::uuid)`;
+    };
+    const sendPair = async (name: string, members: Member[], n: number) => {
+      await drive(clients, sendItems(members, Math.min(100, n)), sendRpc); // warm-up
+      await drive(baseClients, sendItems(members, Math.min(100, n)), bareInsert);
+      const base = await drive(baseClients, sendItems(members, n), bareInsert);
+      line(`${name} baseline (bare insert)`, base);
+      const m = await drive(clients, sendItems(members, n), sendRpc);
+      failOnErrors(name, m);
+      records.push(...benchRecords(name, m, base));
+      return m;
+    };
+
+    // 1. send: many chats, then one hot chat -------------------------------------------------------------------
+    const spreadMembers = shuffle(
+      await admin<Member[]>`
+        select x.chat_id::text, x.user_id::text, u.email
+          from (select m.chat_id, m.user_id, row_number() over (partition by m.user_id order by random()) as k
+                  from public.chat_members m join public.chats c on c.id = m.chat_id
+                 where c.kind in ('direct', 'group') and c.id not in (select chat_id from bench.chats)
+                   and m.user_id <> (select id from bench.users where ord = 1)) x
+          join auth.users u on u.id = x.user_id
+         where x.k = 1
+         limit ${preset.work.sends}`,
+    );
+    step(`send over ${spreadMembers.length} chats/senders, ${nClients} clients`);
+    await sendPair("send.spread", spreadMembers, preset.work.sends);
+    const hotMembers = shuffle(
+      await admin<Member[]>`
+        select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
+         where m.chat_id = ${special.hot}::uuid`,
+    );
+    step(`send into one chat with ${hotMembers.length} members, ${nClients} clients`);
+    await sendPair("send.hot_chat", hotMembers, preset.work.sends);
+
+    // 2. fan-out: one sender at a time into the 10,000-member channel vs into 2-member chats --------------------
+    const channelPosters = shuffle(
+      await admin<Member[]>`
+        select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
+         where m.chat_id = ${special.channel}::uuid and m.role <> 'member'`,
+    );
+    const directSenders = shuffle(
+      await admin<Member[]>`
+        select distinct on (m.user_id) m.chat_id::text, m.user_id::text, u.email
+          from public.chat_members m join public.chats c on c.id = m.chat_id join auth.users u on u.id = m.user_id
+         where c.kind = 'direct' and c.member_count = 2 and m.user_id <> (select id from bench.users where ord = 1)
+         limit ${preset.work.fanoutSends}`,
+    );
+    const one = clients.slice(0, 1);
+    const fanN = Math.min(preset.work.fanoutSends, channelPosters.length * 20);
+    await drive(one, sendItems(channelPosters, 50), sendRpc);
+    const fanDirect = await drive(one, sendItems(directSenders, fanN), sendRpc);
+    failOnErrors("send.direct_2_members (1 client)", fanDirect);
+    const fanChannel = await drive(one, sendItems(channelPosters, fanN), sendRpc);
+    failOnErrors(`send.channel_${preset.data.channel_members}_members (1 client)`, fanChannel);
+    const fanBase = await drive(baseClients.slice(0, 1), sendItems(channelPosters, fanN), bareInsert);
+    line("fan-out baseline (bare insert, 1 client)", fanBase);
+    records.push(...benchRecords("send.direct_2_members", fanDirect, fanBase));
+    records.push(...benchRecords(`send.channel_${preset.data.channel_members}_members`, fanChannel, fanBase));
+    records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p50", fanChannel.p50, fanDirect.p50));
+    records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p95", fanChannel.p95, fanDirect.p95));
+
+    // 3. chat list of the user in 1,000 chats ---------------------------------------------------------------------
+    const reads = Array.from({ length: preset.work.reads }, (_, i) => i);
+    const readPair = async (name: string, api: (sql: postgres.Sql) => Promise<unknown>, bare: (sql: postgres.Sql) => Promise<unknown>) => {
+      await drive(clients, reads.slice(0, 50), api);
+      await drive(baseClients, reads.slice(0, 50), bare);
+      const base = await drive(baseClients, reads, bare);
+      line(`${name} baseline`, base);
+      const m = await drive(clients, reads, api);
+      failOnErrors(name, m);
+      records.push(...benchRecords(name, m, base));
+      // The same read from one client at a time: the latency of a request on an otherwise idle server.
+      const solo = reads.slice(0, Math.max(100, reads.length / 4));
+      const base1 = await drive(baseClients.slice(0, 1), solo, bare);
+      const one1 = await drive(clients.slice(0, 1), solo, api);
+      failOnErrors(`${name} (1 client)`, one1);
+      records.push(...benchRecords(`${name}.1_client`, one1, base1));
+      return { m, one: one1 };
+    };
+
+    // 0. the request context itself: an empty request vs an empty query -------------------------------------------
+    await readPair(
+      "request.empty",
+      (sql) => inRequest(sql, hubClaims, (tx) => tx`select 1`),
+      (sql) => sql`select 1`,
+    );
+
+    await readPair(
+      "read.chat_list_1000_chats",
+      (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.list_chats()`, { method: "GET" }),
+      (sql) => sql`
+        select c.id, c.kind, c.title, m.role, c.member_count, c.last_activity_at, c.last_message_seq, m.last_read_seq,
+               greatest(c.last_message_seq - greatest(m.last_read_seq, m.history_from_seq), 0) as unread,
+               (select om.user_id from public.chat_members om where c.kind = 'direct' and om.chat_id = c.id and om.user_id <> m.user_id limit 1),
+               (select jsonb_build_object('id', lm.id, 'seq', lm.seq, 'body', left(lm.body, 200)) from public.messages lm
+                 where lm.chat_id = c.id and lm.seq = c.last_message_seq)
+          from public.chat_members m join public.chats c on c.id = m.chat_id
+         where m.user_id = ${special.hub}::uuid and m.archived_at is null
+         order by c.last_activity_at desc, c.id desc limit 30`,
+    );
+
+    // 4. history pages: newest vs deep --------------------------------------------------------------------------
+    const [deep] = await admin<{ last: string }[]>`select last_message_seq::text as last from public.chats where id = ${special.deep}::uuid`;
+    const deepLast = Number(deep?.last ?? 0);
+    const depth = Math.max(0, Math.min(preset.work.depth, deepLast - 50));
+    const beforeDeep = deepLast - depth;
+    step(`history of a chat with ${deepLast} messages: newest page vs a page ${depth} messages deep`);
+    const histNew = await readPair(
+      "read.history_newest",
+      (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" }),
+      (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`,
+    );
+    const histDeep = await readPair(
+      `read.history_${depth}_deep`,
+      (sql) =>
+        inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, before_seq => ${beforeDeep}, page_size => 50)`, {
+          method: "GET",
+        }),
+      (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid and seq < ${beforeDeep} order by seq desc limit 50`,
+    );
+    records.push(comparisonRecord("compare.history_depth", "p50", histDeep.m.p50, histNew.m.p50));
+    records.push(comparisonRecord("compare.history_depth", "p95", histDeep.m.p95, histNew.m.p95));
+    records.push(comparisonRecord("compare.history_depth.1_client", "p50", histDeep.one.p50, histNew.one.p50));
+    records.push(comparisonRecord("compare.history_depth.1_client", "p95", histDeep.one.p95, histNew.one.p95));
+
+    // 5. RLS overhead: the same table reads as authenticated (RLS applies) and as service_role (bypasses it) -------
+    const rlsPair = async (name: string, read: (tx: postgres.TransactionSql) => Promise<unknown>) => {
+      await drive(clients, reads.slice(0, 50), (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
+      const service = await drive(clients, reads, (sql) => inRequest(sql, SERVICE_ROLE, read, { method: "GET" }));
+      line(`${name} as service_role`, service);
+      const user = await drive(clients, reads, (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
+      failOnErrors(`${name} as authenticated`, user);
+      records.push(...benchRecords(`${name}.authenticated`, user, null));
+      records.push(...benchRecords(`${name}.service_role`, service, null));
+      records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p50", user.p50, service.p50));
+      records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p95", user.p95, service.p95));
+    };
+    await rlsPair("rls.history_page", (tx) => tx`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`);
+    await rlsPair(
+      "rls.chat_table_list",
+      (tx) => tx`select c.* from public.chats c join public.chat_members m on m.chat_id = c.id
+                  where m.user_id = ${special.hub}::uuid order by c.last_activity_at desc limit 30`,
+    );
+
+    // 6. catch-up after a gap of 1,000 events --------------------------------------------------------------------
+    const [hasEvents] = await admin<{ ok: boolean }[]>`
+      select to_regprocedure('public.get_chat_events(uuid,bigint,integer)') is not null
+         and exists (select 1 from information_schema.columns where table_schema = 'public' and table_name = 'chats' and column_name = 'last_event_seq') as ok`;
+    if (!hasEvents?.ok) {
+      const msg = "catch-up benchmark needs public.get_chat_events(uuid, bigint, integer) and chats.last_event_seq (Realtime); not in this database, skipped";
+      step(msg);
+      notes.push(msg);
+    } else {
+      const whole: number[] = [];
+      const pages: number[] = [];
+      const bareWhole: number[] = [];
+      let events = 0;
+      for (let round = 0; round < preset.work.catchupRounds; round++) {
+        const [cur] = await admin<{ seq: string; msg: string }[]>`
+          select last_event_seq::text as seq, last_message_seq::text as msg from public.chats where id = ${special.hot}::uuid`;
+        const cursor = Number(cur?.seq ?? 0);
+        const fromMsg = Number(cur?.msg ?? 0);
+        // The gap: 800 messages and 200 reactions from many members (each well under the send rate limit).
+        const gapMembers = shuffle(hotMembers, round + 11);
+        const sent = await drive(clients, sendItems(gapMembers, 800), sendRpc);
+        const recent = await admin<{ id: string }[]>`
+          select id::text from public.messages where chat_id = ${special.hot}::uuid and seq > ${fromMsg} order by seq limit 200`;
+        const reacted = await drive(clients, recent.map((r, i) => ({ id: r.id, member: gapMembers[(i + 400) % gapMembers.length]! })), (sql, it) =>
+          inRequest(sql, claimsOf(it.member), (tx) => tx`select public.toggle_reaction(${it.id}::uuid, '👍')`),
+        );
+        if (sent.errors || reacted.errors) notes.push(`catch-up gap round ${round}: ${sent.errors + reacted.errors} failed writes`);
+        const t0 = performance.now();
+        let after = cursor;
+        for (let guard = 0; guard < 1000; guard++) {
+          const p0 = performance.now();
+          const [page] = await inRequest(clients[0]!, hubClaims, (tx) =>
+            tx<{ r: { events: unknown[]; next_cursor: number; has_more: boolean; reset_required: boolean } }[]>`
+              select public.get_chat_events(${special.hot}::uuid, ${after}, 100) as r`, { method: "GET" });
+          pages.push(performance.now() - p0);
+          if (!page) break;
+          events += page.r.events.length;
+          after = Number(page.r.next_cursor);
+          if (!page.r.has_more) break;
+        }
+        whole.push(performance.now() - t0);
+        const b0 = performance.now();
+        for (let s = fromMsg; s < fromMsg + 800; s += 100) {
+          await baseClients[0]!`select * from public.messages where chat_id = ${special.hot}::uuid and seq > ${s} order by seq limit 100`;
+        }
+        bareWhole.push(performance.now() - b0);
+      }
+      const w = summarize(whole, whole.reduce((a, b) => a + b, 0) / 1000);
+      const p = summarize(pages, pages.reduce((a, b) => a + b, 0) / 1000);
+      const b = summarize(bareWhole, bareWhole.reduce((a, b2) => a + b2, 0) / 1000);
+      line("catch-up of 1,000 events (whole)", w);
+      line("catch-up page of 100", p);
+      step(`catch-up returned ${events} events over ${preset.work.catchupRounds} rounds`);
+      records.push(...benchRecords("catchup.1000_events", w, b));
+      records.push(...benchRecords("catchup.page_100", p, null));
+    }
+  } finally {
+    await Promise.all([...clients, ...baseClients].map((c) => c.end({ timeout: 5 })));
+    await admin?.end({ timeout: 5 });
+    if (!process.argv.includes("--keep")) {
+      step("stopping the bench cluster");
+      cluster.stop();
+    }
+  }
+
+  // Output -------------------------------------------------------------------------------------------------------
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const title = `supabase-chat benchmarks, preset ${preset.name}, ${nClients} clients, ${new Date().toISOString().slice(0, 16)}Z`;
+  console.log(`\n${title}\n`);
+  console.log(table(records));
+  console.log("\ntargets:");
+  for (const t of TARGETS) {
+    const { actual, met } = checkTarget(records, t);
+    console.log(`  ${met === null ? "n/a " : met ? "met " : "MISS"} ${t.label.padEnd(48)} ${actual === null ? "not measured" : actual.toFixed(2)} (goal ${t.op} ${t.goal})`);
+  }
+  for (const n of notes) console.log(`note: ${n}`);
+  const json = JSON.stringify(records, null, 2) + "\n";
+  writeFileSync(path.join(RESULTS, "latest.json"), json);
+  writeFileSync(path.join(RESULTS, `${preset.name}-${stamp}.json`), json);
+  writeFileSync(path.join(RESULTS, "latest.svg"), chart(records, TARGETS, title));
+  const env = {
+    preset: preset.name,
+    data: preset.data,
+    work: preset.work,
+    clients: nClients,
+    started: stamp,
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version },
+    postgres: BENCH_SETTINGS,
+    notes,
+  };
+  writeFileSync(path.join(RESULTS, "latest.env.json"), JSON.stringify(env, null, 2) + "\n");
+  copyFileSync(path.join(RESULTS, "latest.svg"), path.join(RESULTS, `${preset.name}-${stamp}.svg`));
+  step(`wrote bench/results/latest.json, latest.svg, latest.env.json and ${preset.name}-${stamp}.json`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    process.exit(1);
+  },
+);
