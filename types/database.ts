@@ -145,14 +145,14 @@ isOneToOne: false
                   ]
                 },"chat_members": {
                   Row: {
-                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at": string | null,"chat_id": string,"history_from_seq": number,"joined_at": string,"joined_event_seq": number,"last_posted_at": string | null,"last_read_at": string | null,"last_read_seq": number,"muted_until": string | null,"notification_level": Database["public"]['Enums']["notification_level"],"pinned_at": string | null,"role": Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
+                    "archived_at"?: string | null,"chat_id": string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id": string
                   }
                   Update: {
-                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
+                    "archived_at"?: string | null,"chat_id"?: string,"history_from_seq"?: number,"joined_at"?: string,"joined_event_seq"?: number,"last_posted_at"?: string | null,"last_read_at"?: string | null,"last_read_seq"?: number,"muted_until"?: string | null,"notification_level"?: Database["public"]['Enums']["notification_level"],"pinned_at"?: string | null,"role"?: Database["public"]['Enums']["chat_role"],"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -171,14 +171,14 @@ isOneToOne: false
                   ]
                 },"chats": {
                   Row: {
-                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Update: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Relationships: [
                     {
@@ -373,6 +373,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -406,6 +407,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -432,6 +434,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -458,6 +461,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -591,6 +595,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_chat_events":
+{ Args: { "after_cursor"?: number,"chat_id": string,"page_size"?: number }; Returns: Json
+                           },
 "get_chat_messages":
 { Args: { "after_seq"?: number,"around_seq"?: number,"before_seq"?: number,"chat_id": string,"page_size"?: number }; Returns: {
               "author_id": string | null,
@@ -628,6 +635,12 @@ isOneToOne: false
               "already_member": boolean,"avatar_path": string,"chat_id": string,"description": string,"expires_at": string,"kind": Database["public"]['Enums']["chat_kind"],"member_count": number,"title": string
             }[]
                            },
+"get_updates":
+{ Args: { "page_size"?: number,"since"?: string }; Returns: Json
+                           },
+"heartbeat":
+{ Args: { "status"?: Database["public"]['Enums']["user_status"] }; Returns: Json
+                           },
 "invite_user":
 { Args: { "chat_id": string,"user_id": string }; Returns: {
               "chat_id": string,
@@ -654,6 +667,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -793,6 +807,7 @@ isOneToOne: false
 "chat_id": string,
 "history_from_seq": number,
 "joined_at": string,
+"joined_event_seq": number,
 "last_posted_at": string | null,
 "last_read_at": string | null,
 "last_read_seq": number,
@@ -832,6 +847,7 @@ isOneToOne: false
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
 "last_activity_at": string,
+"last_event_seq": number,
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
@@ -848,7 +864,7 @@ isOneToOne: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -968,7 +984,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible", "offline"]
           }
         }
 } as const

@@ -22,7 +22,29 @@ export const profileCard = z.strictObject({
   avatar_path: z.string().nullable(),
 });
 
-/** A `messages` row plus its author's card. Deleted messages are tombstones: body null, deleted_at set. */
+/** A file as events carry it (an `attachments` row without the scan's internals). */
+export const attachmentCard = z.strictObject({
+  id: uuid,
+  chat_id: uuid,
+  message_id: uuid.nullable(),
+  uploader_id: uuid.nullable(),
+  object_path: z.string(),
+  name: z.string(),
+  mime_type: z.string(),
+  size_bytes: z.number().int().nonnegative(),
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+  duration_seconds: z.number().nonnegative().nullable(),
+  thumbnail_path: z.string().nullable(),
+  thumbnail_status: z.enum(["pending", "ready", "failed", "unsupported"]).nullable(),
+  scan_status: z.enum(["pending", "clean", "infected", "error"]),
+});
+export type AttachmentCard = z.infer<typeof attachmentCard>;
+
+/**
+ * A `messages` row plus its author's card and its files (oldest upload first). Deleted messages are tombstones:
+ * body null, deleted_at set, no files.
+ */
 export const message = z.strictObject({
   id: uuid,
   chat_id: uuid,
@@ -48,6 +70,7 @@ export const message = z.strictObject({
   deleted_by: uuid.nullable(),
   pinned_at: timestamp.nullable(),
   pinned_by: uuid.nullable(),
+  attachments: z.array(attachmentCard),
 });
 export type Message = z.infer<typeof message>;
 
@@ -143,11 +166,18 @@ export const userEventData = {
     archived: z.boolean(),
     pinned: z.boolean(),
   }),
+  "attachment.updated": z.strictObject({
+    attachment: attachmentCard,
+    scan_error: z.string().nullable(),
+    thumbnail_error: z.string().nullable(),
+  }),
 } as const;
 export type UserEventName = keyof typeof userEventData;
 export const userEventNames = Object.keys(userEventData) as UserEventName[];
 /** User events that get_updates returns again (chat.activity is live only: chat events cover it). */
-export const storedUserEventNames: UserEventName[] = ["chat.added", "chat.removed", "unread.updated", "preferences.updated"];
+export const storedUserEventNames: UserEventName[] = [
+  "chat.added", "chat.removed", "unread.updated", "preferences.updated", "attachment.updated",
+];
 
 /** The broadcast payload on `chat:<chat id>` (the Broadcast event name is the event). */
 export function chatBroadcast<E extends ChatEventName>(event: E) {

@@ -2,6 +2,7 @@
 // catch-up answer parses with types/events.ts; a client that misses random broadcasts and fills the gaps with
 // get_chat_events ends with exactly the server's state (property test); get_updates is exact under concurrent
 // writers; the chat tables reach logical decoding (postgres_changes) with what a delete needs.
+import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type Claims, type TestUser, createUser, request, sql } from "./support/db.ts";
@@ -107,6 +108,17 @@ describe("the realtime contract", () => {
     await rpc(b!.claims, "mark_chat_read", { chat_id: team.id });
     await rpc(b!.claims, "set_chat_preferences", { chat_id: team.id, muted_until: new Date(Date.now() + 3600_000).toISOString() });
     await rpc(a!.claims, "forward_message", { message_id: m1.id, to_chat_id: direct.id });
+    // A file: uploaded as the Storage API inserts it, scanned clean, sent, then its thumbnail is ready.
+    const fileId = randomUUID();
+    await request(a!.claims, async (tx) => {
+      await tx`select set_config('storage.operation', 'storage.object.upload', true)`;
+      await tx`insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
+               values ('attachments', ${`${team.id}/${fileId}/photo.png`}, auth.uid(), auth.uid()::text,
+                       ${tx.json({ size: 4096, mimetype: "image/png", httpStatusCode: 200 })}, gen_random_uuid()::text)`;
+    });
+    await sql`select private.set_attachment_scan_result(${fileId}, 'clean', detected_mime_type => 'image/png')`;
+    await rpc(a!.claims, "send_message", { chat_id: team.id, kind: "image", attachment_ids: [fileId] });
+    await sql`select private.set_attachment_thumbnail(${fileId}, 'ready', ${`${team.id}/${fileId}/photo.png.thumb.jpg`}, 64, 48)`;
     await rpc(a!.claims, "set_member_role", { chat_id: team.id, user_id: b!.id, role: "admin" });
     await rpc(a!.claims, "update_chat", { chat_id: team.id, title: "Contract 2", history_visible_to_new_members: false });
     await rpc(a!.claims, "add_chat_members", { chat_id: team.id, user_ids: [d!.id] });
