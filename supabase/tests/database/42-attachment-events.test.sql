@@ -2,7 +2,7 @@
 -- updates its message for the chat (once, at commit), and the uploader hears every outcome of their own uploads.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(27);
+select plan(28);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
 create temp table ids (name text primary key, id uuid not null);
@@ -147,10 +147,24 @@ select is(pg_temp.took(), array['user:alice attachment.updated'],
 
 -- catch-up shows files as they are now --------------------------------------------------------------------------------
 select tests.authenticate_as('bob');
+select public.toggle_reaction(pg_temp.id('m_doc'), '👍');
+select tests.commit_point();
 select is((select e -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status'
              from jsonb_array_elements(public.get_chat_events(pg_temp.id('team')) -> 'events') e
             where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = pg_temp.id('m_doc')::text),
   'infected', 'get_chat_events renders a message with its files as they are now');
+
+-- The catch-up page is built in one query (20261124140100); it must equal event_json of each event.
+reset role;
+create temp table expected_events as
+  select jsonb_agg(private.event_json(e) order by e.seq) as events from private.chat_events e
+   where e.chat_id = pg_temp.id('team')
+     and e.seq > (select joined_event_seq from public.chat_members
+                   where chat_id = pg_temp.id('team') and user_id = pg_temp.id('bob'));
+grant select on expected_events to authenticated;
+select tests.authenticate_as('bob');
+select is(public.get_chat_events(pg_temp.id('team'), 0, 500) -> 'events', (select events from expected_events),
+  'a catch-up page is exactly the events as event_json renders them (messages, files, reactions, members)');
 
 select * from finish();
 rollback;
