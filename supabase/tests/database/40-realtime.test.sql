@@ -35,6 +35,10 @@ create function pg_temp.last_payload(event_name text) returns jsonb language sql
 $$;
 grant execute on function pg_temp.last_payload(text) to authenticated, anon;
 
+-- get_chat_events answers json; the assertions below compare jsonb.
+create function pg_temp.chat_events(chat uuid, after_cursor bigint default 0, page_size integer default 100) returns jsonb
+language sql as $$ select public.get_chat_events(chat, after_cursor, page_size)::jsonb $$;
+grant execute on function pg_temp.chat_events(uuid, bigint, integer) to authenticated, anon;
 create function pg_temp.forget_send_rate() returns void language sql security definer as $$
   delete from private.send_rate
 $$;
@@ -219,12 +223,12 @@ select is(pg_temp.last_payload('message.updated') -> 'data', jsonb_build_object(
   'message_seq', 1, 'message', null, 'partial', true),
   'but without its content while a member cannot see it');
 select tests.authenticate_as('bob');
-select is((select count(*)::integer from jsonb_array_elements(public.get_chat_events(pg_temp.id('club')) -> 'events') e
+select is((select count(*)::integer from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('club')) -> 'events') e
             where e -> 'data' -> 'message' ->> 'body' = 'before frank, edited'), 2,
   'members who can see it get the content from get_chat_events (message.sent and message.updated, current state)');
 select tests.authenticate_as('frank');
 select is((select array_agg(e ->> 'event' order by (e ->> 'cursor')::bigint)
-             from jsonb_array_elements(public.get_chat_events(pg_temp.id('club')) -> 'events') e),
+             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('club')) -> 'events') e),
   array['participant.added'], 'the newcomer''s catch-up starts at their join and leaves out hidden messages');
 
 -- catch-up ------------------------------------------------------------------------------------------------------------
@@ -238,23 +242,23 @@ select public.edit_message(pg_temp.id('c1'), 'one!');
 select tests.commit_point();
 select tests.authenticate_as('bob');
 select is((select array_agg(e ->> 'event' order by (e ->> 'cursor')::bigint)
-             from jsonb_array_elements(public.get_chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e),
+             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e),
   array['message.sent', 'reaction.added', 'message.updated'], 'get_chat_events returns the events after a cursor in order');
 select is((select e -> 'data' -> 'message' ->> 'body'
-             from jsonb_array_elements(public.get_chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e
+             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e
             where e ->> 'event' = 'message.sent'), 'one!', 'message events carry the message as it is now');
 select is((select (e -> 'data' -> 'reaction_counts')
-             from jsonb_array_elements(public.get_chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e
+             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('club'), (select last_event_seq - 3 from public.chats where id = pg_temp.id('club'))) -> 'events') e
             where e ->> 'event' = 'reaction.added'), '{"🔥": 1}'::jsonb, 'reaction events carry the current counts');
 
 select is((select jsonb_array_length(r -> 'events') || ',' || (r ->> 'has_more') || ',' || (r ->> 'next_cursor')
-             from public.get_chat_events(pg_temp.id('club'), 0, 2) r),
+             from pg_temp.chat_events(pg_temp.id('club'), 0, 2) r),
   '2,true,' || ((select joined_event_seq from public.chat_members where chat_id = pg_temp.id('club') and user_id = pg_temp.id('bob')) + 2),
   'pages are bounded and say where to continue');
-select is((public.get_chat_events(pg_temp.id('club'), 0, 500) ->> 'has_more'), 'false', 'the last page says so');
-select is((public.get_chat_events(pg_temp.id('club'), 0, 500) ->> 'next_cursor')::bigint,
+select is((pg_temp.chat_events(pg_temp.id('club'), 0, 500) ->> 'has_more'), 'false', 'the last page says so');
+select is((pg_temp.chat_events(pg_temp.id('club'), 0, 500) ->> 'next_cursor')::bigint,
   (select last_event_seq from public.chats where id = pg_temp.id('club')), 'and ends at the newest cursor');
-select is((public.get_chat_events(pg_temp.id('club'), 1000000) ->> 'reset_required'), 'true',
+select is((pg_temp.chat_events(pg_temp.id('club'), 1000000) ->> 'reset_required'), 'true',
   'a cursor from the future requires a reset');
 select throws_ok($$ select public.get_chat_events(pg_temp.id('club'), -1) $$, '22023', null, 'a negative cursor is refused');
 
@@ -264,11 +268,11 @@ update private.chat_events set created_at = now() - interval '40 days'
  where chat_id = pg_temp.id('club') and seq <= (select last_event_seq - 2 from public.chats where id = pg_temp.id('club'));
 select private.prune_events();
 select tests.authenticate_as('bob');
-select is((public.get_chat_events(pg_temp.id('club'), 0) ->> 'reset_required'), 'true',
+select is((pg_temp.chat_events(pg_temp.id('club'), 0) ->> 'reset_required'), 'true',
   'a cursor older than the retained log requires a reset');
-select is((public.get_chat_events(pg_temp.id('club'), (select last_event_seq - 2 from public.chats where id = pg_temp.id('club'))) ->> 'reset_required'),
+select is((pg_temp.chat_events(pg_temp.id('club'), (select last_event_seq - 2 from public.chats where id = pg_temp.id('club'))) ->> 'reset_required'),
   'false', 'a cursor at the retained log''s start continues');
-select is(jsonb_array_length(public.get_chat_events(pg_temp.id('club'), (select last_event_seq - 2 from public.chats where id = pg_temp.id('club'))) -> 'events'),
+select is(jsonb_array_length(pg_temp.chat_events(pg_temp.id('club'), (select last_event_seq - 2 from public.chats where id = pg_temp.id('club'))) -> 'events'),
   2, 'with the retained events');
 
 -- Outsiders, removed and banned members, anon.

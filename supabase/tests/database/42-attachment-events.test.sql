@@ -13,6 +13,10 @@ create function pg_temp.path(file text, name text) returns text language sql sta
   select pg_temp.id('team') || '/' || pg_temp.id(file) || '/' || name $$;
 grant execute on function pg_temp.path(text, text) to authenticated, anon;
 
+-- get_chat_events answers json; the assertions below compare jsonb.
+create function pg_temp.chat_events(chat uuid, after_cursor bigint default 0, page_size integer default 100) returns jsonb
+language sql as $$ select public.get_chat_events(chat, after_cursor, page_size)::jsonb $$;
+grant execute on function pg_temp.chat_events(uuid, bigint, integer) to authenticated, anon;
 create temp table mark (n bigint);
 insert into mark values (0);
 grant select, update on mark to authenticated, anon;
@@ -150,7 +154,7 @@ select tests.authenticate_as('bob');
 select public.toggle_reaction(pg_temp.id('m_doc'), '👍');
 select tests.commit_point();
 select is((select e -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status'
-             from jsonb_array_elements(public.get_chat_events(pg_temp.id('team')) -> 'events') e
+             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('team')) -> 'events') e
             where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = pg_temp.id('m_doc')::text),
   'infected', 'get_chat_events renders a message with its files as they are now');
 
@@ -163,7 +167,7 @@ create temp table expected_events as
                    where chat_id = pg_temp.id('team') and user_id = pg_temp.id('bob'));
 grant select on expected_events to authenticated;
 select tests.authenticate_as('bob');
-select is(public.get_chat_events(pg_temp.id('team'), 0, 500) -> 'events', (select events from expected_events),
+select is(pg_temp.chat_events(pg_temp.id('team'), 0, 500) -> 'events', (select events from expected_events),
   'a catch-up page is exactly the events as event_json renders them (messages, files, reactions, members)');
 
 select * from finish();
