@@ -1,28 +1,6 @@
 // thumbnail: JPEG thumbnails of clean images. See functions/_shared/thumbnail.ts.
 
-import { createClient } from "npm:@supabase/supabase-js@2.109.0";
-import type { Database } from "../../types/database.ts";
-import { createDb } from "../_shared/db.ts";
-import { requireEnv } from "../_shared/env.ts";
-import { createLocalObjectStorage, createSupabaseObjectStorage } from "../_shared/storage.ts";
+import { attachmentFunctionEnv } from "../_shared/attachment-env.ts";
 import { createThumbnailHandler } from "../_shared/thumbnail.ts";
 
-const sql = createDb(requireEnv("SUPABASE_DB_URL"), { applicationName: "supabase-chat/thumbnail", max: 2 });
-// STORAGE_DIR is set only by the Docker-free stack, which has no Storage API server.
-const storageDir = Deno.env.get("STORAGE_DIR");
-const storage = storageDir
-  ? createLocalObjectStorage(storageDir, sql)
-  : createSupabaseObjectStorage(
-    createClient<Database>(requireEnv("SUPABASE_URL"), requireEnv("SUPABASE_SERVICE_ROLE_KEY"), {
-      auth: { persistSession: false, autoRefreshToken: false },
-    }),
-  );
-
-Deno.serve(createThumbnailHandler({
-  sql,
-  storage,
-  auth: {
-    serviceRoleKey: Deno.env.get("SUPABASE_SERVICE_ROLE_KEY"),
-    jwtSecret: Deno.env.get("JWT_SECRET") ?? Deno.env.get("SUPABASE_JWT_SECRET"),
-  },
-}));
+Deno.serve(createThumbnailHandler(attachmentFunctionEnv("thumbnail")));

@@ -1,7 +1,7 @@
-// Runs queries exactly as PostgREST runs a request: one transaction (read only for GET/HEAD), then one
-// `set_config` batch — search_path, the role's own settings, role, request.jwt.claims, method, path, headers —
-// then the query as that role. Commits on success, rolls back on error, as PostgREST does.
+// The API tests' database: a shared pool and requests run exactly as PostgREST runs them
+// (scripts/lib/request-context.ts).
 import postgres from "postgres";
+import { type Claims, type RequestOptions, inRequest } from "../../../scripts/lib/request-context.ts";
 import { randomUUID } from "node:crypto";
 
 const url = process.env.DB_URL ?? process.env.SUPABASE_DB_URL;
@@ -12,62 +12,11 @@ export const sql = postgres(url, { max: 4, onnotice: () => {}, idle_timeout: 5 }
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
-export type ApiRole = "anon" | "authenticated" | "service_role";
-
-export interface Claims {
-  role: ApiRole;
-  sub?: string;
-  [claim: string]: unknown;
-}
-
-export interface RequestOptions {
-  method?: "GET" | "HEAD" | "POST" | "PATCH" | "PUT" | "DELETE";
-  path?: string;
-  headers?: Record<string, string>;
-}
-
-const roleSettings = new Map<ApiRole, Array<[string, string]>>();
-
-/** The `alter role ... set` settings PostgREST applies per request (anon's 3s statement_timeout, ...). */
-async function settingsFor(role: ApiRole): Promise<Array<[string, string]>> {
-  const cached = roleSettings.get(role);
-  if (cached) return cached;
-  const rows = await sql<{ setting: string }[]>`
-    select unnest(s.setconfig) as setting
-      from pg_db_role_setting s
-      join pg_roles r on r.oid = s.setrole
-     where r.rolname = ${role} and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))`;
-  const pairs = rows.map((r) => {
-    const i = r.setting.indexOf("=");
-    return [r.setting.slice(0, i), r.setting.slice(i + 1)] as [string, string];
-  });
-  roleSettings.set(role, pairs);
-  return pairs;
-}
+export type { ApiRole, Claims, RequestOptions } from "../../../scripts/lib/request-context.ts";
 
 /** One API request: `fn` runs inside the request's transaction as the claims' role. */
-export async function request<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, opts: RequestOptions = {}): Promise<T> {
-  const method = opts.method ?? "POST";
-  const readOnly = method === "GET" || method === "HEAD";
-  const settings = await settingsFor(claims.role);
-  const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return (await sql.begin(readOnly ? "read only" : "read write", async (tx) => {
-    const pairs: Array<[string, string]> = [
-      ["search_path", "public, extensions"],
-      ...settings,
-      ["role", claims.role],
-      ["request.jwt.claims", JSON.stringify(claims)],
-      ["request.method", method],
-      ["request.path", opts.path ?? "/rpc"],
-      ["request.headers", JSON.stringify(headers)],
-      ["request.cookies", "{}"],
-    ];
-    await tx.unsafe(
-      `select ${pairs.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`,
-      pairs.flat(),
-    );
-    return fn(tx);
-  })) as T;
+export function request<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, opts: RequestOptions = {}): Promise<T> {
+  return inRequest(sql, claims, fn, opts);
 }
 
 export const ANON: Claims = { role: "anon", iss: "supabase-demo" };

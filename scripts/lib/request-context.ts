@@ -1,7 +1,8 @@
-// The request context PostgREST gives every API request, on a connection the caller owns (benchmarks and
-// reliability suites use one connection per simulated client): one transaction (read only for GET), one set_config
-// batch (search_path, the role's own settings, role, request.jwt.claims, method, path, headers, cookies), then the
-// query as that role; commit on success, rollback on error. tests/api/support/db.ts does the same on a shared pool.
+// The request context PostgREST gives every API request: one transaction (read only for GET and HEAD), one
+// set_config batch (search_path, the role's own `alter role ... set` settings, role, request.jwt.claims, method,
+// path, headers, cookies), then the query as that role; commit on success, rollback on error. Used on a shared pool
+// by the API tests (tests/api/support/db.ts) and on one connection per simulated client by the benchmarks and the
+// reliability suites.
 import postgres from "postgres";
 import { randomUUID } from "node:crypto";
 
@@ -14,6 +15,13 @@ export interface Claims {
 }
 
 export type Method = "GET" | "HEAD" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+export interface RequestOptions {
+  method?: Method;
+  path?: string;
+  /** Request headers as PostgREST passes them (names lower-cased). */
+  headers?: Record<string, string>;
+}
 
 const roleSettings = new WeakMap<postgres.Sql, Map<ApiRole, Array<[string, string]>>>();
 
@@ -40,11 +48,12 @@ export async function inRequest<T>(
   sql: postgres.Sql,
   claims: Claims,
   fn: (tx: postgres.TransactionSql) => Promise<T>,
-  opts: { method?: Method; path?: string } = {},
+  opts: RequestOptions = {},
 ): Promise<T> {
   const method = opts.method ?? "POST";
   const readOnly = method === "GET" || method === "HEAD";
   const settings = await settingsFor(sql, claims.role);
+  const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   return (await sql.begin(readOnly ? "read only" : "read write", async (tx) => {
     const pairs: Array<[string, string]> = [
       ["search_path", "public, extensions"],
@@ -53,7 +62,7 @@ export async function inRequest<T>(
       ["request.jwt.claims", JSON.stringify(claims)],
       ["request.method", method],
       ["request.path", opts.path ?? "/rpc"],
-      ["request.headers", "{}"],
+      ["request.headers", JSON.stringify(headers)],
       ["request.cookies", "{}"],
     ];
     await tx.unsafe(`select ${pairs.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`, pairs.flat());
