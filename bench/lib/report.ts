@@ -125,7 +125,7 @@ export function chart(records: BenchRecord[], targets: Target[], title: string):
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   out.push(`<text x="16" y="24" font-size="16" font-weight="600">${esc(title)}</text>`);
-  out.push(`<text x="16" y="44" fill="#555">p95 latency (ms): through the API request context (blue) vs bare Postgres for the same work (grey)</text>`);
+  out.push(`<text x="16" y="44" fill="#555">p95 latency (ms): through the API request context (blue) vs bare Postgres, or for compare.* rows their reference (grey)</text>`);
   const maxLat = Math.max(1, ...latencyRows.flatMap((r) => [r.value, r.baseline ?? 0]));
   latencyRows.forEach((r, i) => {
     const y = 60 + i * rowH * 1.6;
@@ -147,7 +147,7 @@ export function chart(records: BenchRecord[], targets: Target[], title: string):
     out.push(`<text x="${left - 8}" y="${y + 13}" text-anchor="end">${esc(x.t.label)}</text>`);
     out.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="16" fill="${x.met ? "#22c55e" : "#ef4444"}"/>`);
     out.push(`<line x1="${left + g}" x2="${left + g}" y1="${y - 3}" y2="${y + 19}" stroke="#000" stroke-width="2"/>`);
-    out.push(`<text x="${left + Math.max(w, g) + 6}" y="${y + 13}">${(x.actual ?? 0).toFixed(2)} (goal ${x.t.op} ${x.t.goal})</text>`);
+    out.push(`<text x="${left + Math.max(w, g) + 6}" y="${y + 13}">${esc(`${(x.actual ?? 0).toFixed(2)} (goal ${x.t.op} ${x.t.goal})`)}</text>`);
   });
   out.push(`</svg>`);
   return out.join("\n") + "\n";
