@@ -1,4 +1,4 @@
-// The scan and thumbnail functions with real dependencies: the migrated PostgreSQL 15 (SUPABASE_DB_URL), a real
+// The scan, thumbnail and attachments-cleanup functions with real dependencies: the migrated PostgreSQL 15 (SUPABASE_DB_URL), a real
 // clamd with the test signature database (CLAMD_HOST/CLAMD_PORT, started by `npm test`), and the local storage
 // implementation in a temporary STORAGE_DIR. Uploads are made as the Storage API makes them: the bytes to
 // STORAGE_DIR/<bucket>/<name>, the storage.objects row inserted as the uploader (role, JWT claims, metadata), so the
@@ -14,6 +14,7 @@ import { createScanHandler, type ScanResult } from "../../functions/_shared/scan
 import { checkDeclaredType, sniffType } from "../../functions/_shared/sniff.ts";
 import { createLocalObjectStorage, type ObjectStorage } from "../../functions/_shared/storage.ts";
 import { createThumbnailHandler, type ThumbnailResult } from "../../functions/_shared/thumbnail.ts";
+import { createCleanupHandler, type CleanupResult } from "../../functions/_shared/cleanup.ts";
 import { anonJwt, closedPort, databaseUrl, functionPath, jwtSecret, request, withGateway } from "./gateway-process.ts";
 
 const clamdHost = Deno.env.get("CLAMD_HOST") ?? "127.0.0.1";
@@ -366,6 +367,83 @@ Deno.test("scan and thumbnail served by the functions gateway, as the database c
     });
     const [row] = await w.sql`select scan_status, thumbnail_status, width, height from public.attachments where id = ${id}`;
     assert.deepEqual({ ...row }, { scan_status: "clean", thumbnail_status: "ready", width: 640, height: 480 });
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("attachments-cleanup", async (t) => {
+  const w = await world();
+  try {
+    const png = encodePng({ width: 4, height: 4, data: gradient(4, 4), channels: 4, depth: 8 });
+    const old = await upload(w, "old.png", "image/png", png);
+    const thumbPath = `${w.chatId}/${old.id}/thumbnail/old.jpg`;
+    await w.storage.upload("attachments", thumbPath, new Uint8Array([0xff, 0xd8, 0xff]), "image/jpeg");
+    const fresh = await upload(w, "fresh.png", "image/png", png);
+    const sent = await upload(w, "sent.png", "image/png", png);
+    const [message] = await w.sql<{ id: string }[]>`
+      insert into public.messages (chat_id, seq, author_id, kind, body)
+      values (${w.chatId}, 1, ${w.userId}, 'image', 'sent') returning id`;
+    await w.sql`update public.attachments set message_id = ${message!.id} where id = ${sent.id}`;
+    await w.sql`update public.attachments set thumbnail_path = ${thumbPath} where id = ${old.id}`;
+    await w.sql`update public.attachments set created_at = now() - interval '25 hours' where id in (${old.id}, ${sent.id})`;
+
+    const exists = async (name: string) => {
+      const [row] = await w.sql<{ n: number }[]>`
+        select count(*)::int as n from storage.objects where bucket_id = 'attachments' and name = ${name}`;
+      const onDisk = await Deno.stat(`${w.storageDir}/attachments/${name}`).then(() => true, () => false);
+      return { row: row!.n === 1, onDisk };
+    };
+    const rowOf = async (id: string) =>
+      (await w.sql<{ id: string }[]>`select id from public.attachments where id = ${id}`).length === 1;
+    const call = (handler: (r: Request) => Promise<Response>, token: string | null, body: unknown = {}) =>
+      handler(new Request("http://localhost/attachments-cleanup", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      }));
+    const auth = { serviceRoleKey: undefined, jwtSecret };
+
+    await t.step("refuses callers without the service role and bad input, and changes nothing", async () => {
+      const handler = createCleanupHandler({ sql: w.sql, storage: w.storage, auth });
+      assert.equal((await call(handler, null)).status, 401);
+      assert.equal((await call(handler, await anonJwt())).status, 403);
+      assert.equal((await call(handler, w.serviceToken, { max_objects: 0 })).status, 400);
+      assert.equal((await call(handler, w.serviceToken, { extra: true })).status, 400);
+      assert.equal((await handler(new Request("http://localhost/attachments-cleanup"))).status, 405);
+      assert.ok(await rowOf(old.id), "the expired upload is still there");
+    });
+
+    await t.step("a Storage failure keeps the objects queued and counts the attempt", async () => {
+      const failing: ObjectStorage = { ...w.storage, remove: () => Promise.reject(new Error("storage is down")) };
+      const res = await call(createCleanupHandler({ sql: w.sql, storage: failing, auth }), w.serviceToken);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json() as CleanupResult, { removed: 0, failed: 2 });
+      assert.equal(await rowOf(old.id), false, "the expired upload is claimed: a send can no longer use it");
+      const queue = await w.sql<{ name: string; attempts: number; last_error: string }[]>`
+        select name, attempts, last_error from private.storage_trash
+         where name in (${old.path}, ${thumbPath}) order by name`;
+      assert.deepEqual(queue.map((q) => ({ ...q })), [
+        { name: old.path, attempts: 1, last_error: "storage is down" },
+        { name: thumbPath, attempts: 1, last_error: "storage is down" },
+      ]);
+      assert.deepEqual(await exists(old.path), { row: true, onDisk: true });
+    });
+
+    await t.step("removes the expired upload and its thumbnail, and nothing else", async () => {
+      const res = await call(createCleanupHandler({ sql: w.sql, storage: w.storage, auth }), w.serviceToken);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json() as CleanupResult, { removed: 2, failed: 0 });
+      assert.deepEqual(await exists(old.path), { row: false, onDisk: false });
+      assert.deepEqual(await exists(thumbPath), { row: false, onDisk: false });
+      assert.equal((await w.sql`select 1 from private.storage_trash where name in (${old.path}, ${thumbPath})`).length, 0);
+      assert.ok(await rowOf(fresh.id), "a recent unsent upload stays");
+      assert.deepEqual(await exists(fresh.path), { row: true, onDisk: true });
+      assert.ok(await rowOf(sent.id), "an old file that was sent stays");
+      assert.deepEqual(await exists(sent.path), { row: true, onDisk: true });
+      const again = await call(createCleanupHandler({ sql: w.sql, storage: w.storage, auth }), w.serviceToken);
+      assert.deepEqual(await again.json() as CleanupResult, { removed: 0, failed: 0 });
+    });
   } finally {
     await w.close();
   }
