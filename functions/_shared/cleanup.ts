@@ -1,10 +1,11 @@
-// POST /attachments-cleanup {"max_objects"?}: removes expired unsent uploads from Storage.
+// POST /attachments-cleanup {"max_objects"?}: removes from Storage the files nobody can use any more.
 //
 // Called hourly by the database (pg_cron job attachments-unsent-cleanup, through pg_net with the service role key).
-// private.claim_storage_trash deletes the rows of attachments unsent for longer than their lifetime (24 hours) and
-// queues their objects and thumbnails; this function removes the queued objects through Storage, bucket by bucket,
-// and reports each outcome with private.settle_storage_trash: removed objects leave the queue, the others are tried
-// again at the next run.
+// private.claim_storage_trash deletes the rows of uploads unsent for longer than their lifetime (24 hours) and of
+// files in deleted messages, and returns the queue of objects left behind by deleted attachments rows (files and
+// thumbnails; a trigger queues them however the row went). This function removes the queued objects through
+// Storage, bucket by bucket, and reports each outcome with private.settle_storage_trash: removed objects leave the
+// queue, the others are tried again at the next run.
 // Answers 200 {removed, failed}, 401/403 for a caller without the service role, 400 for bad input.
 
 import { z } from "npm:zod@4.6.7";

@@ -1,4 +1,4 @@
-// attachments-cleanup: removes uploads nobody sent within their lifetime. See functions/_shared/cleanup.ts.
+// attachments-cleanup: removes the files nobody can use any more. See functions/_shared/cleanup.ts.
 
 import { attachmentFunctionEnv } from "../_shared/attachment-env.ts";
 import { createCleanupHandler } from "../_shared/cleanup.ts";

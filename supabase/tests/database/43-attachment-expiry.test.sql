@@ -1,36 +1,64 @@
--- Unsent uploads expire: private.claim_storage_trash deletes the rows of attachments unsent for longer than their
--- lifetime and queues their objects (and thumbnails) for the attachments-cleanup function; settle_storage_trash
--- records what Storage removed. Sent, recent and infected files are never claimed; clients cannot call either.
+-- Files nobody can use any more leave Storage. private.claim_storage_trash deletes the rows of attachments unsent for
+-- longer than their lifetime or in a deleted message; whenever an attachments row goes (claimed, chat deleted, file
+-- removed by a client) its remaining objects are queued in private.storage_trash for the attachments-cleanup
+-- function, which reports removals with settle_storage_trash. Sent, recent and infected files are never claimed;
+-- clients can call neither function.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(16);
+select plan(19);
 
 create temp table ids (name text primary key, id uuid not null);
 grant select, insert on ids to authenticated, anon, service_role;
 create function pg_temp.id(text) returns uuid language sql stable as $$ select i.id from pg_temp.ids i where i.name = $1 $$;
 grant execute on function pg_temp.id(text) to authenticated, anon, service_role;
-create function pg_temp.path(file text) returns text language sql stable as $$
-  select pg_temp.id('team') || '/' || pg_temp.id(file) || '/' || file || '.png' $$;
-grant execute on function pg_temp.path(text) to authenticated, anon, service_role;
+create function pg_temp.path(file text, chat text default 'team') returns text language sql stable as $$
+  select pg_temp.id(chat) || '/' || pg_temp.id(file) || '/' || file || '.png' $$;
+grant execute on function pg_temp.path(text, text) to authenticated, anon, service_role;
+create function pg_temp.thumb(file text) returns text language sql stable as $$
+  select pg_temp.id('team') || '/' || pg_temp.id(file) || '/thumbnail/' || file || '.jpg' $$;
+grant execute on function pg_temp.thumb(text) to authenticated, anon, service_role;
 create function pg_temp.has_row(file text) returns boolean language sql security definer as $$
   select exists (select 1 from public.attachments a where a.id = pg_temp.id(file)) $$;
 grant execute on function pg_temp.has_row(text) to authenticated, anon, service_role;
+create function pg_temp.trash() returns setof text language sql security definer as $$
+  select t.name from private.storage_trash t where t.bucket_id = 'attachments' $$;
+grant execute on function pg_temp.trash() to authenticated, anon, service_role;
+-- A thumbnail as the thumbnail function stores it (service role, below <chat>/<attachment>/thumbnail/).
+create function pg_temp.store_thumbnail(file text) returns void language sql as $$
+  insert into storage.objects (bucket_id, name, metadata, version)
+  values ('attachments', pg_temp.thumb(file), '{"size": 10, "mimetype": "image/jpeg"}', gen_random_uuid()::text);
+  update public.attachments set thumbnail_path = pg_temp.thumb(file) where id = pg_temp.id(file);
+$$;
 
 insert into ids values ('alice', tests.create_user('alice')), ('bob', tests.create_user('bob'));
-insert into ids select f, gen_random_uuid() from unnest(array['expired', 'recent', 'sent', 'infected', 'raced']) f;
+insert into ids select f, gen_random_uuid()
+  from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed', 'elsewhere']) f;
 select tests.authenticate_as('alice');
 insert into ids select 'team', (public.create_group_chat('Team', array[pg_temp.id('bob')])).id;
+insert into ids select 'other', (public.create_group_chat('Other', array[pg_temp.id('bob')])).id;
 select tests.storage_upload('attachments', pg_temp.path(f), 'image/png', 100)
-  from unnest(array['expired', 'recent', 'sent', 'infected', 'raced']) f;
+  from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed']) f;
+select tests.storage_upload('attachments', pg_temp.path('elsewhere', 'other'), 'image/png', 100);
 select public.send_message(pg_temp.id('team'), 'photo', 'image', attachment_ids => array[pg_temp.id('sent')]);
+insert into ids select 'm_deleted', (public.send_message(pg_temp.id('team'), 'oops', 'image',
+  attachment_ids => array[pg_temp.id('deleted')])).id;
+select public.delete_message(pg_temp.id('m_deleted'));
 reset role;
 select private.set_attachment_scan_result(pg_temp.id('infected'), 'infected', signature => 'Test-Signature');
-update public.attachments set thumbnail_path = pg_temp.path('expired') || '.thumb.jpg' where id = pg_temp.id('expired');
+select pg_temp.store_thumbnail('expired');
+select pg_temp.store_thumbnail('removed');
 update public.attachments set created_at = now() - interval '25 hours'
  where id in (pg_temp.id('expired'), pg_temp.id('sent'), pg_temp.id('infected'), pg_temp.id('raced'));
 
--- who may call ------------------------------------------------------------------------------------------------------
+-- rows that go by other ways leave their objects queued ----------------------------------------------------------
+select is(array(select pg_temp.trash()), '{}'::text[], 'nothing is queued yet');
 select tests.authenticate_as('alice');
+select is(tests.storage_remove('attachments', pg_temp.path('removed')), 1, 'the uploader removes a file (not its thumbnail)');
+select is(array(select pg_temp.trash()), array[pg_temp.thumb('removed')], '...its thumbnail is queued');
+select public.delete_chat(pg_temp.id('other'));
+select ok(pg_temp.path('elsewhere', 'other') in (select pg_temp.trash()), 'deleting a chat queues its files');
+
+-- who may call ------------------------------------------------------------------------------------------------------
 select throws_ok($$ select * from private.claim_storage_trash() $$, '42501', null, 'a signed-in user cannot claim');
 select throws_ok($$ select private.settle_storage_trash('attachments', '{}', '{}') $$, '42501', null,
   'a signed-in user cannot settle');
@@ -38,14 +66,15 @@ select tests.clear_authentication();
 select throws_ok($$ select * from private.claim_storage_trash() $$, '42501', null, 'anon cannot claim');
 reset role;
 
--- a send that comes after the claim -------------------------------------------------------------------------------
+-- claiming ------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as_service_role();
 create temp table claimed as select * from private.claim_storage_trash(100);
-grant select on claimed to authenticated;
-select results_eq($$ select name from claimed order by name $$,
-  $$ select unnest(array[pg_temp.path('expired'), pg_temp.path('expired') || '.thumb.jpg', pg_temp.path('raced')]) order by 1 $$,
-  'the service role claims the expired unsent uploads: their objects and thumbnails are queued');
-select ok(not pg_temp.has_row('expired') and not pg_temp.has_row('raced'), 'their attachment rows are gone');
+select set_eq($$ select name from claimed $$,
+  array[pg_temp.path('expired'), pg_temp.thumb('expired'), pg_temp.path('raced'), pg_temp.path('deleted'),
+        pg_temp.thumb('removed'), pg_temp.path('elsewhere', 'other')],
+  'the service role claims expired uploads (with thumbnails) and files of deleted messages, and gets the whole queue');
+select ok(not pg_temp.has_row('expired') and not pg_temp.has_row('raced') and not pg_temp.has_row('deleted'),
+  'the claimed attachment rows are gone');
 select ok(pg_temp.has_row('recent'), 'a recent unsent upload is not claimed');
 select ok(pg_temp.has_row('sent'), 'an old file in a message is not claimed');
 select ok(pg_temp.has_row('infected'), 'an infected file keeps its row (its object is already gone)');
@@ -55,24 +84,23 @@ select throws_ok($$ select public.send_message(pg_temp.id('team'), 'late', 'imag
 
 -- the queue ---------------------------------------------------------------------------------------------------------
 select tests.authenticate_as_service_role();
-select is((select count(*)::int from private.claim_storage_trash(100)), 3,
-  'a second claim returns the queue again (nothing removed yet), without duplicates');
-select private.settle_storage_trash('attachments', array[pg_temp.path('expired')],
-                                    array[pg_temp.path('raced')], 'storage is down');
-select set_eq($$ select name, attempts, last_error from private.storage_trash where name like pg_temp.id('team') || '/%' $$,
-  $$ values (pg_temp.path('expired') || '.thumb.jpg', 0, null::text), (pg_temp.path('raced'), 1, 'storage is down') $$,
-  'settling forgets removed objects and counts a failed attempt');
-select is((select name from private.claim_storage_trash(1)), pg_temp.path('expired') || '.thumb.jpg',
-  'objects that failed less often come first');
+select is((select count(*)::int from private.claim_storage_trash(100)), 6,
+  'a second claim returns the same queue (nothing removed yet), without duplicates');
 select private.settle_storage_trash('attachments',
-  array[pg_temp.path('expired') || '.thumb.jpg', pg_temp.path('raced')], '{}');
-select is((select count(*)::int from private.storage_trash where name like pg_temp.id('team') || '/%'), 0,
-  'the queue is empty once everything is removed');
+  array[pg_temp.path('expired'), pg_temp.thumb('expired'), pg_temp.path('deleted'), pg_temp.thumb('removed'),
+        pg_temp.path('elsewhere', 'other')],
+  array[pg_temp.path('raced')], 'storage is down');
+select results_eq($$ select name, attempts, last_error from private.storage_trash $$,
+  $$ values (pg_temp.path('raced'), 1, 'storage is down') $$,
+  'settling forgets removed objects and counts a failed attempt for the others');
+select private.settle_storage_trash('attachments', array[pg_temp.path('raced')], '{}');
+select is((select count(*)::int from private.storage_trash), 0, 'the queue is empty once everything is removed');
 reset role;
 
 select tests.authenticate_as('alice');
-select is((select count(*)::int from public.attachments where chat_id = pg_temp.id('team')), 3,
-  'the uploader still sees the recent, sent and infected files');
+select set_eq($$ select id from public.attachments where chat_id = pg_temp.id('team') $$,
+  array[pg_temp.id('recent'), pg_temp.id('sent'), pg_temp.id('infected')],
+  'the uploader still has the recent, sent and infected files');
 reset role;
 
 -- the schedule ------------------------------------------------------------------------------------------------------
