@@ -11,30 +11,36 @@
 -- payloads
 -- ---------------------------------------------------------------------------------------------------------------
 create function private.attachment_json(a public.attachments) returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select jsonb_build_object('id', a.id, 'chat_id', a.chat_id, 'message_id', a.message_id, 'uploader_id', a.uploader_id,
+begin
+  return jsonb_build_object('id', a.id, 'chat_id', a.chat_id, 'message_id', a.message_id, 'uploader_id', a.uploader_id,
     'object_path', a.object_path, 'name', a.name, 'mime_type', a.mime_type, 'size_bytes', a.size_bytes,
     'width', a.width, 'height', a.height, 'duration_seconds', a.duration_seconds,
-    'thumbnail_path', a.thumbnail_path, 'thumbnail_status', a.thumbnail_status, 'scan_status', a.scan_status)
+    'thumbnail_path', a.thumbnail_path, 'thumbnail_status', a.thumbnail_status, 'scan_status', a.scan_status);
+end
 $$;
 comment on function private.attachment_json(public.attachments) is
   'A file as events carry it: what a client needs to draw it (no scan internals).';
 
 create or replace function private.message_json(m public.messages) returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select case when m.id is null then null
-              else to_jsonb(m) || jsonb_build_object(
-                'author', private.profile_json(m.author_id),
-                'attachments', case when m.deleted_at is not null then '[]'::jsonb else coalesce(
-                  (select jsonb_agg(private.attachment_json(a) order by a.created_at, a.id)
-                     from public.attachments a where a.message_id = m.id), '[]'::jsonb) end) end
+begin
+  if m.id is null then
+    return null;
+  end if;
+  return to_jsonb(m) || jsonb_build_object(
+    'author', private.profile_json(m.author_id),
+    'attachments', case when m.deleted_at is not null then '[]'::jsonb else coalesce(
+      (select jsonb_agg(private.attachment_json(a) order by a.created_at, a.id)
+         from public.attachments a where a.message_id = m.id), '[]'::jsonb) end);
+end
 $$;
 comment on function private.message_json(public.messages) is
   'A message as events carry it: the row, its author''s profile card and its files (none for a deleted message).';
