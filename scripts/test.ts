@@ -125,6 +125,21 @@ const suites: Suite[] = [
     },
   },
   {
+    // The real @supabase/supabase-js against the local stack (stack/), started by the suite's global setup.
+    name: "client",
+    database: "migrated",
+    async run({ cluster, env }) {
+      const report = path.join(TEST_DIR, "vitest-client.json");
+      const url = new URL(cluster.url());
+      const { code } = await exec(path.join(BIN, "vitest"), [
+        "run", "--config", "vitest.client.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+      ], { ...env, DB_PORT: url.port, STACK_DATA_DIR: path.join(TEST_DIR, "stack") });
+      if (!existsSync(report)) return { passed: 0, failed: 1, note: "vitest wrote no report" };
+      const r = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+      return { passed: r.numPassedTests, failed: r.numFailedTests + (code !== 0 && r.numFailedTests === 0 ? 1 : 0) };
+    },
+  },
+  {
     // Concurrency, crash and bad-input suites (tests/reliability); RELIABILITY_SCALE=soak (`npm run soak`) makes them long.
     name: "reliability",
     database: "migrated",
