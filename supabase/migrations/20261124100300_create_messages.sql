@@ -314,12 +314,12 @@ create policy "members can read messages of their chats"
 -- earlier messages (the subquery on messages applies that table's policy).
 create policy "members can read the edit history of messages they can read"
   on public.message_edits for select to authenticated
-  using (chat_id = any (coalesce((select private.my_chat_ids()), '{}'::uuid[]))
+  using (exists (select 1 from public.chat_members cm where cm.chat_id = message_edits.chat_id and cm.user_id = (select auth.uid()))
          and exists (select 1 from public.messages m where m.id = message_edits.message_id));
 
 create policy "members can read reactions to messages they can read"
   on public.message_reactions for select to authenticated
-  using (chat_id = any (coalesce((select private.my_chat_ids()), '{}'::uuid[]))
+  using (exists (select 1 from public.chat_members cm where cm.chat_id = message_reactions.chat_id and cm.user_id = (select auth.uid()))
          and exists (select 1 from public.messages m where m.id = message_reactions.message_id));
 
 -- ---------------------------------------------------------------------------------------------------------------

@@ -348,12 +348,6 @@ alter table private.user_events enable row level security;
 alter table private.event_retention enable row level security;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- policies
--- ---------------------------------------------------------------------------------------------------------------
-create policy "the service role tunes realtime"
-  on private.realtime_settings for all to service_role using (true) with check (true);
-
--- ---------------------------------------------------------------------------------------------------------------
 -- policies: realtime.messages (how the Realtime server authorizes private channels)
 -- ---------------------------------------------------------------------------------------------------------------
 create policy "members receive their chats' events and users their own"

@@ -71,4 +71,5 @@ alter table public.audit_log enable row level security;
 -- ---------------------------------------------------------------------------------------------------------------
 create policy "chat admins can read the audit log of their chats"
   on public.audit_log for select to authenticated
-  using (chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[])));
+  using (exists (select 1 from public.chat_members m
+                  where m.chat_id = audit_log.chat_id and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin')));

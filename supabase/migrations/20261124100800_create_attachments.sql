@@ -887,7 +887,7 @@ alter table private.storage_trash enable row level security;
 -- The uploader sees their files in every state (pending, clean, infected, error); other members see a file once it
 -- is sent in a message they can read (messages' own policy applies in the subquery), whatever its scan status,
 -- so clients can show "scanning" — the bytes stay unreadable until clean (storage policies).
-create policy "uploaders and members who can read the message can read attachments"
+create policy "uploaders and readers of the message can read attachments"
   on public.attachments for select to authenticated
   using (uploader_id = (select auth.uid())
          or (message_id is not null
@@ -930,7 +930,7 @@ create policy "members who may post can upload attachments to their chat"
   on storage.objects for insert to authenticated
   with check (bucket_id = 'attachments' and private.can_upload_attachment(name));
 
-create policy "uploaders and members can read clean attachments of messages they can read"
+create policy "uploaders and, once clean, message readers can read files"
   on storage.objects for select to authenticated
   using (bucket_id = 'attachments' and private.can_read_attachment(name, owner_id));
 
