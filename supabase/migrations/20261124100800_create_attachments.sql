@@ -39,6 +39,9 @@ comment on type public.attachment_thumbnail_status is
 -- ---------------------------------------------------------------------------------------------------------------
 -- buckets (rows in storage.buckets, as `db push` creates them on a hosted project; also in supabase/config.toml)
 -- ---------------------------------------------------------------------------------------------------------------
+-- The one source of each bucket's accepted types and size limit: the upload checks below read these rows
+-- (private.bucket_max_size). supabase/config.toml repeats them for `supabase start`; the migrations test suite fails
+-- when the two differ.
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
   ('avatars', 'avatars', true, 2097152, array['image/jpeg', 'image/png', 'image/webp', 'image/gif']),
@@ -178,28 +181,47 @@ grant select, insert, update, delete on private.storage_trash to service_role;
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers: limits and validation
 -- ---------------------------------------------------------------------------------------------------------------
--- Per type: the largest size accepted. A type that is not listed is refused.
-create function private.attachment_max_size(mime_type text) returns bigint
-language sql
-immutable
+-- The bucket rows are the one source of the accepted types and of a bucket's size limit: the Storage API enforces
+-- them before it touches the database, these checks read the same rows, and supabase/config.toml repeats them for
+-- `supabase start` (the migrations test suite checks that config.toml equals the rows).
+-- The largest size a bucket accepts for a file of this type, or null when the bucket does not accept the type.
+create function private.bucket_max_size(bucket text, mime_type text) returns bigint
+language plpgsql
+stable
 set search_path = ''
 as $$
-  select case
-    when mime_type in ('image/jpeg', 'image/png', 'image/gif', 'image/webp') then 20971520
-    when mime_type in ('video/mp4', 'video/quicktime', 'video/webm') then 52428800
-    when mime_type in ('audio/mpeg', 'audio/mp4', 'audio/aac', 'audio/ogg', 'audio/webm', 'audio/wav', 'audio/flac')
-      then 20971520
-    when mime_type in (
-      'application/pdf',
-      'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.ms-powerpoint', 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-      'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
-      'application/vnd.oasis.opendocument.presentation', 'text/plain', 'text/csv') then 26214400
-  end
+begin
+  return (select b.file_size_limit from storage.buckets b
+           where b.id = bucket and mime_type = any (b.allowed_mime_types));
+end
+$$;
+comment on function private.bucket_max_size(text, text) is
+  'storage.buckets.file_size_limit of a bucket for a type in its allowed_mime_types; null = type not accepted.';
+revoke all on function private.bucket_max_size(text, text) from public, anon, authenticated;
+
+-- Attachments: the types of the bucket, with a finer limit per kind of file below the bucket's: images and audio
+-- 20 MiB, video 50 MiB (the bucket's limit), documents and text 25 MiB.
+create function private.attachment_max_size(mime_type text) returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  bucket_limit bigint := private.bucket_max_size('attachments', mime_type);
+begin
+  if bucket_limit is null then
+    return null;
+  end if;
+  return least(bucket_limit, case split_part(mime_type, '/', 1)
+                               when 'image' then 20971520
+                               when 'audio' then 20971520
+                               when 'video' then 52428800
+                               else 26214400 end);
+end
 $$;
 comment on function private.attachment_max_size(text) is
-  'Attachment size limits: images 20 MiB, video 50 MiB, audio 20 MiB, PDF/office/text 25 MiB; null = type not allowed.';
+  'Attachment size limits: images 20 MiB, video 50 MiB, audio 20 MiB, PDF/office/text 25 MiB, never above the bucket''s; '
+  'null = type not allowed (types: storage.buckets.allowed_mime_types of attachments).';
 revoke all on function private.attachment_max_size(text) from public, anon, authenticated;
 
 -- The parts of an attachments object path <chat_id>/<attachment_id>/<file name>, or nulls if it has another shape.
@@ -665,11 +687,12 @@ begin
     end if;
     perform private.assert_file_name(storage.filename(new.name));
     if new.metadata is not null then
-      if mime is null or mime not in ('image/jpeg', 'image/png', 'image/webp', 'image/gif') then
+      max_size := private.bucket_max_size('avatars', mime);
+      if max_size is null then
         raise exception 'avatars must be images' using errcode = '22023', hint = 'Upload a JPEG, PNG, WebP or GIF image.';
       end if;
-      if size is null or size > 2097152 then
-        raise exception 'avatar is too large' using errcode = '22023', hint = 'At most 2 MiB.';
+      if size is null or size > max_size then
+        raise exception 'avatar is too large' using errcode = '22023', hint = format('At most %s MiB.', max_size / 1048576);
       end if;
     end if;
     return new;
