@@ -27,7 +27,7 @@ export interface CheckResult {
   findings: string[];
 }
 
-interface DdlRow {
+export interface DdlRow {
   n: number;
   migration: string;
   tag: string;
@@ -117,14 +117,10 @@ function psql(cluster: Cluster, args: string[], env: NodeJS.ProcessEnv = {}, use
 }
 
 /**
- * Checks the release rule for the migrations in `dir` (default supabase/migrations). Recreates the cluster's
- * database (platform stand-in first, as the test runner does), so run it where nothing else uses that database.
+ * Recreates the cluster's database (platform stand-in first), applies the migrations one file at a time under the
+ * DDL-logging event trigger and returns the log: every DDL command, in order, with its migration.
  */
-export function checkReleaseRule(cluster: Cluster, dir = path.join(ROOT, "supabase", "migrations")): CheckResult {
-  const { files, findings } = migrationFiles(dir);
-  const released = releasedVersion(dir, files);
-  findings.push(...released.findings);
-  let checks = 2;
+export function applyWithDdlLog(cluster: Cluster, dir: string, files: string[]): DdlRow[] {
   cluster.recreateDatabase();
   psql(cluster, ["-c", EVENT_TRIGGER_SQL]);
   for (const file of files) {
@@ -135,7 +131,19 @@ export function checkReleaseRule(cluster: Cluster, dir = path.join(ROOT, "supaba
     psql(cluster, ["-c", "select coalesce(json_agg(l order by l.n), '[]') from migration_check.ddl_log l"]) || "[]",
   ) as DdlRow[];
   psql(cluster, ["-c", "drop event trigger migration_check_ddl; drop schema migration_check cascade"]);
+  return rows;
+}
 
+/**
+ * Checks the release rule for the migrations in `dir` (default supabase/migrations). Recreates the cluster's
+ * database (platform stand-in first, as the test runner does), so run it where nothing else uses that database.
+ */
+export function checkReleaseRule(cluster: Cluster, dir = path.join(ROOT, "supabase", "migrations")): CheckResult {
+  const { files, findings } = migrationFiles(dir);
+  const released = releasedVersion(dir, files);
+  findings.push(...released.findings);
+  let checks = 2;
+  const rows = applyWithDdlLog(cluster, dir, files);
   // PostgreSQL cuts identifiers at 63 bytes without an error: a longer policy name is not the name in the catalog.
   for (const file of files) {
     const text = readFileSync(path.join(dir, file), "utf8");
