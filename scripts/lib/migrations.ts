@@ -11,8 +11,10 @@
 // database with an event trigger that logs every DDL command the server executes (pg_event_trigger_ddl_commands():
 // command tag, object type, the server's own identity of the object, such as `private.f(uuid)` or
 // `"name" on public.t`), with the columns of a table and the labels of an enum as they are after each command. A
-// second definition of the same identity, or a column or enum label that appears after the file that created the
-// object, is a finding. The server parses the SQL, so comments, dollar quoting and formatting cannot hide anything.
+// second definition of the same identity, a drop (sql_drop: pg_event_trigger_dropped_objects()) of an object an
+// earlier unreleased file created, or a column or enum label that appears after the file that created the object, is
+// a finding. Policy names longer than 63 bytes (which PostgreSQL truncates silently) are found in the files' text.
+// The server parses the SQL, so comments, dollar quoting and formatting cannot hide anything.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
@@ -83,6 +85,19 @@ begin
 end
 $$;
 create event trigger migration_check_ddl on ddl_command_end execute function migration_check.log_ddl();
+create function migration_check.log_drop() returns event_trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into migration_check.ddl_log (migration, tag, object_type, identity)
+  select coalesce(current_setting('migration_check.file', true), '?'), 'DROP', d.object_type, d.object_identity
+    from pg_event_trigger_dropped_objects() d
+   where d.original and d.object_identity is not null and d.schema_name is distinct from 'migration_check';
+end
+$$;
+create event trigger migration_check_drop on sql_drop execute function migration_check.log_drop();
 `;
 
 /** Reads RELEASED: the empty string (nothing released) or a 14-digit version of an existing migration. */
@@ -130,7 +145,7 @@ export function applyWithDdlLog(cluster: Cluster, dir: string, files: string[]):
   const rows = JSON.parse(
     psql(cluster, ["-c", "select coalesce(json_agg(l order by l.n), '[]') from migration_check.ddl_log l"]) || "[]",
   ) as DdlRow[];
-  psql(cluster, ["-c", "drop event trigger migration_check_ddl; drop schema migration_check cascade"]);
+  psql(cluster, ["-c", "drop event trigger migration_check_ddl; drop event trigger migration_check_drop; drop schema migration_check cascade"]);
   return rows;
 }
 
@@ -158,11 +173,28 @@ export function checkReleaseRule(cluster: Cluster, dir = path.join(ROOT, "supaba
   // identity -> where it was first defined, and its last seen detail (columns, enum labels)
   const defined = new Map<string, { file: string; tag: string }>();
   const shapes = new Map<string, { file: string; detail: string }>();
+  const createdTables = new Map<string, string>();
   for (const file of files) checks += 1;
   for (const row of rows) {
+    const unreleased = !isReleased(row.migration);
+    // Dropping, or creating again, an object that an earlier unreleased file created is changing it elsewhere.
+    if (row.tag === "DROP" || (row.tag === "CREATE TABLE" && row.object_type === "table")) {
+      const kindOf = row.object_type === "table" ? "table" : DEFINITIONS[row.object_type];
+      const key = `${kindOf} ${row.identity}`;
+      const first = kindOf ? (kindOf === "table" ? createdTables.get(row.identity) : defined.get(key)?.file) : undefined;
+      if (kindOf === "table" && row.tag === "CREATE TABLE" && !first) createdTables.set(row.identity, row.migration);
+      if (first && unreleased && !isReleased(first) && row.migration !== first) {
+        findings.push(`${row.migration}: ${row.tag === "DROP" ? "drops" : "creates again"} ${kindOf} ${row.identity}, ` +
+          `defined in ${first}; change it where it is defined (release rule)`);
+      }
+      if (row.tag === "DROP") {
+        defined.delete(key);
+        shapes.delete(`${row.object_type} ${row.identity}`);
+        continue;
+      }
+    }
     // Definitions only: COMMENT, GRANT and REVOKE describe an object without defining it again.
     const kind = /^(CREATE|ALTER) /.test(row.tag) ? DEFINITIONS[row.object_type] : undefined;
-    const unreleased = !isReleased(row.migration);
     if (kind) {
       const key = `${kind} ${row.identity}`;
       const first = defined.get(key);
