@@ -8,6 +8,7 @@ import { Cluster } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
+import { checkBucketConfig, checkReleaseRule } from "./lib/migrations.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
 
 interface SuiteResult {
@@ -60,6 +61,23 @@ const suites: Suite[] = [
       const { code, output } = await exec(path.join(BIN, "tsc"), ["--noEmit", "-p", "tsconfig.json"]);
       const errors = (stripAnsi(output).match(/error TS\d+/g) ?? []).length;
       return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: Math.max(1, errors), note: `${errors} type errors` };
+    },
+  },
+  {
+    // The release rule (supabase/migrations/RELEASED; scripts/lib/migrations.ts) on the migrations applied one file at
+    // a time, and [storage.buckets.*] in supabase/config.toml against the storage.buckets rows they create.
+    name: "migrations",
+    database: "none",
+    async run({ cluster }) {
+      const rule = checkReleaseRule(cluster);
+      const buckets = checkBucketConfig(cluster);
+      const findings = [...rule.findings, ...buckets.findings];
+      for (const f of findings) console.log(`\u2717 ${f}`);
+      return {
+        passed: Math.max(0, rule.checks + buckets.checks - findings.length),
+        failed: findings.length,
+        ...(findings.length ? { note: `${findings.length} findings; see above` } : {}),
+      };
     },
   },
   {

@@ -3,6 +3,7 @@
 -- * profiles.status is what others see: the status the user chose, or `offline` when they chose invisible or their
 --   devices stopped sending heartbeats (a cron sweep). The choice itself is private (private.user_presence).
 -- * Invisible users are indistinguishable from offline ones: status offline, last_seen_at frozen.
+-- The trigger that routes a chosen status and the sweep index are with profiles (profiles migration).
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- tables
@@ -16,45 +17,14 @@ create table private.user_presence (
 comment on table private.user_presence is 'The status each user chose (invisible included) and their last heartbeat.';
 
 -- ---------------------------------------------------------------------------------------------------------------
--- indexes
--- ---------------------------------------------------------------------------------------------------------------
-create index profiles_presence_sweep_idx on public.profiles ((coalesce(last_seen_at, created_at))) where status <> 'offline';
-
--- ---------------------------------------------------------------------------------------------------------------
 -- grants
 -- ---------------------------------------------------------------------------------------------------------------
 revoke all on private.user_presence from public, anon, authenticated;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- row level security
+-- ---------------------------------------------------------------------------------------------------------------
 alter table private.user_presence enable row level security;
-
--- ---------------------------------------------------------------------------------------------------------------
--- triggers
--- ---------------------------------------------------------------------------------------------------------------
--- A user changing profiles.status chooses a status: remember the choice, show offline for invisible.
-create function private.route_status_choice() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  if current_setting('chat.presence_write', true) = 'on' then
-    return new;
-  end if;
-  insert into private.user_presence as p (user_id, chosen_status)
-  values (new.id, case when new.status = 'offline' then 'invisible'::public.user_status else new.status end)
-  on conflict (user_id) do update set chosen_status = excluded.chosen_status;
-  if new.status in ('invisible', 'offline') then
-    new.status := 'offline';
-    new.last_seen_at := old.last_seen_at;
-  else
-    new.last_seen_at := now();
-  end if;
-  return new;
-end
-$$;
-
-create trigger profiles_route_status_choice before update of status on public.profiles
-  for each row when (old.status is distinct from new.status)
-  execute function private.route_status_choice();
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs
@@ -105,6 +75,8 @@ $$;
 comment on function public.heartbeat(public.user_status) is
   'Keeps the caller shown as online (call every next_heartbeat_seconds while the app is open); optionally sets the '
   'chosen status. Writes at most once per interval. Returns {status, shown_status, last_seen_at, next_heartbeat_seconds}.';
+revoke all on function public.heartbeat(public.user_status) from public, anon, authenticated;
+grant execute on function public.heartbeat(public.user_status) to authenticated, service_role;
 
 -- Users whose devices went quiet are shown offline (cron, every minute).
 create function private.sweep_presence() returns integer
@@ -125,13 +97,4 @@ begin
 end
 $$;
 comment on function private.sweep_presence() is 'Shows users without a recent heartbeat as offline; returns how many.';
-
-select cron.schedule('presence-sweep', '* * * * *', 'select private.sweep_presence()')
- where not exists (select 1 from cron.job where jobname = 'presence-sweep');
-
--- ---------------------------------------------------------------------------------------------------------------
--- function grants
--- ---------------------------------------------------------------------------------------------------------------
-revoke all on function private.route_status_choice(), private.sweep_presence() from public, anon, authenticated;
-revoke all on function public.heartbeat(public.user_status) from public, anon;
-grant execute on function public.heartbeat(public.user_status) to authenticated;
+revoke all on function private.sweep_presence() from public, anon, authenticated;

@@ -3,7 +3,9 @@
 --   preview the chat and join (unless banned). Admins create and revoke them.
 -- * Direct invitations: an admin invites a user, who accepts or declines.
 
--- Invite tokens come from pgcrypto's gen_random_bytes (present on every Supabase project; a no-op there).
+-- ---------------------------------------------------------------------------------------------------------------
+-- extensions
+-- ---------------------------------------------------------------------------------------------------------------
 create extension if not exists pgcrypto with schema extensions;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -37,10 +39,13 @@ comment on column public.chat_invitations.token is 'Invite links only: the secre
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
 create index chat_invitations_chat_idx on public.chat_invitations (chat_id, created_at desc);
+
 create index chat_invitations_invited_user_idx on public.chat_invitations (invited_user_id, created_at desc)
   where invited_user_id is not null;
+
 create unique index chat_invitations_one_pending_per_user on public.chat_invitations (chat_id, invited_user_id)
   where invited_user_id is not null and status = 'pending';
+
 create index chat_invitations_created_by_idx on public.chat_invitations (created_by);
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -55,10 +60,14 @@ grant all on public.chat_invitations to service_role;
 -- ---------------------------------------------------------------------------------------------------------------
 alter table public.chat_invitations enable row level security;
 
+-- ---------------------------------------------------------------------------------------------------------------
+-- policies
+-- ---------------------------------------------------------------------------------------------------------------
 create policy "admins can read their chats' invitations and users their own"
   on public.chat_invitations for select to authenticated
   using (
-    chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[]))
+    exists (select 1 from public.chat_members m
+             where m.chat_id = chat_invitations.chat_id and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin'))
     or invited_user_id = (select auth.uid())
   );
 
@@ -78,6 +87,7 @@ begin
   perform private.require_admin(chat);
 end
 $$;
+revoke all on function private.require_invitable(uuid) from public, anon, authenticated;
 
 create function public.create_invite_link(chat_id uuid, expires_in_seconds integer default 604800, max_uses integer default null)
 returns public.chat_invitations
@@ -106,6 +116,8 @@ end
 $$;
 comment on function public.create_invite_link(uuid, integer, integer) is
   'Creates an invite link for a group or channel (admins). Default expiry 7 days; null for none.';
+revoke all on function public.create_invite_link(uuid, integer, integer) from public, anon, authenticated;
+grant execute on function public.create_invite_link(uuid, integer, integer) to authenticated, service_role;
 
 create function public.get_invite_link_info(token text)
 returns table (chat_id uuid, kind public.chat_kind, title text, description text, avatar_path text,
@@ -135,6 +147,8 @@ begin
 end
 $$;
 comment on function public.get_invite_link_info(text) is 'Preview of the chat behind an invite link, without joining.';
+revoke all on function public.get_invite_link_info(text) from public, anon, authenticated;
+grant execute on function public.get_invite_link_info(text) to authenticated, service_role;
 
 create function public.accept_invite_link(token text) returns public.chat_members
 language plpgsql
@@ -160,6 +174,8 @@ end
 $$;
 comment on function public.accept_invite_link(text) is
   'Joins the chat behind an invite link (counts one use; already a member: no-op). Banned users are refused.';
+revoke all on function public.accept_invite_link(text) from public, anon, authenticated;
+grant execute on function public.accept_invite_link(text) to authenticated, service_role;
 
 create function public.invite_user(chat_id uuid, user_id uuid) returns public.chat_invitations
 language plpgsql
@@ -199,6 +215,8 @@ end
 $$;
 comment on function public.invite_user(uuid, uuid) is
   'Invites a user to a group or channel (admins); idempotent while pending; expires after 30 days.';
+revoke all on function public.invite_user(uuid, uuid) from public, anon, authenticated;
+grant execute on function public.invite_user(uuid, uuid) to authenticated, service_role;
 
 create function public.respond_to_invitation(invitation_id uuid, accept boolean) returns public.chat_invitations
 language plpgsql
@@ -231,6 +249,8 @@ begin
 end
 $$;
 comment on function public.respond_to_invitation(uuid, boolean) is 'Accepts (joins) or declines a direct invitation addressed to you.';
+revoke all on function public.respond_to_invitation(uuid, boolean) from public, anon, authenticated;
+grant execute on function public.respond_to_invitation(uuid, boolean) to authenticated, service_role;
 
 create function public.revoke_invitation(invitation_id uuid) returns public.chat_invitations
 language plpgsql
@@ -255,24 +275,5 @@ begin
 end
 $$;
 comment on function public.revoke_invitation(uuid) is 'Revokes a pending invite link or invitation (admins).';
-
--- ---------------------------------------------------------------------------------------------------------------
--- function grants
--- ---------------------------------------------------------------------------------------------------------------
-revoke all on function private.require_invitable(uuid) from public, anon, authenticated;
-revoke all on function
-  public.create_invite_link(uuid, integer, integer),
-  public.get_invite_link_info(text),
-  public.accept_invite_link(text),
-  public.invite_user(uuid, uuid),
-  public.respond_to_invitation(uuid, boolean),
-  public.revoke_invitation(uuid)
-from public, anon;
-grant execute on function
-  public.create_invite_link(uuid, integer, integer),
-  public.get_invite_link_info(text),
-  public.accept_invite_link(text),
-  public.invite_user(uuid, uuid),
-  public.respond_to_invitation(uuid, boolean),
-  public.revoke_invitation(uuid)
-to authenticated, service_role;
+revoke all on function public.revoke_invitation(uuid) from public, anon, authenticated;
+grant execute on function public.revoke_invitation(uuid) to authenticated, service_role;

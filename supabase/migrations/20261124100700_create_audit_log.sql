@@ -39,15 +39,6 @@ grant select on public.audit_log to authenticated;
 grant all on public.audit_log to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- row level security
--- ---------------------------------------------------------------------------------------------------------------
-alter table public.audit_log enable row level security;
-
-create policy "chat admins can read the audit log of their chats"
-  on public.audit_log for select to authenticated
-  using (chat_id = any (coalesce((select private.my_admin_chat_ids()), '{}'::uuid[])));
-
--- ---------------------------------------------------------------------------------------------------------------
 -- helpers
 -- ---------------------------------------------------------------------------------------------------------------
 create function private.audit(
@@ -67,6 +58,18 @@ as $$
   returning id
 $$;
 comment on function private.audit(text, uuid, uuid, text, uuid, jsonb) is 'Appends a row to public.audit_log; server-side only.';
-
 revoke all on function private.audit(text, uuid, uuid, text, uuid, jsonb) from public, anon, authenticated;
 grant execute on function private.audit(text, uuid, uuid, text, uuid, jsonb) to service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- row level security
+-- ---------------------------------------------------------------------------------------------------------------
+alter table public.audit_log enable row level security;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- policies
+-- ---------------------------------------------------------------------------------------------------------------
+create policy "chat admins can read the audit log of their chats"
+  on public.audit_log for select to authenticated
+  using (exists (select 1 from public.chat_members m
+                  where m.chat_id = audit_log.chat_id and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin')));

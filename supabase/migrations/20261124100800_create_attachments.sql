@@ -1,15 +1,29 @@
--- Files: the `avatars` and `attachments` Storage buckets, attachment metadata, upload validation, and the scan and
--- thumbnail pipeline.
+-- Files: the `avatars` and `attachments` Storage buckets, attachment metadata, upload validation, the scan and
+-- thumbnail pipeline, Storage access control, the files' realtime events and the expiry of files nobody can use.
 -- * A client uploads with the Storage API to `attachments/<chat_id>/<attachment_id>/<file name>`. Triggers on
 --   storage.objects validate the upload (name, declared type, size) with clear errors and create the
 --   `attachments` row (scan_status pending); that row is the registration. The Storage API enforces the buckets'
 --   file_size_limit and allowed_mime_types itself before it touches the database; the triggers enforce the same
 --   and the finer per-type limits again, so the rules hold whatever path a row takes into storage.objects.
 -- * A new attachment is queued for the `scan` edge function (pg_net). Until the verdict is `clean` only the uploader
---   can read the object (policies in the next migration). Every scan-status change goes through
+--   can read the object (policies on storage.objects below). Every scan-status change goes through
 --   private.set_attachment_scan_result, the single place for side effects of a verdict (audit, thumbnail, events).
--- * A pg_cron sweep re-queues scans that never reported and retries transient errors with backoff.
+-- * A pg_cron sweep re-queues scans that never reported and retries transient errors with backoff (scheduled jobs
+--   migration).
 -- The edge functions find their own URL and the service role key in Vault (see docs/operations.md).
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- extensions
+-- ---------------------------------------------------------------------------------------------------------------
+-- pg_net sends the scan and thumbnail requests. Supabase ships it (enabled with Database Webhooks); enable it here
+-- when the server has it. The Docker-free stand-in provides the `net` functions without the extension.
+do $$
+begin
+  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net;
+  end if;
+end
+$$;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- types
@@ -17,6 +31,7 @@
 create type public.attachment_scan_status as enum ('pending', 'clean', 'infected', 'error');
 comment on type public.attachment_scan_status is
   'pending: not scanned yet; clean: readable by the chat; infected: removed; error: could not be scanned (never readable by others).';
+
 create type public.attachment_thumbnail_status as enum ('pending', 'ready', 'failed', 'unsupported');
 comment on type public.attachment_thumbnail_status is
   'Images only (null otherwise): pending until made, ready, failed (broken image), unsupported (format not thumbnailed).';
@@ -24,6 +39,9 @@ comment on type public.attachment_thumbnail_status is
 -- ---------------------------------------------------------------------------------------------------------------
 -- buckets (rows in storage.buckets, as `db push` creates them on a hosted project; also in supabase/config.toml)
 -- ---------------------------------------------------------------------------------------------------------------
+-- The one source of each bucket's accepted types and size limit: the upload checks below read these rows
+-- (private.bucket_max_size). supabase/config.toml repeats them for `supabase start`; the migrations test suite fails
+-- when the two differ.
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
   ('avatars', 'avatars', true, 2097152, array['image/jpeg', 'image/png', 'image/webp', 'image/gif']),
@@ -92,15 +110,40 @@ comment on column public.attachments.scan_error is 'Why the scan did not give a 
 comment on column public.attachments.duration_seconds is 'Audio and video: the duration the client declared at upload (user metadata).';
 comment on column public.attachments.thumbnail_path is 'Path of the JPEG thumbnail in the attachments bucket (images).';
 
+-- Files that nobody can use any more leave Storage.
+-- * Unsent uploads expire: a file uploaded to a chat but not sent within private.unsent_attachment_lifetime()
+--   (24 hours) is claimed by the hourly job; so are the files of deleted messages.
+-- * Whenever an attachments row goes (claimed, the chat deleted, the object removed by a client), the objects it
+--   leaves behind in Storage (the file, its thumbnail) are queued in private.storage_trash.
+-- * The attachments-cleanup edge function (pg_cron job attachments-unsent-cleanup, hourly) claims and removes the
+--   queued objects through the Storage API, and reports each outcome: what Storage could not remove stays queued
+--   (attempts counted) and is tried again at the next run.
+-- Claiming deletes the rows in one transaction, so a send racing with the cleanup gets "attachment not found"
+-- instead of a message whose file is about to vanish. Infected files are already gone from Storage; their rows stay
+-- as the record.
+create table private.storage_trash (
+  bucket_id text not null,
+  name text not null,
+  queued_at timestamptz not null default now(),
+  attempts integer not null default 0,
+  last_error text,
+  primary key (bucket_id, name)
+);
+comment on table private.storage_trash is
+  'Storage objects to remove through the Storage API (attachments-cleanup edge function); a row leaves once removed.';
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
 create index attachments_chat_idx on public.attachments (chat_id, created_at desc);
 create index attachments_uploader_idx on public.attachments (uploader_id, created_at desc);
 create index attachments_message_idx on public.attachments (message_id) where message_id is not null;
+
 create index attachments_scan_queue_idx on public.attachments (scan_status, next_scan_at)
   where scan_status in ('pending', 'error');
+
 create index attachments_thumbnail_queue_idx on public.attachments (updated_at) where thumbnail_status = 'pending';
+create index storage_trash_queued_idx on private.storage_trash (attempts, queued_at);
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- grants
@@ -109,31 +152,77 @@ revoke all on public.attachments from anon, authenticated;
 grant select on public.attachments to authenticated;
 grant all on public.attachments to service_role;
 
+-- Files that nobody can use any more leave Storage.
+-- * Unsent uploads expire: a file uploaded to a chat but not sent within private.unsent_attachment_lifetime()
+--   (24 hours) is claimed by the hourly job; so are the files of deleted messages.
+-- * Whenever an attachments row goes (claimed, the chat deleted, the object removed by a client), the objects it
+--   leaves behind in Storage (the file, its thumbnail) are queued in private.storage_trash.
+-- * The attachments-cleanup edge function (pg_cron job attachments-unsent-cleanup, hourly) claims and removes the
+--   queued objects through the Storage API, and reports each outcome: what Storage could not remove stays queued
+--   (attempts counted) and is tried again at the next run.
+-- Claiming deletes the rows in one transaction, so a send racing with the cleanup gets "attachment not found"
+-- instead of a message whose file is about to vanish. Infected files are already gone from Storage; their rows stay
+-- as the record.
+revoke all on private.storage_trash from public, anon, authenticated;
+
+-- Files that nobody can use any more leave Storage.
+-- * Unsent uploads expire: a file uploaded to a chat but not sent within private.unsent_attachment_lifetime()
+--   (24 hours) is claimed by the hourly job; so are the files of deleted messages.
+-- * Whenever an attachments row goes (claimed, the chat deleted, the object removed by a client), the objects it
+--   leaves behind in Storage (the file, its thumbnail) are queued in private.storage_trash.
+-- * The attachments-cleanup edge function (pg_cron job attachments-unsent-cleanup, hourly) claims and removes the
+--   queued objects through the Storage API, and reports each outcome: what Storage could not remove stays queued
+--   (attempts counted) and is tried again at the next run.
+-- Claiming deletes the rows in one transaction, so a send racing with the cleanup gets "attachment not found"
+-- instead of a message whose file is about to vanish. Infected files are already gone from Storage; their rows stay
+-- as the record.
+grant select, insert, update, delete on private.storage_trash to service_role;
+
 -- ---------------------------------------------------------------------------------------------------------------
--- limits and validation
+-- helpers: limits and validation
 -- ---------------------------------------------------------------------------------------------------------------
--- Per type: the largest size accepted. A type that is not listed is refused.
-create function private.attachment_max_size(mime_type text) returns bigint
-language sql
-immutable
+-- The bucket rows are the one source of the accepted types and of a bucket's size limit: the Storage API enforces
+-- them before it touches the database, these checks read the same rows, and supabase/config.toml repeats them for
+-- `supabase start` (the migrations test suite checks that config.toml equals the rows).
+-- The largest size a bucket accepts for a file of this type, or null when the bucket does not accept the type.
+create function private.bucket_max_size(bucket text, mime_type text) returns bigint
+language plpgsql
+stable
 set search_path = ''
 as $$
-  select case
-    when mime_type in ('image/jpeg', 'image/png', 'image/gif', 'image/webp') then 20971520
-    when mime_type in ('video/mp4', 'video/quicktime', 'video/webm') then 52428800
-    when mime_type in ('audio/mpeg', 'audio/mp4', 'audio/aac', 'audio/ogg', 'audio/webm', 'audio/wav', 'audio/flac')
-      then 20971520
-    when mime_type in (
-      'application/pdf',
-      'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.ms-powerpoint', 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-      'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
-      'application/vnd.oasis.opendocument.presentation', 'text/plain', 'text/csv') then 26214400
-  end
+begin
+  return (select b.file_size_limit from storage.buckets b
+           where b.id = bucket and mime_type = any (b.allowed_mime_types));
+end
+$$;
+comment on function private.bucket_max_size(text, text) is
+  'storage.buckets.file_size_limit of a bucket for a type in its allowed_mime_types; null = type not accepted.';
+revoke all on function private.bucket_max_size(text, text) from public, anon, authenticated;
+
+-- Attachments: the types of the bucket, with a finer limit per kind of file below the bucket's: images and audio
+-- 20 MiB, video 50 MiB (the bucket's limit), documents and text 25 MiB.
+create function private.attachment_max_size(mime_type text) returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  bucket_limit bigint := private.bucket_max_size('attachments', mime_type);
+begin
+  if bucket_limit is null then
+    return null;
+  end if;
+  return least(bucket_limit, case split_part(mime_type, '/', 1)
+                               when 'image' then 20971520
+                               when 'audio' then 20971520
+                               when 'video' then 52428800
+                               else 26214400 end);
+end
 $$;
 comment on function private.attachment_max_size(text) is
-  'Attachment size limits: images 20 MiB, video 50 MiB, audio 20 MiB, PDF/office/text 25 MiB; null = type not allowed.';
+  'Attachment size limits: images 20 MiB, video 50 MiB, audio 20 MiB, PDF/office/text 25 MiB, never above the bucket''s; '
+  'null = type not allowed (types: storage.buckets.allowed_mime_types of attachments).';
+revoke all on function private.attachment_max_size(text) from public, anon, authenticated;
 
 -- The parts of an attachments object path <chat_id>/<attachment_id>/<file name>, or nulls if it has another shape.
 create function private.attachment_path(object_name text, out chat_id uuid, out attachment_id uuid, out file_name text)
@@ -152,6 +241,7 @@ begin
   end if;
 end
 $$;
+revoke all on function private.attachment_path(text) from public, anon, authenticated;
 
 -- A file name clients may use: 1-255 characters, no control characters or backslashes, not only dots, and not an
 -- executable or script by its extension.
@@ -172,84 +262,10 @@ begin
   end if;
 end
 $$;
-
--- Checks an object about to be written to the avatars or attachments bucket. Storage API writes carry
--- metadata {size, mimetype, ...}; its permission probe (an insert without metadata, rolled back) is checked by
--- path and name only. Uploads the caller may not make are left to row level security, so an outsider learns nothing
--- from the error.
-create function private.validate_storage_object() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  p record;
-  mime text := nullif(new.metadata ->> 'mimetype', '');
-  size bigint;
-  max_size bigint;
-  -- The request's role (security definer changes current_user, not the role the request set).
-  is_api_user boolean := current_setting('role', true) in ('anon', 'authenticated');
-begin
-  if tg_op = 'UPDATE' and new.name = old.name and new.metadata is not distinct from old.metadata then
-    return new;
-  end if;
-  if new.metadata ? 'size' then
-    size := (new.metadata ->> 'size')::bigint;
-  end if;
-
-  if new.bucket_id = 'avatars' then
-    if is_api_user and (storage.foldername(new.name))[1] is distinct from auth.uid()::text then
-      return new;
-    end if;
-    if cardinality(string_to_array(new.name, '/')) <> 2 then
-      raise exception 'invalid avatar path' using errcode = '22023', hint = 'Upload avatars to <your user id>/<file name>.';
-    end if;
-    perform private.assert_file_name(storage.filename(new.name));
-    if new.metadata is not null then
-      if mime is null or mime not in ('image/jpeg', 'image/png', 'image/webp', 'image/gif') then
-        raise exception 'avatars must be images' using errcode = '22023', hint = 'Upload a JPEG, PNG, WebP or GIF image.';
-      end if;
-      if size is null or size > 2097152 then
-        raise exception 'avatar is too large' using errcode = '22023', hint = 'At most 2 MiB.';
-      end if;
-    end if;
-    return new;
-  end if;
-
-  if new.bucket_id = 'attachments' then
-    p := private.attachment_path(new.name);
-    -- Thumbnails are written by the server below <chat_id>/<attachment_id>/thumbnail/.
-    if not is_api_user and p.chat_id is null
-       and new.name ~ '^[0-9a-f-]{36}/[0-9a-f-]{36}/thumbnail/[^/]+\.(jpg|webp)$' then
-      return new;
-    end if;
-    if is_api_user and (p.chat_id is null or not private.can_upload_attachment(new.name)) then
-      return new;
-    end if;
-    if p.chat_id is null then
-      raise exception 'invalid attachment path' using errcode = '22023',
-        hint = 'Upload to <chat_id>/<new uuid>/<file name>.';
-    end if;
-    perform private.assert_file_name(p.file_name);
-    if new.metadata is not null then
-      max_size := private.attachment_max_size(mime);
-      if max_size is null then
-        raise exception 'file type not allowed' using errcode = '22023',
-          hint = 'Send images (JPEG, PNG, GIF, WebP), video (MP4, MOV, WebM), audio, PDF, office documents or text.';
-      end if;
-      if size is null or size > max_size then
-        raise exception 'file is too large' using errcode = '22023',
-          hint = format('At most %s MiB for %s.', max_size / 1048576, mime);
-      end if;
-    end if;
-    return new;
-  end if;
-  return new;
-end
-$$;
+revoke all on function private.assert_file_name(text) from public, anon, authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- access helpers (security definer: policies on storage.objects call them; they read across RLS)
+-- helpers: access (security definer: policies on storage.objects call them; they read across RLS)
 -- ---------------------------------------------------------------------------------------------------------------
 -- May the caller upload this object? A member with posting rights in the chat, to a fresh attachment id.
 create function private.can_upload_attachment(object_name text) returns boolean
@@ -269,6 +285,8 @@ as $$
 $$;
 comment on function private.can_upload_attachment(text) is
   'Storage policy helper: a member who may post in the chat uploads to a new <chat_id>/<attachment_id>/<name>.';
+revoke all on function private.can_upload_attachment(text) from public, anon, authenticated;
+grant execute on function private.can_upload_attachment(text) to authenticated;
 
 -- May the caller read this object (the file or its thumbnail)? The uploader, always (until it is found infected);
 -- other members only once it is clean and sent in a message they can see. An object whose attachment row does not
@@ -300,6 +318,8 @@ as $$
 $$;
 comment on function private.can_read_attachment(text, text) is
   'Storage policy helper: the uploader, or a member who can see the message once the file is clean.';
+revoke all on function private.can_read_attachment(text, text) from public, anon, authenticated;
+grant execute on function private.can_read_attachment(text, text) to authenticated;
 
 -- May the caller delete this object? The uploader, or an owner or admin of the chat.
 create function private.can_delete_attachment(object_name text) returns boolean
@@ -320,9 +340,11 @@ as $$
 $$;
 comment on function private.can_delete_attachment(text) is
   'Storage policy helper: the uploader or the chat''s owner and admins delete a file and its thumbnail.';
+revoke all on function private.can_delete_attachment(text) from public, anon, authenticated;
+grant execute on function private.can_delete_attachment(text) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- settings for calling the edge functions (Vault secrets; see docs/operations.md)
+-- helpers: calling the edge functions (Vault secrets; see docs/operations.md)
 -- ---------------------------------------------------------------------------------------------------------------
 create function private.vault_secret(secret_name text) returns text
 language sql
@@ -334,6 +356,7 @@ as $$
 $$;
 comment on function private.vault_secret(text) is
   'A Vault secret by name: functions_url (https://<ref>.supabase.co/functions/v1) and service_role_key.';
+revoke all on function private.vault_secret(text) from public, anon, authenticated;
 
 -- Queues a POST to an edge function with the service role key. Returns false, with a warning, when it cannot
 -- (Vault lacks the settings, pg_net is not enabled, or pg_net fails): an upload never fails because of it, the file
@@ -369,9 +392,10 @@ begin
   return true;
 end
 $$;
+revoke all on function private.invoke_function(text, jsonb) from public, anon, authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- scanning and thumbnails: the only writers of scan_status and thumbnail_status
+-- helpers: scanning and thumbnails, the only writers of scan_status and thumbnail_status
 -- ---------------------------------------------------------------------------------------------------------------
 create function private.scan_max_attempts() returns integer
 language sql
@@ -379,6 +403,7 @@ immutable
 set search_path = ''
 as $$ select 5 $$;
 comment on function private.scan_max_attempts() is 'Scans requested per attachment before an error is final.';
+revoke all on function private.scan_max_attempts() from public, anon, authenticated;
 
 -- Records a scan status change and its consequences. Every change of scan_status goes through here:
 -- * pending: a (re)queued scan; the attempt is counted.
@@ -446,6 +471,8 @@ end
 $$;
 comment on function private.set_attachment_scan_result(uuid, public.attachment_scan_status, text, text, text, boolean) is
   'The single writer of attachments.scan_status (queueing, verdicts, their audit and thumbnail side effects).';
+revoke all on function private.set_attachment_scan_result(uuid, public.attachment_scan_status, text, text, text, boolean) from public, anon, authenticated;
+grant execute on function private.set_attachment_scan_result(uuid, public.attachment_scan_status, text, text, text, boolean) to service_role;
 
 -- Asks the scan function to scan an attachment (counts an attempt).
 create function private.queue_attachment_scan(attachment_id uuid) returns boolean
@@ -458,6 +485,8 @@ begin
   return private.invoke_function('scan', jsonb_build_object('attachment_id', attachment_id));
 end
 $$;
+revoke all on function private.queue_attachment_scan(uuid) from public, anon, authenticated;
+grant execute on function private.queue_attachment_scan(uuid) to service_role;
 
 -- Records a thumbnail result: ready with its path and the image's dimensions, or failed/unsupported with a reason.
 create function private.set_attachment_thumbnail(
@@ -493,6 +522,8 @@ begin
   return a;
 end
 $$;
+revoke all on function private.set_attachment_thumbnail(uuid, public.attachment_thumbnail_status, text, integer, integer, text) from public, anon, authenticated;
+grant execute on function private.set_attachment_thumbnail(uuid, public.attachment_thumbnail_status, text, integer, integer, text) to service_role;
 
 -- Re-queues scans that never reported back (pending for 5 minutes) and retryable errors whose backoff has passed;
 -- gives up (final error) after scan_max_attempts. Thumbnails pending for 5 minutes are asked for again.
@@ -535,10 +566,171 @@ begin
   return queued;
 end
 $$;
+revoke all on function private.sweep_attachment_scans() from public, anon, authenticated;
+grant execute on function private.sweep_attachment_scans() to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- triggers
+-- helpers: payloads
 -- ---------------------------------------------------------------------------------------------------------------
+-- Messages as events carry them (message.sent, message.updated, catch-up) list their files: id, name, type, size,
+-- dimensions or duration, thumbnail and scan status. A client draws "scanning…", the thumbnail or the file without
+-- another query.
+create function private.attachment_json(a public.attachments) returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return jsonb_build_object('id', a.id, 'chat_id', a.chat_id, 'message_id', a.message_id, 'uploader_id', a.uploader_id,
+    'object_path', a.object_path, 'name', a.name, 'mime_type', a.mime_type, 'size_bytes', a.size_bytes,
+    'width', a.width, 'height', a.height, 'duration_seconds', a.duration_seconds,
+    'thumbnail_path', a.thumbnail_path, 'thumbnail_status', a.thumbnail_status, 'scan_status', a.scan_status);
+end
+$$;
+comment on function private.attachment_json(public.attachments) is
+  'A file as events carry it: what a client needs to draw it (no scan internals).';
+revoke all on function private.attachment_json(public.attachments) from public, anon, authenticated;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- helpers: expiry of files nobody can use
+-- ---------------------------------------------------------------------------------------------------------------
+create function private.unsent_attachment_lifetime() returns interval
+language sql
+immutable
+set search_path = ''
+as $$ select interval '24 hours' $$;
+comment on function private.unsent_attachment_lifetime() is 'How long an uploaded file may stay unsent before it is removed.';
+revoke all on function private.unsent_attachment_lifetime() from public, anon, authenticated;
+
+-- Claims up to max_rows attachments nobody can use any more (unsent for longer than their lifetime, or in a deleted
+-- message) by deleting their rows (the trigger above queues their objects), then returns the removal queue, fewest
+-- failed attempts and oldest first, at most max_rows objects.
+create function private.claim_storage_trash(max_rows integer default 200)
+returns table (bucket_id text, name text, attempts integer)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  n integer := least(greatest(coalesce(max_rows, 200), 1), 1000);
+begin
+  delete from public.attachments a
+   where a.id in (
+     select x.id from public.attachments x
+      where x.scan_status <> 'infected'
+        and ((x.message_id is null and x.created_at < now() - private.unsent_attachment_lifetime())
+             or exists (select 1 from public.messages m where m.id = x.message_id and m.deleted_at is not null))
+      order by x.created_at
+      limit n
+        for update skip locked);
+
+  return query
+    select t.bucket_id, t.name, t.attempts from private.storage_trash t order by t.attempts, t.queued_at limit n;
+end
+$$;
+comment on function private.claim_storage_trash(integer) is
+  'attachments-cleanup: claims unusable attachments (rows deleted, objects queued) and returns the removal queue.';
+revoke all on function private.claim_storage_trash(integer) from public, anon, authenticated;
+grant execute on function private.claim_storage_trash(integer) to service_role;
+
+-- Records the outcome of a removal attempt: removed objects leave the queue, the others count an attempt.
+create function private.settle_storage_trash(bucket text, removed text[], failed text[], error text default null)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from private.storage_trash t where t.bucket_id = bucket and t.name = any (coalesce(removed, '{}'));
+  update private.storage_trash t set attempts = t.attempts + 1, last_error = left(error, 500)
+   where t.bucket_id = bucket and t.name = any (coalesce(failed, '{}'));
+end
+$$;
+comment on function private.settle_storage_trash(text, text[], text[], text) is
+  'attachments-cleanup: forgets removed objects and counts a failed attempt for the others.';
+revoke all on function private.settle_storage_trash(text, text[], text[], text) from public, anon, authenticated;
+grant execute on function private.settle_storage_trash(text, text[], text[], text) to service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- triggers: uploads (storage.objects) and updated_at
+-- ---------------------------------------------------------------------------------------------------------------
+-- Checks an object about to be written to the avatars or attachments bucket. Storage API writes carry
+-- metadata {size, mimetype, ...}; its permission probe (an insert without metadata, rolled back) is checked by
+-- path and name only. Uploads the caller may not make are left to row level security, so an outsider learns nothing
+-- from the error.
+create function private.validate_storage_object() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  p record;
+  mime text := nullif(new.metadata ->> 'mimetype', '');
+  size bigint;
+  max_size bigint;
+  -- The request's role (security definer changes current_user, not the role the request set).
+  is_api_user boolean := current_setting('role', true) in ('anon', 'authenticated');
+begin
+  if tg_op = 'UPDATE' and new.name = old.name and new.metadata is not distinct from old.metadata then
+    return new;
+  end if;
+  if new.metadata ? 'size' then
+    size := (new.metadata ->> 'size')::bigint;
+  end if;
+
+  if new.bucket_id = 'avatars' then
+    if is_api_user and (storage.foldername(new.name))[1] is distinct from auth.uid()::text then
+      return new;
+    end if;
+    if cardinality(string_to_array(new.name, '/')) <> 2 then
+      raise exception 'invalid avatar path' using errcode = '22023', hint = 'Upload avatars to <your user id>/<file name>.';
+    end if;
+    perform private.assert_file_name(storage.filename(new.name));
+    if new.metadata is not null then
+      max_size := private.bucket_max_size('avatars', mime);
+      if max_size is null then
+        raise exception 'avatars must be images' using errcode = '22023', hint = 'Upload a JPEG, PNG, WebP or GIF image.';
+      end if;
+      if size is null or size > max_size then
+        raise exception 'avatar is too large' using errcode = '22023', hint = format('At most %s MiB.', max_size / 1048576);
+      end if;
+    end if;
+    return new;
+  end if;
+
+  if new.bucket_id = 'attachments' then
+    p := private.attachment_path(new.name);
+    -- Thumbnails are written by the server below <chat_id>/<attachment_id>/thumbnail/.
+    if not is_api_user and p.chat_id is null
+       and new.name ~ '^[0-9a-f-]{36}/[0-9a-f-]{36}/thumbnail/[^/]+\.(jpg|webp)$' then
+      return new;
+    end if;
+    if is_api_user and (p.chat_id is null or not private.can_upload_attachment(new.name)) then
+      return new;
+    end if;
+    if p.chat_id is null then
+      raise exception 'invalid attachment path' using errcode = '22023',
+        hint = 'Upload to <chat_id>/<new uuid>/<file name>.';
+    end if;
+    perform private.assert_file_name(p.file_name);
+    if new.metadata is not null then
+      max_size := private.attachment_max_size(mime);
+      if max_size is null then
+        raise exception 'file type not allowed' using errcode = '22023',
+          hint = 'Send images (JPEG, PNG, GIF, WebP), video (MP4, MOV, WebM), audio, PDF, office documents or text.';
+      end if;
+      if size is null or size > max_size then
+        raise exception 'file is too large' using errcode = '22023',
+          hint = format('At most %s MiB for %s.', max_size / 1048576, mime);
+      end if;
+    end if;
+    return new;
+  end if;
+  return new;
+end
+$$;
+revoke all on function private.validate_storage_object() from public, anon, authenticated;
+
 create trigger attachments_touch_updated_at before update on public.attachments
   for each row execute function private.touch_updated_at();
 
@@ -573,6 +765,7 @@ begin
   return null;
 end
 $$;
+revoke all on function private.register_attachment_object() from public, anon, authenticated;
 
 -- Deleting the object (Storage API remove) deletes its attachment row.
 create function private.unregister_attachment_object() returns trigger
@@ -590,76 +783,180 @@ begin
   return null;
 end
 $$;
+revoke all on function private.unregister_attachment_object() from public, anon, authenticated;
 
 create trigger chat_files_validate_object before insert or update on storage.objects
   for each row when (new.bucket_id in ('avatars', 'attachments'))
   execute function private.validate_storage_object();
+
 create trigger chat_files_register_attachment after insert or update of metadata on storage.objects
   for each row when (new.bucket_id = 'attachments')
   execute function private.register_attachment_object();
+
 create trigger chat_files_unregister_attachment after delete on storage.objects
   for each row when (old.bucket_id = 'attachments')
   execute function private.unregister_attachment_object();
 
 -- ---------------------------------------------------------------------------------------------------------------
+-- triggers: realtime events of files
+-- ---------------------------------------------------------------------------------------------------------------
+-- Files in the realtime contract.
+-- * The uploader hears about every scan and thumbnail outcome of their own uploads on user:<id> as
+--   attachment.updated, stored for get_updates: that is how they learn a file was refused as infected.
+-- * When a sent file's scan verdict, thumbnail or dimensions change, or the file is deleted, the chat gets one
+--   message.updated for its message (once per transaction, read at commit like the other message events).
+-- The uploader's own notice of a scan or thumbnail outcome.
+create function private.on_attachment_status() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if new.uploader_id is not null then
+    perform private.emit_user_event(new.uploader_id, 'attachment.updated',
+      jsonb_build_object('attachment', private.attachment_json(new),
+                         'scan_error', case when new.scan_status = 'error' then new.scan_error end,
+                         'thumbnail_error', new.thumbnail_error));
+  end if;
+  return null;
+end
+$$;
+comment on function private.on_attachment_status() is
+  'Tells the uploader (user:<id>, attachment.updated) when a scan verdict or a thumbnail outcome is recorded.';
+revoke all on function private.on_attachment_status() from public, anon, authenticated;
+
+create trigger chat_events_attachment_status after update on public.attachments
+  for each row
+  when (new.scan_status is distinct from old.scan_status or new.thumbnail_status is distinct from old.thumbnail_status)
+  execute function private.on_attachment_status();
+
+-- A sent file changed: its message is updated for the chat. Linking files to a new message (send_message) is part
+-- of message.sent and is skipped here; a deleted message's files do not matter (its tombstone has none).
+create function private.on_attachment_changed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  m public.messages;
+begin
+  if private.was_handled('sent', old.message_id) then
+    return null;
+  end if;
+  select * into m from public.messages where id = old.message_id;
+  if m.id is null or m.deleted_at is not null or not private.mark_handled('changed', m.id) then
+    return null;
+  end if;
+  perform private.emit_chat_event(m.chat_id, 'message.updated',
+    jsonb_build_object('message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+  return null;
+end
+$$;
+comment on function private.on_attachment_changed() is
+  'At commit: one message.updated for a sent message whose files changed (scan, thumbnail, dimensions, deletion).';
+revoke all on function private.on_attachment_changed() from public, anon, authenticated;
+
+create constraint trigger chat_events_attachment_changed after update on public.attachments
+  deferrable initially deferred
+  for each row
+  when (old.message_id is not null and new.message_id is not distinct from old.message_id
+        and (new.scan_status is distinct from old.scan_status
+             or new.thumbnail_status is distinct from old.thumbnail_status
+             or new.thumbnail_path is distinct from old.thumbnail_path
+             or new.width is distinct from old.width or new.height is distinct from old.height))
+  execute function private.on_attachment_changed();
+
+create constraint trigger chat_events_attachment_removed after delete on public.attachments
+  deferrable initially deferred
+  for each row
+  when (old.message_id is not null)
+  execute function private.on_attachment_changed();
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- triggers: expiry
+-- ---------------------------------------------------------------------------------------------------------------
+-- Queues what a deleted attachments row leaves in Storage: the file (unless it is being removed right now, which is
+-- how a client deletes one) and the thumbnail.
+create function private.queue_attachment_objects() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into private.storage_trash (bucket_id, name)
+  select old.bucket_id, o.name from unnest(array[old.object_path, old.thumbnail_path]) o(name)
+   where o.name is not null
+     and exists (select 1 from storage.objects so where so.bucket_id = old.bucket_id and so.name = o.name)
+  on conflict do nothing;
+  return null;
+end
+$$;
+comment on function private.queue_attachment_objects() is
+  'After an attachments row is deleted: its remaining objects (file, thumbnail) go to private.storage_trash.';
+revoke all on function private.queue_attachment_objects() from public, anon, authenticated;
+
+create trigger storage_trash_attachment_removed after delete on public.attachments
+  for each row execute function private.queue_attachment_objects();
+
+-- ---------------------------------------------------------------------------------------------------------------
 -- row level security
 -- ---------------------------------------------------------------------------------------------------------------
 alter table public.attachments enable row level security;
+alter table private.storage_trash enable row level security;
 
+-- ---------------------------------------------------------------------------------------------------------------
+-- policies: attachments
+-- ---------------------------------------------------------------------------------------------------------------
 -- The uploader sees their files in every state (pending, clean, infected, error); other members see a file once it
 -- is sent in a message they can read (messages' own policy applies in the subquery), whatever its scan status,
 -- so clients can show "scanning" — the bytes stay unreadable until clean (storage policies).
-create policy "uploaders and members who can read the message can read attachments"
+create policy "uploaders and readers of the message can read attachments"
   on public.attachments for select to authenticated
   using (uploader_id = (select auth.uid())
          or (message_id is not null
              and exists (select 1 from public.messages m where m.id = attachments.message_id and m.deleted_at is null)));
 
 -- ---------------------------------------------------------------------------------------------------------------
--- scheduled sweep (pg_cron)
+-- policies: storage.objects, avatars bucket
 -- ---------------------------------------------------------------------------------------------------------------
-create extension if not exists pg_cron with schema pg_catalog;
--- pg_net sends the scan and thumbnail requests. Supabase ships it (enabled with Database Webhooks); enable it here
--- when the server has it. The Docker-free stand-in provides the `net` functions without the extension.
-do $$
-begin
-  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
-    create extension if not exists pg_net;
-  end if;
-end
-$$;
-select cron.schedule('attachments-scan-sweep', '* * * * *', 'select private.sweep_attachment_scans()');
+-- Storage access control: policies on storage.objects for the `avatars` and `attachments` buckets, one per operation
+-- and role. The Storage API runs every request as the caller's role with the caller's JWT claims, so these policies
+-- decide what a client can upload, download, list, overwrite and remove.
+-- * avatars (public bucket: public URLs are served without a policy): a signed-in user writes only their own folder
+--   `<user id>/`; signed-in users may list and download avatars through the API.
+-- * attachments (private): members who may post upload to `<chat_id>/<new uuid>/<file name>`; the uploader reads
+--   the file at once, other members once it is clean and sent in a message they can read; the uploader and the
+--   chat's admins delete it. Nobody overwrites an attachment (no update policy): a changed file is a new upload.
+-- Name, type and size are validated by the trigger on storage.objects (above), which raises errors a client can
+-- show; these policies decide only who.
+create policy "signed-in users can read avatars"
+  on storage.objects for select to authenticated
+  using (bucket_id = 'avatars');
+
+create policy "users can upload an avatar to their own folder"
+  on storage.objects for insert to authenticated
+  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
+
+create policy "users can replace avatars in their own folder"
+  on storage.objects for update to authenticated
+  using (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text)
+  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
+
+create policy "users can delete avatars in their own folder"
+  on storage.objects for delete to authenticated
+  using (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
 
 -- ---------------------------------------------------------------------------------------------------------------
--- function grants
+-- policies: storage.objects, attachments bucket
 -- ---------------------------------------------------------------------------------------------------------------
-revoke all on function
-  private.attachment_max_size(text),
-  private.attachment_path(text),
-  private.assert_file_name(text),
-  private.validate_storage_object(),
-  private.can_upload_attachment(text),
-  private.can_read_attachment(text, text),
-  private.can_delete_attachment(text),
-  private.vault_secret(text),
-  private.invoke_function(text, jsonb),
-  private.scan_max_attempts(),
-  private.set_attachment_scan_result(uuid, public.attachment_scan_status, text, text, text, boolean),
-  private.queue_attachment_scan(uuid),
-  private.set_attachment_thumbnail(uuid, public.attachment_thumbnail_status, text, integer, integer, text),
-  private.sweep_attachment_scans(),
-  private.register_attachment_object(),
-  private.unregister_attachment_object()
-from public, anon, authenticated;
--- Storage policies run as the caller and call these.
-grant execute on function
-  private.can_upload_attachment(text),
-  private.can_read_attachment(text, text),
-  private.can_delete_attachment(text)
-to authenticated;
-grant execute on function
-  private.set_attachment_scan_result(uuid, public.attachment_scan_status, text, text, text, boolean),
-  private.set_attachment_thumbnail(uuid, public.attachment_thumbnail_status, text, integer, integer, text),
-  private.queue_attachment_scan(uuid),
-  private.sweep_attachment_scans()
-to service_role;
+create policy "members who may post can upload attachments to their chat"
+  on storage.objects for insert to authenticated
+  with check (bucket_id = 'attachments' and private.can_upload_attachment(name));
+
+create policy "uploaders and, once clean, message readers can read files"
+  on storage.objects for select to authenticated
+  using (bucket_id = 'attachments' and private.can_read_attachment(name, owner_id));
+
+create policy "uploaders and chat admins can delete attachments"
+  on storage.objects for delete to authenticated
+  using (bucket_id = 'attachments' and private.can_delete_attachment(name));
