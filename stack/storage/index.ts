@@ -37,6 +37,11 @@ interface Caller {
   owner: string | undefined;
 }
 
+/** A bucket row as JSON: file_size_limit is a bigint, which the driver returns as text. */
+function bucketJson(row: Record<string, unknown>): Record<string, unknown> {
+  return { ...row, file_size_limit: row.file_size_limit === null || row.file_size_limit === undefined ? null : Number(row.file_size_limit) };
+}
+
 function mustBeValidKey(key: string | undefined): asserts key is string {
   if (!key || !VALID_KEY.test(key)) throw ERRORS.invalidKey(key ?? "");
 }
@@ -329,7 +334,7 @@ export function createStorage(deps: StackDeps): StorageHandler {
       const cols = "id, name, owner, public, created_at, updated_at, file_size_limit, allowed_mime_types";
       if (id === undefined && m === "GET") {
         const rows = await db.run(op("list"), { text: `SELECT ${cols}, type FROM storage.buckets`, values: [] });
-        return json(rows);
+        return json(rows.map(bucketJson));
       }
       if (id === undefined && m === "POST") {
         const body = await jsonBody(request);
@@ -356,7 +361,7 @@ export function createStorage(deps: StackDeps): StorageHandler {
         return json({ name });
       }
       if (id !== undefined && action === undefined && m === "GET") {
-        return json(await findBucket(op("get"), id, `${cols}, type`));
+        return json(bucketJson((await findBucket(op("get"), id, `${cols}, type`))!));
       }
       if (id !== undefined && action === undefined && m === "PUT") {
         const body = await jsonBody(request);
@@ -620,6 +625,9 @@ export function createStorage(deps: StackDeps): StorageHandler {
     } catch (error) {
       const mapped = toStorageError(error);
       if (!(error instanceof StorageApiError) && mapped.httpStatusCode === 500) console.error("storage:", error);
+      // A refusal before the body was read (a declared length over the limit): read the rest, so the client's
+      // kept-alive connection stays usable (storage-api closes the connection instead).
+      if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => undefined);
       return mapped.toResponse();
     }
   }) as StorageHandler;

@@ -54,7 +54,10 @@ export interface Statement {
 
 type Column = [name: string, value: unknown];
 
-const jsonValue = (v: Record<string, unknown> | undefined) => (v === undefined ? undefined : JSON.stringify(v));
+// jsonb values are bound as objects: postgres.js learns each parameter's type from the server and serializes a
+// jsonb parameter itself (a JSON string bound here would be stored as a jsonb *string*, and `metadata ? 'size'`
+// would be false in every trigger).
+const jsonValue = (v: Record<string, unknown> | undefined) => v;
 
 /** Columns as storage-api builds them: `owner` only when the owner is a UUID, undefined values left out. */
 function columns(entries: Column[]): Column[] {
