@@ -62,6 +62,16 @@ describe("avatars", () => {
     expect(error).toMatchObject({ statusCode: "403", message: "invalid avatar path" });
   });
 
+  it("an object name cannot climb out of its bucket's directory", async () => {
+    const res = await fetch(`${stack.url}/storage/v1/object/avatars/${alice.id}/..%2F..%2F..%2Fescape.png`, {
+      method: "POST",
+      headers: { apikey: stack.publishableKey, authorization: `Bearer ${alice.accessToken}`, "content-type": "image/png" },
+      body: new Uint8Array([1, 2, 3]),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ statusCode: "400", code: "InvalidKey" });
+  });
+
   it("uploading over an existing avatar needs upsert: 409 without, replaced with", async () => {
     const path = `${alice.id}/up.png`;
     expect((await alice.client.storage.from("avatars").upload(path, png(10, 1))).error).toBeNull();
