@@ -10,6 +10,7 @@ import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
 import { checkBucketConfig, checkReleaseRule } from "./lib/migrations.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
+import { startStack } from "../stack/server.ts";
 
 interface SuiteResult {
   passed: number;
@@ -113,7 +114,7 @@ const suites: Suite[] = [
   {
     name: "functions",
     database: "migrated",
-    async run({ env }) {
+    async run({ cluster, env }) {
       const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
       // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
@@ -124,6 +125,14 @@ const suites: Suite[] = [
         logFile: path.join(TEST_DIR, "clamd.log"),
         streamMaxLength: "2M",
       });
+      // The local stack's gateway with its Storage API: the functions reach object bytes over HTTP, as in production.
+      const dbUrl = new URL(cluster.url());
+      const stack = await startStack({
+        port: await freePort(56421),
+        jwtSecret: DEFAULT_JWT_SECRET,
+        db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
+        dataDir: path.join(TEST_DIR, "stack-functions"),
+      });
       let result: { code: number; output: string };
       try {
         result = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], {
@@ -131,8 +140,12 @@ const suites: Suite[] = [
           CLAMD_HOST: "127.0.0.1",
           CLAMD_PORT: String(clamdPort),
           CLAMD_STREAM_MAX_BYTES: String(2 * 1024 * 1024),
+          SUPABASE_URL: stack.url,
+          SUPABASE_ANON_KEY: stack.deps.keys.anonKey,
+          SUPABASE_SERVICE_ROLE_KEY: stack.deps.keys.serviceRoleKey,
         });
       } finally {
+        await stack.close();
         await stopProcess(clamdPid);
       }
       const { code, output } = result;

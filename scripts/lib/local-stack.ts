@@ -155,7 +155,6 @@ export class LocalStack {
       JWT_SECRET: state.jwtSecret,
       CLAMD_HOST: "127.0.0.1",
       CLAMD_PORT: String(state.clamdPort),
-      STORAGE_DIR: path.join(this.dir, "storage"),
     };
   }
 
@@ -233,7 +232,8 @@ export class LocalStack {
       SECRET_KEY: s.secretKey,
       JWT_SECRET: s.jwtSecret,
       CLAMD_URL: `tcp://127.0.0.1:${s.clamdPort}`,
-      STORAGE_DIR: path.join(this.dir, "storage"),
+      STORAGE_URL: `${apiUrl}/storage/v1`,
+      STORAGE_FILES: path.join(this.dir, "storage"),
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
   }

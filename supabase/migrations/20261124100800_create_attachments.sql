@@ -654,10 +654,15 @@ grant execute on function private.settle_storage_trash(text, text[], text[], tex
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers: uploads (storage.objects) and updated_at
 -- ---------------------------------------------------------------------------------------------------------------
--- Checks an object about to be written to the avatars or attachments bucket. Storage API writes carry
--- metadata {size, mimetype, ...}; its permission probe (an insert without metadata, rolled back) is checked by
--- path and name only. Uploads the caller may not make are left to row level security, so an outsider learns nothing
--- from the error.
+-- Checks an object about to be written to the avatars or attachments bucket. The Storage API writes every upload
+-- twice (supabase/storage src/storage/uploader.ts): first a permission probe as the caller, rolled back, whose
+-- metadata is {mimetype, contentLength} without `size`; then, once the bytes are stored, the final upsert as the
+-- service role with the full metadata {eTag, size, mimetype, cacheControl, ...}. So: path and name are checked on
+-- every write; type and size on the write that carries a `size` (the final write, and a copy's probe, which carries
+-- the source's metadata). Refusals are raised as 42501 with our message, because the Storage API answers 42501 with
+-- 403 and the database's message, and any other SQLSTATE with 500 "database error, code: ..." (its hint is never
+-- shown). Uploads the caller may not make at all are left to row level security, so an outsider learns nothing.
+-- Types and limits come from the storage.buckets rows (private.bucket_max_size, private.attachment_max_size).
 create function private.validate_storage_object() returns trigger
 language plpgsql
 security definer
@@ -666,66 +671,76 @@ as $$
 declare
   p record;
   mime text := nullif(new.metadata ->> 'mimetype', '');
+  -- Only the final write (and a copy) carries the stored size; the permission probe does not.
+  has_size boolean := coalesce(new.metadata ? 'size', false);
   size bigint;
   max_size bigint;
   -- The request's role (security definer changes current_user, not the role the request set).
   is_api_user boolean := current_setting('role', true) in ('anon', 'authenticated');
+  refusal text;
+  refusal_hint text;
 begin
   if tg_op = 'UPDATE' and new.name = old.name and new.metadata is not distinct from old.metadata then
     return new;
   end if;
-  if new.metadata ? 'size' then
+  if has_size then
     size := (new.metadata ->> 'size')::bigint;
   end if;
 
-  if new.bucket_id = 'avatars' then
-    if is_api_user and (storage.foldername(new.name))[1] is distinct from auth.uid()::text then
+  begin
+    if new.bucket_id = 'avatars' then
+      if is_api_user and (storage.foldername(new.name))[1] is distinct from auth.uid()::text then
+        return new;
+      end if;
+      if cardinality(string_to_array(new.name, '/')) <> 2 then
+        raise exception 'invalid avatar path' using errcode = '22023', hint = 'Upload avatars to <your user id>/<file name>.';
+      end if;
+      perform private.assert_file_name(storage.filename(new.name));
+      if has_size then
+        max_size := private.bucket_max_size('avatars', mime);
+        if max_size is null then
+          raise exception 'avatars must be images' using errcode = '22023', hint = 'Upload a JPEG, PNG, WebP or GIF image.';
+        end if;
+        if size > max_size then
+          raise exception 'avatar is too large' using errcode = '22023', hint = format('At most %s MiB.', max_size / 1048576);
+        end if;
+      end if;
       return new;
     end if;
-    if cardinality(string_to_array(new.name, '/')) <> 2 then
-      raise exception 'invalid avatar path' using errcode = '22023', hint = 'Upload avatars to <your user id>/<file name>.';
-    end if;
-    perform private.assert_file_name(storage.filename(new.name));
-    if new.metadata is not null then
-      max_size := private.bucket_max_size('avatars', mime);
-      if max_size is null then
-        raise exception 'avatars must be images' using errcode = '22023', hint = 'Upload a JPEG, PNG, WebP or GIF image.';
-      end if;
-      if size is null or size > max_size then
-        raise exception 'avatar is too large' using errcode = '22023', hint = format('At most %s MiB.', max_size / 1048576);
-      end if;
-    end if;
-    return new;
-  end if;
 
-  if new.bucket_id = 'attachments' then
-    p := private.attachment_path(new.name);
-    -- Thumbnails are written by the server below <chat_id>/<attachment_id>/thumbnail/.
-    if not is_api_user and p.chat_id is null
-       and new.name ~ '^[0-9a-f-]{36}/[0-9a-f-]{36}/thumbnail/[^/]+\.(jpg|webp)$' then
+    if new.bucket_id = 'attachments' then
+      p := private.attachment_path(new.name);
+      -- Thumbnails are written by the server below <chat_id>/<attachment_id>/thumbnail/.
+      if not is_api_user and p.chat_id is null
+         and new.name ~ '^[0-9a-f-]{36}/[0-9a-f-]{36}/thumbnail/[^/]+\.(jpg|webp)$' then
+        return new;
+      end if;
+      if is_api_user and (p.chat_id is null or not private.can_upload_attachment(new.name)) then
+        return new;
+      end if;
+      if p.chat_id is null then
+        raise exception 'invalid attachment path' using errcode = '22023',
+          hint = 'Upload to <chat_id>/<new uuid>/<file name>.';
+      end if;
+      perform private.assert_file_name(p.file_name);
+      if has_size then
+        max_size := private.attachment_max_size(mime);
+        if max_size is null then
+          raise exception 'file type not allowed' using errcode = '22023',
+            hint = 'Send images (JPEG, PNG, GIF, WebP), video (MP4, MOV, WebM), audio, PDF, office documents or text.';
+        end if;
+        if size > max_size then
+          raise exception 'file is too large' using errcode = '22023',
+            hint = format('At most %s MiB for %s.', max_size / 1048576, mime);
+        end if;
+      end if;
       return new;
     end if;
-    if is_api_user and (p.chat_id is null or not private.can_upload_attachment(new.name)) then
-      return new;
-    end if;
-    if p.chat_id is null then
-      raise exception 'invalid attachment path' using errcode = '22023',
-        hint = 'Upload to <chat_id>/<new uuid>/<file name>.';
-    end if;
-    perform private.assert_file_name(p.file_name);
-    if new.metadata is not null then
-      max_size := private.attachment_max_size(mime);
-      if max_size is null then
-        raise exception 'file type not allowed' using errcode = '22023',
-          hint = 'Send images (JPEG, PNG, GIF, WebP), video (MP4, MOV, WebM), audio, PDF, office documents or text.';
-      end if;
-      if size is null or size > max_size then
-        raise exception 'file is too large' using errcode = '22023',
-          hint = format('At most %s MiB for %s.', max_size / 1048576, mime);
-      end if;
-    end if;
-    return new;
-  end if;
+  exception when sqlstate '22023' then
+    -- One place turns every refusal above (and assert_file_name's) into what the Storage API passes on.
+    get stacked diagnostics refusal = message_text, refusal_hint = pg_exception_hint;
+    raise exception '%', refusal using errcode = '42501', hint = refusal_hint;
+  end;
   return new;
 end
 $$;

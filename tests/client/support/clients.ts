@@ -1,6 +1,7 @@
 // supabase-js clients for the client suite, exactly as an app creates them.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { inject } from "vitest";
+import ws from "ws";
 import type { Database } from "../../../types/database.ts";
 
 export const stack = inject("stack");
@@ -11,6 +12,8 @@ export type Client = SupabaseClient<Database>;
 export function anonClient(key: string = stack.publishableKey): Client {
   return createClient<Database>(stack.url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    // Node 20 has no global WebSocket; supabase-js needs one to construct its Realtime client.
+    realtime: { transport: ws as unknown as typeof WebSocket },
   });
 }
 
@@ -18,5 +21,7 @@ export function anonClient(key: string = stack.publishableKey): Client {
 export function serviceClient(key: string = stack.secretKey): Client {
   return createClient<Database>(stack.url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    // Node 20 has no global WebSocket; supabase-js needs one to construct its Realtime client.
+    realtime: { transport: ws as unknown as typeof WebSocket },
   });
 }

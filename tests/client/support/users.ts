@@ -3,6 +3,7 @@
 // Tests of Auth itself sign up through supabase.auth instead.
 import postgres from "postgres";
 import { createClient } from "@supabase/supabase-js";
+import ws from "ws";
 import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import type { Database } from "../../../types/database.ts";
@@ -45,6 +46,8 @@ export async function signedInUser(name: string, metadata: Record<string, unknow
   const accessToken = await signJwt(claims, stack.jwtSecret);
   const client = createClient<Database>(stack.url, stack.publishableKey, {
     accessToken: async () => accessToken,
+    // Node 20 has no global WebSocket; supabase-js needs one to construct its Realtime client.
+    realtime: { transport: ws as unknown as typeof WebSocket },
   });
   return { id, email, accessToken, client };
 }
