@@ -290,10 +290,10 @@ export class Api {
     const email = str(body.email);
     if (email === "" && str(body.phone) === "") {
       if (!this.settings.anonymousSignIns) throw unprocessable("anonymous_provider_disabled", "Anonymous sign-ins are disabled");
-      this.ctx.limits.check("anonymousUsers", request);
+      this.ctx.limits.check("anonymous", request);
       return this.signupAnonymously(request, body);
     }
-    this.ctx.limits.check("signInSignUps", request);
+    this.ctx.limits.check("signup", request);
     if (!this.settings.enableSignup) throw unprocessable("signup_disabled", "Signups not allowed for this instance");
     if (str(body.phone) !== "") throw badRequest("phone_provider_disabled", "Unsupported phone provider");
     if (!this.settings.email.enabled) throw unprocessable("email_provider_disabled", "Email signups are disabled");
@@ -361,9 +361,10 @@ export class Api {
     const body = await readBody(request);
     const ip = clientIp(request);
     const userAgent = request.headers.get("user-agent");
+    // token.go: one limiter (token_refresh) for every grant.
+    if (["password", "refresh_token", "pkce"].includes(grant)) this.ctx.limits.check("token", request);
     switch (grant) {
       case "password": {
-        this.ctx.limits.check("signInSignUps", request);
         const email = str(body.email);
         const password = str(body.password);
         if (str(body.phone) !== "" && email === "") throw badRequest("phone_provider_disabled", "Phone logins are disabled");
@@ -381,7 +382,6 @@ export class Api {
         }) as Promise<Response>;
       }
       case "refresh_token": {
-        this.ctx.limits.check("tokenRefresh", request);
         const presented = str(body.refresh_token);
         if (presented === "") throw badRequest("validation_failed", "Refresh token is required");
         const outcome = await this.ctx.sql.begin((tx) => refreshGrant(tx, this.settings, this.ctx.jwtSecret, presented, ip));
@@ -512,7 +512,7 @@ export class Api {
   }
 
   async verifyPost(request: Request): Promise<Response> {
-    this.ctx.limits.check("tokenVerifications", request);
+    this.ctx.limits.check("verify", request);
     const body = await readBody(request);
     const type = str(body.type);
     const token = str(body.token);
@@ -546,7 +546,7 @@ export class Api {
     const pkce = token.startsWith(PKCE_PREFIX);
     const redirect = (location: string) => new Response(null, { status: 303, headers: { location } });
     try {
-      this.ctx.limits.check("tokenVerifications", request);
+      this.ctx.limits.check("verify", request);
       if (token === "") throw badRequest("validation_failed", "Verify requires a token or a token hash");
       const ip = clientIp(request);
       const outcome = await this.ctx.sql.begin(async (tx) => {
@@ -602,7 +602,7 @@ export class Api {
   // -------------------------------------------------------------------------------------------------------------
 
   async otp(request: Request, magiclink: boolean): Promise<Response> {
-    this.ctx.limits.check("signInSignUps", request);
+    this.ctx.limits.check(magiclink ? "magiclink" : "otp", request);
     const body = await readBody(request);
     if (str(body.phone) !== "") throw badRequest("phone_provider_disabled", "Unsupported phone provider");
     if (!this.settings.email.enabled) throw unprocessable("email_provider_disabled", "Email logins are disabled");
@@ -638,7 +638,7 @@ export class Api {
   }
 
   async recover(request: Request): Promise<Response> {
-    this.ctx.limits.check("signInSignUps", request);
+    this.ctx.limits.check("recover", request);
     const body = await readBody(request);
     const email = validateEmail(str(body.email));
     const pkce = Api.pkceParams(body);
@@ -654,7 +654,7 @@ export class Api {
   }
 
   async resend(request: Request): Promise<Response> {
-    this.ctx.limits.check("signInSignUps", request);
+    this.ctx.limits.check("resend", request);
     const body = await readBody(request);
     const type = str(body.type);
     if (type === "sms" || type === "phone_change") throw badRequest("phone_provider_disabled", "Unsupported phone provider");
@@ -719,6 +719,7 @@ export class Api {
   }
 
   async updateUser(request: Request): Promise<Response> {
+    this.ctx.limits.check("user", request);
     const body = await readBody(request);
     const ip = clientIp(request);
     return this.ctx.sql.begin(async (tx) => {

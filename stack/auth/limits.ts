@@ -1,7 +1,10 @@
 // GoTrue's rate limits (supabase/auth:internal/api/middleware.go, api.go route setup; internal/conf rate limits).
-// - Per-IP limits (sign_in_sign_ups, token_refresh, token_verifications: per 5 minutes) apply only to requests that
-//   carry the rate-limit header (GOTRUE_RATE_LIMIT_HEADER; here X-Forwarded-For, first value), as GoTrue skips
-//   rate limiting when the configured header is absent (performRateLimitingWithHeader).
+// - Per-IP limits, per 5 minutes, one counter per endpoint as GoTrue keeps one limiter per field
+//   (internal/api/apilimiter/apilimiter.go): sign_in_sign_ups (GOTRUE_RATE_LIMIT_OTP) for /signup, /otp,
+//   /magiclink, /recover, /resend and PUT /user; token_refresh for every /token grant (password sign-ins included);
+//   token_verifications for /verify. They apply only to requests that carry the rate-limit header (here
+//   X-Forwarded-For, first value), as GoTrue skips rate limiting when the configured header is absent
+//   (performRateLimitingWithHeader).
 // - The email limit (email_sent per hour) is global to the instance, like GoTrue's limitEmailOrPhoneSentHandler.
 //   The CLI passes it to GoTrue only with [auth.email.smtp] enabled and sets 360000 for the local mail catcher
 //   (supabase/cli:apps/cli-go/internal/start/start.go); createAuth does the same.
@@ -26,16 +29,19 @@ class Window {
   }
 }
 
+export type LimitedEndpoint = "signup" | "otp" | "magiclink" | "recover" | "resend" | "user" | "token" | "verify" | "anonymous";
+
 export class RateLimits {
-  private readonly perIp: Record<"signInSignUps" | "tokenRefresh" | "tokenVerifications" | "anonymousUsers", Window>;
+  private readonly perIp: Record<LimitedEndpoint, Window>;
   private readonly email: Window;
 
   constructor(limits: { emailSent: number; signInSignUps: number; tokenRefresh: number; tokenVerifications: number; anonymousUsers: number }) {
+    const otp = () => new Window(limits.signInSignUps, 300);
     this.perIp = {
-      signInSignUps: new Window(limits.signInSignUps, 300),
-      tokenRefresh: new Window(limits.tokenRefresh, 300),
-      tokenVerifications: new Window(limits.tokenVerifications, 300),
-      anonymousUsers: new Window(limits.anonymousUsers, 3600),
+      signup: otp(), otp: otp(), magiclink: otp(), recover: otp(), resend: otp(), user: otp(),
+      token: new Window(limits.tokenRefresh, 300),
+      verify: new Window(limits.tokenVerifications, 300),
+      anonymous: new Window(limits.anonymousUsers, 3600),
     };
     this.email = new Window(limits.emailSent, 3600);
   }
@@ -47,7 +53,7 @@ export class RateLimits {
     return first ? first : undefined;
   }
 
-  check(kind: keyof RateLimits["perIp"], request: Request): void {
+  check(kind: LimitedEndpoint, request: Request): void {
     const key = RateLimits.clientKey(request);
     if (key !== undefined && !this.perIp[kind].take(key)) {
       throw tooMany("over_request_rate_limit", "Request rate limit reached");
