@@ -43,7 +43,7 @@ export interface StackOptions {
   /** Where /functions/v1 is passed on to; without it /functions/v1 answers 404. */
   functionsUrl?: string;
   dataDir: string;
-  /** The mail catcher's ports ([inbucket] port / smtp_port); 0 or absent picks free ports. */
+  /** The mail catcher's ports ([local_smtp] port / smtp_port); 0 or absent picks free ports. */
   mail?: { httpPort?: number; smtpPort?: number };
 }
 

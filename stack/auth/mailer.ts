@@ -44,9 +44,8 @@ export class Mailer {
       ignoreTLS: configured === undefined,
       ...(configured?.user ? { auth: { user: configured.user, pass: configured.pass ?? "" } } : {}),
     });
-    // The CLI's local default sender (GOTRUE_SMTP_ADMIN_EMAIL=admin@email.com, sender name "Admin" unset).
-    const address = configured?.adminEmail ?? "admin@email.com";
-    const name = configured?.senderName ?? "";
+    const address = configured?.adminEmail ?? settings.localSender.adminEmail;
+    const name = configured?.senderName ?? settings.localSender.senderName;
     this.from = name ? `"${name}" <${address}>` : address;
   }
 

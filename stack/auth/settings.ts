@@ -57,6 +57,7 @@ export interface AuthSettings {
     smtp?: SmtpSettings;
   };
   mfa: { maxEnrolledFactors: number; totpEnroll: boolean; totpVerify: boolean };
+  localSender: { adminEmail: string; senderName: string };
 }
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz";
@@ -136,6 +137,7 @@ export function authSettings(config: ProjectConfig, apiUrl: string): AuthSetting
   const email = section(config, "auth.email");
   const smtp = section(config, "auth.email.smtp");
   const totp = section(config, "auth.mfa.totp");
+  const localSmtp = section(config, "local_smtp");
   const externalUrl = `${apiUrl.replace(/\/+$/, "")}/auth/v1`;
   const smtpEnabled = Object.keys(smtp).length > 0 && bool(smtp.enabled, true);
   return {
@@ -156,6 +158,11 @@ export function authSettings(config: ProjectConfig, apiUrl: string): AuthSetting
       tokenRefresh: num(rate.token_refresh, 150),
       tokenVerifications: num(rate.token_verifications, 30),
       anonymousUsers: num(rate.anonymous_users, 30),
+    },
+    localSender: {
+      // The CLI passes [local_smtp] admin_email / sender_name to GoTrue when no [auth.email.smtp] is set.
+      adminEmail: str(envValue(localSmtp.admin_email), "admin@email.com"),
+      senderName: str(envValue(localSmtp.sender_name), "Admin"),
     },
     email: {
       enabled: bool(email.enable_signup, true) && bool(email.enabled, true),
