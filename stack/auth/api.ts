@@ -67,10 +67,11 @@ function generateOtp(length: number): string {
   return out;
 }
 
+/** mail.go validateEmail (checkmail.ValidateFormat is approximated by a regular expression). */
 function validateEmail(email: string): string {
-  if (email.length > 255 || !EMAIL_RE.test(email)) {
-    throw badRequest("validation_failed", "Unable to validate email address: invalid format");
-  }
+  if (email === "") throw badRequest("validation_failed", "An email address is required");
+  if (email.length > 255) throw badRequest("validation_failed", "An email address is too long");
+  if (!EMAIL_RE.test(email)) throw badRequest("validation_failed", "Unable to validate email address: invalid format");
   return email.toLowerCase();
 }
 
@@ -391,7 +392,8 @@ export class Api {
       case "pkce":
         return this.pkceGrant(body, ip, userAgent);
       default:
-        throw badRequest("unsupported_grant_type", "unsupported_grant_type");
+        // token.go answers an unknown grant with this code and message.
+        throw badRequest("invalid_credentials", "unsupported_grant_type");
     }
   }
 
@@ -1050,12 +1052,6 @@ export class Api {
     const [factor] = await this.ctx.sql<FactorRow[]>`delete from auth.mfa_factors where id = ${factorId} and user_id = ${id} returning *`;
     if (!factor) throw notFound("mfa_factor_not_found", "Factor not found");
     return json(factorJson(factor));
-  }
-
-  async adminLogoutUser(request: Request, id: string): Promise<Response> {
-    await this.requireAdmin(request);
-    await this.ctx.sql`delete from auth.sessions where user_id = ${id}`;
-    return new Response(null, { status: 204 });
   }
 
   async invite(request: Request): Promise<Response> {

@@ -53,7 +53,6 @@ const ROUTES: Route[] = [
   ["GET", /^\/admin\/users\/([^/]+)\/factors$/, (api, r, p) => api.adminListFactors(r, p[0]!)],
   ["DELETE", /^\/admin\/users\/([^/]+)\/factors\/([^/]+)$/, (api, r, p) => api.adminDeleteFactor(r, p[0]!, p[1]!)],
   ["POST", /^\/admin\/generate_link$/, (api, r) => api.generateLink(r)],
-  ["POST", /^\/admin\/users\/([^/]+)\/logout$/, (api, r, p) => api.adminLogoutUser(r, p[0]!)],
 ];
 
 export function createAuth(deps: StackDeps, opts: AuthOptions): AuthService {
