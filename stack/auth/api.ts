@@ -86,7 +86,10 @@ export function isRedirectAllowed(settings: AuthSettings, target: string): boole
   } catch {
     return false;
   }
-  if (/^\d+$/.test(url.hostname)) return false;
+  // WHATWG URL turns a decimal host (http://2130706433/) into 127.0.0.1; GoTrue refuses such hosts, so look at the
+  // host as written.
+  const rawHost = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^:/?#]*)/i.exec(target)?.[1] ?? "";
+  if (/^\d+$/.test(rawHost)) return false;
   const localhost = (h: string) => h === "localhost" || h === "127.0.0.1" || h === "[::1]";
   if (url.protocol === site.protocol && url.hostname === site.hostname && (url.port === site.port || localhost(site.hostname))) return true;
   if (/^127\.\d+\.\d+\.\d+$/.test(url.hostname) || url.hostname === "[::1]") return true;
