@@ -313,6 +313,7 @@ export class Api {
     return this.ctx.sql.begin(async (tx) => {
       const existing = await userByEmail(tx, address);
       if (existing && existing.email_confirmed_at) {
+        await audit(tx, existing, "user_repeated_signup", ip, { provider: "email" });
         if (this.settings.email.autoconfirm) throw unprocessable("user_already_exists", "User already registered");
         // signup.go sanitizeUser: a confirmed address is not revealed; answer a fake, unconfirmed user.
         const now = new Date().toISOString();
@@ -332,9 +333,9 @@ export class Api {
           console.error("auth: saving a new user failed:", error);
           throw internalError("Database error saving new user");
         }
-        await audit(tx, user, "user_signedup", ip, { provider: "email" });
       }
       if (this.settings.email.autoconfirm) {
+        await audit(tx, user, "user_signedup", ip, { provider: "email" });
         await confirmUser(tx, user.id);
         const confirmed = (await userById(tx, user.id))!;
         return json(await issueSession(tx, this.settings, this.ctx.jwtSecret, confirmed, { method: "password", ip, userAgent: request.headers.get("user-agent") }));
@@ -626,12 +627,13 @@ export class Api {
         const password = randomUUID() + randomUUID();
         user = await insertUser(tx, { email, encryptedPassword: await Api.hash(password), userMetadata: data });
         await insertEmailIdentity(tx, user, data);
-        await audit(tx, user, "user_signedup", ip, { provider: "email" });
         if (!this.settings.email.autoconfirm) {
+          await audit(tx, user, "user_confirmation_requested", ip, { provider: "email" });
           if (pkce) await Api.createFlowState(tx, user.id, "email/signup", pkce);
           await this.sendOtpMail(tx, user, "confirmation", redirectTo, pkce !== undefined);
           return;
         }
+        await audit(tx, user, "user_signedup", ip, { provider: "email" });
         await confirmUser(tx, user.id);
         user = (await userById(tx, user.id))!;
       }

@@ -205,13 +205,13 @@ export async function clearOneTimeToken(sql: Sql, userId: string, type: OneTimeT
 // ---------------------------------------------------------------------------------------------------------------
 
 export type AuditAction =
-  | "login" | "logout" | "user_signedup" | "user_confirmation_requested" | "user_recovery_requested"
+  | "login" | "logout" | "user_signedup" | "user_repeated_signup" | "user_confirmation_requested" | "user_recovery_requested"
   | "user_reauthenticate_requested" | "token_refreshed" | "token_revoked" | "user_modified"
   | "user_updated_password" | "user_invited" | "user_deleted" | "factor_in_progress" | "verification_attempted"
   | "mfa_code_login" | "factor_deleted";
 
 const LOG_TYPES: Partial<Record<AuditAction, string>> = {
-  login: "account", logout: "account", user_signedup: "team", user_invited: "team", user_deleted: "team",
+  login: "account", logout: "account", user_signedup: "team", user_repeated_signup: "user", user_invited: "team", user_deleted: "team",
   user_confirmation_requested: "user", user_recovery_requested: "user", user_reauthenticate_requested: "user",
   user_modified: "user", user_updated_password: "user", token_refreshed: "token", token_revoked: "token",
   factor_in_progress: "factor", factor_deleted: "factor", mfa_code_login: "account", verification_attempted: "user",

@@ -128,7 +128,8 @@ export async function issueSession(
   return sessionJson(sql, settings, jwtSecret, updated!, sessionId, refresh);
 }
 
-/** A new refresh token in an existing session (after MFA verification: mfa.go issues a fresh pair). */
+/** updateMFASessionAndClaims (internal/api/token.go), v0 tokens: the session's current token (FindTokenBySessionID:
+ * the oldest unrevoked one) is swapped for a child, and a new access token is signed with the session's new aal. */
 export async function reissueInSession(
   sql: Sql,
   settings: AuthSettings,
@@ -136,8 +137,10 @@ export async function reissueInSession(
   user: UserRow,
   sessionId: string,
 ): Promise<Record<string, unknown>> {
-  await sql`update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = ${sessionId} and revoked = false`;
-  const refresh = await insertRefreshToken(sql, user.id, sessionId, null);
+  const [current] = await sql<RefreshTokenRow[]>`
+    select * from auth.refresh_tokens where session_id = ${sessionId} and revoked = false order by created_at asc, id asc limit 1`;
+  if (current) await sql`update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${current.id}`;
+  const refresh = await insertRefreshToken(sql, user.id, sessionId, current?.token ?? null);
   return sessionJson(sql, settings, jwtSecret, user, sessionId, refresh);
 }
 

@@ -104,7 +104,8 @@ describe("auth: sign-up and confirmation", () => {
     const [ott] = await sql`select token_type, token_hash, relates_to from auth.one_time_tokens where user_id = ${id}`;
     expect(ott).toMatchObject({ token_type: "confirmation_token", token_hash: user!.confirmation_token, relates_to: email });
     const actions = await sql`select payload->>'action' as action from auth.audit_log_entries where payload->>'actor_id' = ${id}`;
-    expect(actions.map((a) => a.action)).toContain("user_signedup");
+    // As GoTrue: confirmation_requested now, user_signedup once the address is confirmed.
+    expect(actions.map((a) => a.action)).toEqual(["user_confirmation_requested"]);
   });
 });
 
