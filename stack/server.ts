@@ -10,6 +10,7 @@
 //   PUBLISHABLE_KEY, SECRET_KEY             the opaque keys (defaults: the ones `supabase start` prints)
 //   FUNCTIONS_URL        the edge functions runtime (scripts/functions-serve.ts) that /functions/v1 is passed to
 //   STACK_DATA_DIR       where services keep their files (storage objects, mail)
+//   MAIL_PORT, MAIL_SMTP_PORT  the mail catcher's HTTP API (MAILPIT_URL) and SMTP ports (default: free ports)
 //   SUPABASE_CONFIG      config.toml (default supabase/config.toml)
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,8 @@ import { databaseAccess, type StackDeps } from "./shared/deps.ts";
 import { projectKeys } from "./shared/keys.ts";
 import { createGateway, proxyTo, type GatewayServices } from "./gateway/index.ts";
 import { createStorage } from "./storage/index.ts";
+import { createAuth } from "./auth/index.ts";
+import { startMailCatcher } from "./mail/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -41,10 +44,14 @@ export interface StackOptions {
   /** Where /functions/v1 is passed on to; without it /functions/v1 answers 404. */
   functionsUrl?: string;
   dataDir: string;
+  /** The mail catcher's ports ([local_smtp] port / smtp_port); 0 or absent picks free ports. */
+  mail?: { httpPort?: number; smtpPort?: number };
 }
 
 export interface RunningStack {
   url: string;
+  /** The mail catcher's HTTP API (MAILPIT_URL). */
+  mailUrl: string;
   deps: StackDeps;
   close(): Promise<void>;
 }
@@ -70,6 +77,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const storage = createStorage(deps);
   services.storage = storage;
   closers.push(() => storage.close());
+  const mail = await startMailCatcher({ httpPort: opts.mail?.httpPort ?? 0, smtpPort: opts.mail?.smtpPort ?? 0 });
+  closers.push(() => mail.close());
+  const auth = createAuth(deps, { smtp: { host: "127.0.0.1", port: mail.smtpPort } });
+  services.auth = auth.handler;
+  closers.push(() => auth.close());
 
   const server = createAdaptorServer({ fetch: createGateway({ keys, services }) });
   await new Promise<void>((resolve, reject) => {
@@ -79,6 +91,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const address = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
+    mailUrl: mail.url,
     deps,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -106,12 +119,13 @@ export function optionsFromEnv(): StackOptions {
   if (process.env.PUBLISHABLE_KEY) opts.publishableKey = process.env.PUBLISHABLE_KEY;
   if (process.env.SECRET_KEY) opts.secretKey = process.env.SECRET_KEY;
   if (process.env.FUNCTIONS_URL) opts.functionsUrl = process.env.FUNCTIONS_URL;
+  opts.mail = { httpPort: Number(process.env.MAIL_PORT ?? 0), smtpPort: Number(process.env.MAIL_SMTP_PORT ?? 0) };
   return opts;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const running = await startStack(optionsFromEnv());
-  console.log(`stack: listening on ${running.url}`);
+  console.log(`stack: listening on ${running.url}; mail catcher on ${running.mailUrl}`);
   const shutdown = () => {
     void running.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 5_000).unref();

@@ -19,6 +19,9 @@ interface StackState {
   /** The edge functions runtime behind the gateway's /functions/v1. */
   functionsPort: number;
   clamdPort: number;
+  /** The mail catcher's HTTP API (MAILPIT_URL) and SMTP ports, [local_smtp] port / smtp_port in config.toml. */
+  mailPort?: number;
+  mailSmtpPort?: number;
   jwtSecret: string;
   anonKey: string;
   serviceRoleKey: string;
@@ -57,21 +60,31 @@ export class LocalStack {
     const dbPort = await freePort(54322, [apiPort]);
     const clamdPort = await freePort(54330, [apiPort, dbPort]);
     const functionsPort = await freePort(54331, [apiPort, dbPort, clamdPort]);
+    const mailPort = await freePort(54324, [apiPort, dbPort, clamdPort, functionsPort]);
+    const mailSmtpPort = await freePort(54325, [apiPort, dbPort, clamdPort, functionsPort, mailPort]);
     const { anonKey, serviceRoleKey, publishableKey, secretKey } = await projectKeys(jwtSecret);
-    this.state = { dbPort, apiPort, functionsPort, clamdPort, jwtSecret, anonKey, serviceRoleKey, publishableKey, secretKey };
+    this.state = {
+      dbPort, apiPort, functionsPort, clamdPort, mailPort, mailSmtpPort, jwtSecret, anonKey, serviceRoleKey, publishableKey, secretKey,
+    };
     this.save();
     return this.state;
   }
 
   /** A port saved at first start may have been taken by another program while the stack was stopped. */
   private async reassignTakenPorts(state: StackState): Promise<void> {
-    const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort];
+    const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0];
     if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
     if (!pidAlive(state.gatewayPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
     if (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort))) {
       state.functionsPort = await freePort(54331, taken());
     }
     if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
+    // The mail catcher runs inside the gateway process (stack/server.ts); state from before it existed has no ports.
+    const gatewayUp = pidAlive(state.gatewayPid);
+    if (state.mailPort === undefined || (!gatewayUp && !(await portIsFree(state.mailPort)))) state.mailPort = await freePort(54324, taken());
+    if (state.mailSmtpPort === undefined || (!gatewayUp && !(await portIsFree(state.mailSmtpPort)))) {
+      state.mailSmtpPort = await freePort(54325, taken());
+    }
     this.save();
   }
 
@@ -192,6 +205,8 @@ export class LocalStack {
       SECRET_KEY: state.secretKey,
       FUNCTIONS_URL: `http://127.0.0.1:${state.functionsPort}`,
       STACK_DATA_DIR: this.dir,
+      MAIL_PORT: String(state.mailPort ?? 54324),
+      MAIL_SMTP_PORT: String(state.mailSmtpPort ?? 54325),
     };
   }
 
@@ -234,6 +249,10 @@ export class LocalStack {
       CLAMD_URL: `tcp://127.0.0.1:${s.clamdPort}`,
       STORAGE_URL: `${apiUrl}/storage/v1`,
       STORAGE_FILES: path.join(this.dir, "storage"),
+      // `supabase status -o env` prints both names for the mail catcher (INBUCKET_URL is the deprecated one).
+      MAILPIT_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
+      INBUCKET_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
+      MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
   }

@@ -8,12 +8,14 @@ export const stack = inject("stack");
 
 export type Client = SupabaseClient<Database>;
 
+// Node 20 has no global WebSocket; supabase-js' Realtime client needs one at construction time.
+const realtime = { transport: ws as unknown as typeof WebSocket };
+
 /** A client with the publishable key and no stored session (each test signs in explicitly). */
 export function anonClient(key: string = stack.publishableKey): Client {
   return createClient<Database>(stack.url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    // Node 20 has no global WebSocket; supabase-js needs one to construct its Realtime client.
-    realtime: { transport: ws as unknown as typeof WebSocket },
+    realtime,
   });
 }
 
@@ -21,7 +23,6 @@ export function anonClient(key: string = stack.publishableKey): Client {
 export function serviceClient(key: string = stack.secretKey): Client {
   return createClient<Database>(stack.url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    // Node 20 has no global WebSocket; supabase-js needs one to construct its Realtime client.
-    realtime: { transport: ws as unknown as typeof WebSocket },
+    realtime,
   });
 }

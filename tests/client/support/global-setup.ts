@@ -13,6 +13,8 @@ export interface StackInfo {
   secretKey: string;
   jwtSecret: string;
   dbUrl: string;
+  /** The mail catcher's HTTP API (Mailpit-compatible), where Auth mails arrive. */
+  mailUrl: string;
 }
 
 declare module "vitest" {
@@ -48,6 +50,7 @@ export async function setup(project: TestProject): Promise<void> {
     secretKey: keys.secretKey,
     jwtSecret: keys.jwtSecret,
     dbUrl: dbUrl.toString(),
+    mailUrl: running.mailUrl,
   });
 }
 
