@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["tests/client/**/*.test.ts"],
     globalSetup: ["tests/client/support/global-setup.ts"],
+    setupFiles: ["tests/client/support/websocket.ts"],
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,

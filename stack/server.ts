@@ -19,6 +19,7 @@ import { loadProjectConfig } from "./shared/config.ts";
 import { databaseAccess, type StackDeps } from "./shared/deps.ts";
 import { projectKeys } from "./shared/keys.ts";
 import { createGateway, proxyTo, type GatewayServices } from "./gateway/index.ts";
+import { createRest } from "./rest/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -66,6 +67,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services: GatewayServices = {};
   if (opts.functionsUrl) services.functions = proxyTo(opts.functionsUrl);
   // Each service: `services.<name> = create<Name>(deps)`, and its close() pushed onto `closers`.
+  const rest = createRest(deps);
+  services.rest = rest;
+  closers.push(() => rest.close());
 
   const server = createAdaptorServer({ fetch: createGateway({ keys, services }) });
   await new Promise<void>((resolve, reject) => {
