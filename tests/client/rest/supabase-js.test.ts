@@ -1,9 +1,9 @@
 // REST through the gateway with the real supabase-js client against this project's schema: the grammar
 // postgrest-js emits, PostgREST's statuses and error bodies, and RLS holding over HTTP.
 import { beforeAll, describe, expect, it } from "vitest";
-import { anonClient, serviceClient, stack } from "./support/clients.ts";
-import { db, signedInUser, type SignedInUser } from "./support/users.ts";
-import { signJwt } from "../../stack/shared/keys.ts";
+import { anonClient, serviceClient, stack } from "../support/clients.ts";
+import { db, signedInUser, type SignedInUser } from "../support/users.ts";
+import { signJwt } from "../../../stack/shared/keys.ts";
 
 let alice: SignedInUser;
 let bob: SignedInUser;
