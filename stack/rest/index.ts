@@ -180,7 +180,7 @@ export function createRest(deps: StackDeps): RestService {
     if (plan.kind === "read") {
       const q = readQuery(plan.read, { count: count === "exact", single: req.accept === "object" });
       const result = await run(q);
-      if (count === "planned" || count === "estimated") result.total = await estimate(tx, q.countSql, q.params, count, result, plan.read);
+      if (count === "planned" || count === "estimated") result.total = await estimate(tx, q.count.sql, q.count.params, count, result, plan.read);
       return readResponse(req, plan.read.offset, result);
     }
 
@@ -188,7 +188,7 @@ export function createRest(deps: StackDeps): RestService {
       const call: CallPlan = plan.call;
       const q = callQuery(call, { count: count === "exact", single: req.accept === "object", isPost: req.method === "POST" });
       const result = await run(q);
-      if ((count === "planned" || count === "estimated") && q.countSql && call.read) result.total = await estimate(tx, q.countSql, q.params, count, result, call.read);
+      if ((count === "planned" || count === "estimated") && q.count && call.read) result.total = await estimate(tx, q.count.sql, q.count.params, count, result, call.read);
       if (call.routine.returns.setOf || req.accept === "object") checkSingular(req, result.pageTotal);
       maxAffected(req, result.pageTotal);
       return callResponse(req, call.read?.offset ?? 0, result, call.routine.returns.kind === "void");

@@ -113,10 +113,10 @@ interface Level {
 }
 
 /** Select list, joins and conditions of one level; `starColumns` replaces `*` (mutations read their CTE). */
-function level(plan: ReadPlan, p: Params, starColumns?: string[]): Level {
+function level(plan: ReadPlan, p: Params, starColumns?: string[], withSelect = true): Level {
   const a = plan.alias;
   const select: string[] = [];
-  for (const s of plan.select) {
+  for (const s of withSelect ? plan.select : []) {
     if (s.type === "star") {
       if (starColumns) select.push(...starColumns.map((c) => `${ident(a)}.${ident(c)}`));
       else select.push(`${ident(a)}.*`);
@@ -194,8 +194,8 @@ export interface ReadQueryOptions {
 }
 
 /** The FROM ... WHERE part of a level, reused for the page and the count (same placeholders, same parameters). */
-function sourceQuery(plan: ReadPlan, source: string, p: Params, starColumns?: string[]): { page: string; countFrom: string } {
-  const lv = level(plan, p, starColumns);
+function sourceQuery(plan: ReadPlan, source: string, p: Params, starColumns?: string[], withSelect = true): { page: string; countFrom: string } {
+  const lv = level(plan, p, starColumns, withSelect);
   const fromWhere = `from ${source} as ${ident(plan.alias)}${lv.joins.map((j) => ` ${j}`).join("")}${lv.where.length ? ` where ${lv.where.join(" and ")}` : ""}`;
   return { page: `select ${lv.select.join(", ")} ${fromWhere}${orderSql(plan, p)}${rangeSql(plan, p)}`, countFrom: fromWhere };
 }
@@ -206,26 +206,36 @@ function wrap(page: string, total: string, single: boolean, ctes = ""): string {
 }
 
 /** GET/HEAD on a table or view. */
-export function readQuery(plan: ReadPlan, opts: ReadQueryOptions): BuiltQuery & { countSql: string } {
+export function readQuery(plan: ReadPlan, opts: ReadQueryOptions): BuiltQuery & { count: BuiltQuery } {
   const p = new Params();
   const { page, countFrom } = sourceQuery(plan, qualifiedIdent(plan.table.schema, plan.table.name), p);
   const total = opts.count ? `(select pg_catalog.count(*) ${countFrom})::bigint` : "null::bigint";
-  return { sql: wrap(page, total, opts.single), params: p.values, countSql: `select 1 ${countFrom}` };
+  return { sql: wrap(page, total, opts.single), params: p.values, count: countQuery(plan, qualifiedIdent(plan.table.schema, plan.table.name)) };
+}
+
+/** `select 1 from ... where ...` alone, with only its own parameters (EXPLAIN for count=planned needs every
+ * parameter referenced). */
+function countQuery(plan: ReadPlan, source: string): BuiltQuery {
+  const p = new Params();
+  const prefix = "";
+  const { countFrom } = sourceQuery({ ...plan, order: [], limit: undefined, offset: 0 } as ReadPlan, source, p, undefined, false);
+  return { sql: `${prefix}select 1 ${countFrom}`, params: p.values };
 }
 
 /** The columns a mutation must return for its representation: what the select names plus what embeds join on. */
 function returning(plan: MutatePlan, representation: boolean, extra: string[]): string {
-  if (!representation) return extra.length ? extra.map(ident).join(", ") : "1";
+  const a = ident(plan.table.name);
+  const col = (c: string) => `${a}.${ident(c)}`;
+  if (!representation) return extra.length ? extra.map(col).join(", ") : "1";
   const read = plan.read;
-  if (read.select.some((s) => s.type === "star")) return [`${ident(plan.table.name)}.*`, ...extra.filter((e) => e === "pgrst_inserted" ? false : true).map(ident)].join(", ");
+  if (read.select.some((s) => s.type === "star")) return [`${a}.*`, ...extra.map(col)].join(", ");
   const cols = new Set<string>(extra);
   for (const s of read.select) if (s.type === "column") cols.add(s.field.name);
   for (const e of read.embeds) {
     if (e.rel.cardinality === "M2M") for (const [, sc] of e.rel.junction!.sourceColumns) cols.add(sc);
     else for (const [col] of e.rel.columns) cols.add(col);
   }
-  cols.delete("pgrst_inserted");
-  return cols.size ? [...cols].map(ident).join(", ") : "1";
+  return cols.size ? [...cols].map(col).join(", ") : "1";
 }
 
 export interface MutateQueryOptions {
@@ -291,9 +301,8 @@ export function mutateQuery(plan: MutatePlan, opts: MutateQueryOptions): BuiltQu
   return { sql, params: p.values };
 }
 
-/** POST/GET/HEAD on /rpc/fn. */
-export function callQuery(plan: CallPlan, opts: ReadQueryOptions & { isPost: boolean }): BuiltQuery & { countSql?: string } {
-  const p = new Params();
+/** The function call with its arguments, generated into `p` (run again for the separate count statement). */
+function callSql(plan: CallPlan, isPost: boolean, p: Params): { ctes: string; call: string } {
   const r = plan.routine;
   const fn = qualifiedIdent(r.schema, r.name);
   let ctes = "";
@@ -301,14 +310,23 @@ export function callQuery(plan: CallPlan, opts: ReadQueryOptions & { isPost: boo
   if (plan.rawBody) {
     const value = typeof plan.rawBody.value === "string" && plan.rawBody.type === "text" ? plan.rawBody.value : JSON.stringify(plan.rawBody.value);
     args = `${p.add(value)}::${typeName(plan.rawBody.type)}`;
-  } else if (opts.isPost && plan.args.length > 0) {
+  } else if (isPost && plan.args.length > 0) {
+    // Named arguments from the JSON body, typed by the function's own parameter types (as PostgREST's
+    // json_to_record over the body does).
     const record = Object.fromEntries(plan.args.map((a) => [a.name, a.value]));
     ctes = `with pgrst_args as (select * from jsonb_to_record(${p.add(JSON.stringify(record))}::jsonb) as x(${plan.args.map((a) => `${ident(a.name)} ${typeName(a.type)}`).join(", ")})) `;
     args = plan.args.map((a) => `${a.variadic ? "variadic " : ""}${ident(a.name)} := (select ${ident(a.name)} from pgrst_args)`).join(", ");
   } else {
     args = plan.args.map((a) => `${a.variadic ? "variadic " : ""}${ident(a.name)} := ${p.add(a.value === null || a.value === undefined ? null : String(a.value))}::${typeName(a.type)}`).join(", ");
   }
-  const call = `${fn}(${args})`;
+  return { ctes, call: `${fn}(${args})` };
+}
+
+/** POST/GET/HEAD on /rpc/fn. */
+export function callQuery(plan: CallPlan, opts: ReadQueryOptions & { isPost: boolean }): BuiltQuery & { count?: BuiltQuery } {
+  const p = new Params();
+  const r = plan.routine;
+  const { ctes, call } = callSql(plan, opts.isPost, p);
   if (r.returns.kind === "void" || !plan.read) {
     return { sql: `${ctes}select null::bigint as total_result_set, 1::bigint as page_total, coalesce(to_jsonb(${call})::text, 'null') as body`, params: p.values };
   }
@@ -325,5 +343,11 @@ export function callQuery(plan: CallPlan, opts: ReadQueryOptions & { isPost: boo
   const { page, countFrom } = sourceQuery(read, call, p);
   const total = opts.count ? `(select pg_catalog.count(*) ${countFrom})::bigint` : "null::bigint";
   const single = opts.single || !r.returns.setOf;
-  return { sql: wrap(page, total, single, ctes), params: p.values, countSql: `${ctes}select 1 ${countFrom}` };
+  const count = (() => {
+    const p2 = new Params();
+    const c = callSql(plan, opts.isPost, p2);
+    const { countFrom: from2 } = sourceQuery({ ...read, order: [], limit: undefined, offset: 0 } as ReadPlan, c.call, p2, undefined, false);
+    return { sql: `${c.ctes}select 1 ${from2}`, params: p2.values };
+  })();
+  return { sql: wrap(page, total, single, ctes), params: p.values, count };
 }

@@ -26,7 +26,8 @@ beforeAll(async () => {
   expect(error).toBeNull();
   groupId = (group as { id: string }).id;
   for (const body of ["first", "second @bob", "third"]) {
-    const { data, error: sendError } = await alice.client.rpc("send_message", { chat_id: groupId, body, kind: "text" });
+    const mentions = body.includes("@bob") ? [bob.id] : [];
+    const { data, error: sendError } = await alice.client.rpc("send_message", { chat_id: groupId, body, kind: "text", mentions });
     expect(sendError).toBeNull();
     messageIds.push((data as { id: string }).id);
   }
@@ -115,6 +116,324 @@ describe("REST RPC", () => {
   });
 });
 
+describe("REST grammar through postgrest-js", () => {
+  it("filters with every comparison operator, not., in with quoting, is and isdistinct", async () => {
+    const c = alice.client;
+    const seqs = async (q: PromiseLike<{ data: Array<{ seq: number }> | null; error: unknown }>) => {
+      const { data, error } = await q;
+      expect(error).toBeNull();
+      return data!.map((r) => r.seq);
+    };
+    const base = () => c.from("messages").select("seq").eq("chat_id", groupId).order("seq");
+    expect(await seqs(base().gt("seq", 1).lte("seq", 3))).toEqual([2, 3]);
+    expect(await seqs(base().gte("seq", 3).lt("seq", 4))).toEqual([3]);
+    expect(await seqs(base().neq("body", "first"))).toEqual([2, 3, 4]);
+    expect(await seqs(base().in("body", ["first", "a reply", "not, there"]))).toEqual([1, 4]);
+    expect(await seqs(base().not("body", "in", '("first","third")'))).toEqual([2, 4]);
+    expect(await seqs(base().is("reply_to_id", null).is("deleted_at", null))).toEqual([1, 2, 3]);
+    expect(await seqs(base().not("reply_to_id", "is", null))).toEqual([4]);
+    expect(await seqs(base().isDistinct("reply_to_id", messageIds[0]!))).toEqual([1, 2, 3]);
+    expect(await seqs(base().like("body", "*ir*"))).toEqual([1, 3]);
+    expect(await seqs(base().ilike("body", "A %"))).toEqual([4]);
+    expect(await seqs(base().likeAnyOf("body", ["fi%", "th%"]))).toEqual([1, 3]);
+    expect(await seqs(base().ilikeAllOf("body", ["%E%", "%o%"]))).toEqual([2]);
+    expect(await seqs(base().match({ body: "third" }))).toEqual([3]);
+    expect(await seqs(base().filter("body", "match", "^s"))).toEqual([2]);
+    expect(await seqs(base().filter("body", "imatch", "^A"))).toEqual([4]);
+  });
+
+  it("filters arrays and jsonb with cs, cd and ov", async () => {
+    const c = alice.client;
+    const { data: mentioned, error } = await c.from("messages").select("seq").eq("chat_id", groupId).contains("mentions", [bob.id]);
+    expect(error).toBeNull();
+    expect(mentioned!.map((r) => r.seq)).toEqual([2]);
+    const { data: overlap } = await c.from("messages").select("seq").eq("chat_id", groupId).overlaps("mentions", [bob.id, carol.id]);
+    expect(overlap!.map((r) => r.seq)).toEqual([2]);
+    const { data: within } = await c.from("messages").select("seq").eq("chat_id", groupId).containedBy("mentions", [bob.id]).order("seq");
+    expect(within!.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    const { data: meta, error: metaError } = await c.from("messages").select("seq").eq("chat_id", groupId).contains("metadata", {});
+    expect(metaError).toBeNull();
+    expect(meta).toHaveLength(4);
+  });
+
+  it("searches text with fts/plfts/phfts/wfts and a config", async () => {
+    const c = alice.client;
+    const search = async (type: "plain" | "phrase" | "websearch" | undefined, query: string) => {
+      const { data, error } = await c.from("messages").select("seq").eq("chat_id", groupId)
+        .textSearch("body", query, type ? { type, config: "english" } : { config: "english" });
+      expect(error).toBeNull();
+      return data!.map((r) => r.seq);
+    };
+    expect(await search(undefined, "'third'")).toEqual([3]);
+    expect(await search("plain", "reply")).toEqual([4]);
+    expect(await search("phrase", "a reply")).toEqual([4]);
+    expect(await search("websearch", "first or third")).toEqual(expect.arrayContaining([1, 3]));
+  });
+
+  it("combines or/and/not trees, also on an embed", async () => {
+    const c = alice.client;
+    const { data, error } = await c.from("messages").select("seq").eq("chat_id", groupId)
+      .or("seq.eq.1,and(seq.gt.2,body.not.eq.third)").order("seq");
+    expect(error).toBeNull();
+    expect(data!.map((r) => r.seq)).toEqual([1, 4]);
+    const { data: embedded, error: embedError } = await c.from("messages")
+      .select("seq, author:profiles!messages_author_id_fkey!inner(id)").eq("chat_id", groupId)
+      .or(`id.eq.${bob.id},id.eq.${carol.id}`, { referencedTable: "author" });
+    expect(embedError).toBeNull();
+    expect(embedded!.map((r) => r.seq)).toEqual([4]);
+  });
+
+  it("selects aliases, casts and JSON paths", async () => {
+    const { data, error } = await alice.client.from("messages")
+      .select("text:body, seq_text:seq::text, meta:metadata, missing:metadata->>nothing").eq("chat_id", groupId).order("seq").limit(1).single();
+    expect(error).toBeNull();
+    expect(data).toEqual({ text: "first", seq_text: "1", meta: {}, missing: null });
+  });
+
+  it("embeds one-to-many with order and limit on the embed, many-to-many through chat_members, and spreads", async () => {
+    const c = alice.client;
+    const { data: chat, error } = await c.from("chats")
+      .select("id, messages!messages_chat_id_fkey(seq), members:chat_members(user_id, role)").eq("id", groupId)
+      .order("seq", { referencedTable: "messages", ascending: false }).limit(2, { referencedTable: "messages" }).single();
+    expect(error).toBeNull();
+    expect(chat!.messages).toEqual([{ seq: 4 }, { seq: 3 }]);
+    expect(chat!.members).toHaveLength(2);
+    const { data: m2m, error: m2mError } = await c.from("chats").select("id, profiles!chat_members(username)").eq("id", groupId).single();
+    expect(m2mError).toBeNull();
+    expect((m2m as unknown as { profiles: unknown[] }).profiles).toHaveLength(2);
+    const { data: spread, error: spreadError } = await c.from("messages")
+      .select("seq, ...chats!messages_chat_id_fkey(chat_title:title)").eq("chat_id", groupId).order("seq").limit(1).single();
+    expect(spreadError).toBeNull();
+    expect(spread).toEqual({ seq: 1, chat_title: "REST team" });
+  });
+
+  it("answers an ambiguous embed with 300 PGRST201 and its hints", async () => {
+    const { error, status } = await alice.client.from("messages").select("*, profiles(*)").eq("chat_id", groupId);
+    expect(status).toBe(300);
+    expect(error).toMatchObject({ code: "PGRST201" });
+    expect(error!.hint).toContain("'profiles!messages_author_id_fkey'");
+  });
+
+  it("filters parents on an embed with !inner and on embed nullness", async () => {
+    const c = alice.client;
+    const { data, error } = await c.from("chats").select("id, chat_members!inner(user_id)").eq("chat_members.user_id", bob.id).eq("id", groupId);
+    expect(error).toBeNull();
+    expect(data).toHaveLength(1);
+    expect(data![0]!.chat_members).toEqual([{ user_id: bob.id }]);
+    const { data: replies } = await c.from("messages").select("seq, reply_to_id(id)").eq("chat_id", groupId).not("reply_to_id", "is", null);
+    expect(replies!.map((r) => r.seq)).toEqual([4]);
+  });
+
+  it("orders with nulls placement and pages with range", async () => {
+    const c = alice.client;
+    const { data, error } = await c.from("messages").select("seq, reply_to_id").eq("chat_id", groupId)
+      .order("reply_to_id", { ascending: true, nullsFirst: false }).order("seq", { ascending: false });
+    expect(error).toBeNull();
+    expect(data!.map((r) => r.seq)).toEqual([4, 3, 2, 1]);
+    const { data: page } = await c.from("messages").select("seq").eq("chat_id", groupId).order("seq").range(1, 2);
+    expect(page!.map((r) => r.seq)).toEqual([2, 3]);
+  });
+
+  it("counts planned and estimated, and HEAD returns only the count", async () => {
+    const c = alice.client;
+    const { count: planned, error } = await c.from("messages").select("*", { count: "planned", head: true }).eq("chat_id", groupId);
+    expect(error).toBeNull();
+    expect(typeof planned).toBe("number");
+    const { count: estimated } = await c.from("messages").select("*", { count: "estimated", head: true }).eq("chat_id", groupId);
+    expect(estimated).toBe(4);
+    const { count, data, status } = await c.from("messages").select("*", { count: "exact", head: true }).eq("chat_id", groupId);
+    expect(count).toBe(4);
+    expect(data).toBeNull();
+    expect(status).toBe(200);
+  });
+
+  it("answers an offset beyond the rows with 416 PGRST103 when counting", async () => {
+    const res = await rest(`/messages?select=id&chat_id=eq.${groupId}&offset=10`, { token: alice.accessToken, headers: { prefer: "count=exact" } });
+    expect(res.status).toBe(416);
+    expect(res.headers.get("content-range")).toBe("*/4");
+    expect(await res.json()).toMatchObject({ code: "PGRST103", details: "An offset of 10 was requested, but there are only 4 rows." });
+  });
+
+  it("maybeSingle() gives null for no row and .csv() gives CSV", async () => {
+    const { data, error } = await alice.client.from("messages").select("id").eq("chat_id", groupId).eq("seq", 99).maybeSingle();
+    expect(error).toBeNull();
+    expect(data).toBeNull();
+    const { data: csv, error: csvError } = await alice.client.from("messages").select("seq,body").eq("chat_id", groupId).order("seq").limit(2).csv();
+    expect(csvError).toBeNull();
+    expect(csv).toBe("seq,body\n1,first\n2,second @bob");
+  });
+
+  it("reports an unknown column as PostgreSQL does (400 42703) and an unknown table as 404 PGRST205", async () => {
+    const { error, status } = await alice.client.from("messages").select("nope");
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ code: "42703" });
+    const r = await alice.client.from("nothing" as never).select("*");
+    expect(r.status).toBe(404);
+    expect(r.error).toMatchObject({ code: "PGRST205" });
+  });
+});
+
+describe("REST writes", () => {
+  let dave: SignedInUser;
+  beforeAll(async () => {
+    dave = await signedInUser("rest_dave");
+  });
+
+  it("inserts with return=minimal (201, no body) and with representation", async () => {
+    const { data, error, status } = await carol.client.from("user_blocks").insert({ blocked_id: dave.id });
+    expect(error).toBeNull();
+    expect(status).toBe(201);
+    expect(data).toBeNull();
+    // Blocking twice is idempotent here (the insert trigger skips the duplicate): still 201.
+    const { error: dup, status: dupStatus } = await carol.client.from("user_blocks").insert({ blocked_id: dave.id });
+    expect(dup).toBeNull();
+    expect(dupStatus).toBe(201);
+    const { data: deleted, error: delError, status: delStatus } = await carol.client.from("user_blocks").delete().eq("blocked_id", dave.id).select();
+    expect(delError).toBeNull();
+    expect(delStatus).toBe(200);
+    expect(deleted).toEqual([expect.objectContaining({ blocker_id: carol.id, blocked_id: dave.id })]);
+    const { data: rows, error: insError, status: insStatus } = await carol.client.from("user_blocks").insert([{ blocked_id: dave.id }]).select("blocked_id, blocked:profiles!user_blocks_blocked_id_fkey(id)");
+    expect(insError).toBeNull();
+    expect(insStatus).toBe(201);
+    expect(rows).toEqual([{ blocked_id: dave.id, blocked: { id: dave.id } }]);
+  });
+
+  it("upserts: ignore-duplicates needs INSERT only, merge-duplicates also UPDATE (403 without it)", async () => {
+    const { error, status } = await carol.client.from("user_blocks").upsert({ blocker_id: carol.id, blocked_id: dave.id }, { onConflict: "blocker_id,blocked_id", ignoreDuplicates: true });
+    expect(error).toBeNull();
+    expect(status).toBe(201);
+    const { error: mergeError, status: mergeStatus } = await carol.client.from("user_blocks").upsert({ blocker_id: carol.id, blocked_id: dave.id }).select("blocked_id");
+    expect(mergeStatus).toBe(403);
+    expect(mergeError).toMatchObject({ code: "42501", message: "permission denied for table user_blocks" });
+  });
+
+  it("a unique violation is 409 23505", async () => {
+    const [row] = await db()`select username from public.profiles where id = ${alice.id}`;
+    const { error, status } = await carol.client.from("profiles").update({ username: row!.username as string }).eq("id", carol.id);
+    expect(status).toBe(409);
+    expect(error).toMatchObject({ code: "23505" });
+  });
+
+  it("updates: 204 minimal, 200 with representation, and RLS hides other users' rows", async () => {
+    const { error, status } = await carol.client.from("profiles").update({ display_name: "Carol C" }).eq("id", carol.id);
+    expect(error).toBeNull();
+    expect(status).toBe(204);
+    const { data, status: repStatus } = await carol.client.from("profiles").update({ bio: "hi" }).eq("id", carol.id).select("display_name, bio");
+    expect(repStatus).toBe(200);
+    expect(data).toEqual([{ display_name: "Carol C", bio: "hi" }]);
+    const { data: others, error: otherError } = await carol.client.from("profiles").update({ bio: "hacked" }).eq("id", alice.id).select("id");
+    expect(otherError).toBeNull();
+    expect(others).toEqual([]);
+    const [row] = await db()`select bio from public.profiles where id = ${alice.id}`;
+    expect(row!.bio).not.toBe("hacked");
+  });
+
+  it("refuses UPDATE and DELETE without filters with 400 21000, as pg-safeupdate does on Supabase", async () => {
+    const { error, status } = await carol.client.from("profiles").update({ bio: "everyone" }).neq("id", "00000000-0000-0000-0000-000000000000").select("id").limit(0);
+    expect(error).toBeNull();
+    expect(status).toBe(200);
+    const res = await rest("/profiles", { method: "PATCH", token: carol.accessToken, body: JSON.stringify({ bio: "x" }), headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ code: "21000", details: null, hint: null, message: "UPDATE requires a WHERE clause" });
+    const del = await rest("/user_blocks", { method: "DELETE", token: carol.accessToken });
+    expect(del.status).toBe(400);
+  });
+
+  it("refuses writes the grants do not allow: 403 for a signed-in user, 401 for anon", async () => {
+    const { error, status } = await alice.client.from("messages").insert({ chat_id: groupId, body: "direct" } as never);
+    expect(status).toBe(403);
+    expect(error).toMatchObject({ code: "42501" });
+    const anon = anonClient();
+    const r = await anon.from("messages").select("id");
+    expect(r.status).toBe(401);
+    expect(r.error).toMatchObject({ code: "42501" });
+  });
+
+  it("enforces max-affected with handling=strict and rolls back (400 PGRST124)", async () => {
+    const res = await rest(`/user_blocks?blocker_id=eq.${carol.id}`, { method: "DELETE", token: carol.accessToken, headers: { prefer: "handling=strict, max-affected=0" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "PGRST124" });
+    const rows = await db()`select 1 from public.user_blocks where blocker_id = ${carol.id}`;
+    expect(rows.length).toBe(1);
+  });
+
+  it("a singular write is 406 PGRST116 unless it affects exactly one row, and is then rolled back", async () => {
+    const { error, status } = await carol.client.from("profiles").update({ bio: "one" }).in("id", [carol.id, dave.id]).select("id").single();
+    // Only Carol's own row is hers to update: exactly one row, so this succeeds.
+    expect(error).toBeNull();
+    expect(status).toBe(200);
+    const sql = db();
+    await sql`insert into public.user_blocks (blocker_id, blocked_id) values (${carol.id}, ${alice.id})`;
+    const r = await carol.client.from("user_blocks").delete().eq("blocker_id", carol.id).select().single();
+    expect(r.status).toBe(406);
+    expect(r.error).toMatchObject({ code: "PGRST116", details: "The result contains 2 rows" });
+    const rows = await sql`select 1 from public.user_blocks where blocker_id = ${carol.id}`;
+    expect(rows.length).toBe(2);
+    await sql`delete from public.user_blocks where blocker_id = ${carol.id} and blocked_id = ${alice.id}`;
+  });
+});
+
+describe("REST RPC grammar", () => {
+  it("calls a set-returning function over GET with filters, order and count", async () => {
+    const { data, error, count } = await alice.client.rpc("get_chat_messages", { chat_id: groupId }, { get: true, count: "exact" })
+      .gt("seq", 1).order("seq", { ascending: false }).select("seq, body");
+    expect(error).toBeNull();
+    expect(data).toEqual([{ seq: 4, body: "a reply" }, { seq: 3, body: "third" }, { seq: 2, body: "second @bob" }]);
+    expect(count).toBe(3);
+  });
+
+  it("calls with HEAD for a count only", async () => {
+    const { data, error, count } = await alice.client.rpc("get_chat_messages", { chat_id: groupId }, { head: true, count: "exact" });
+    expect(error).toBeNull();
+    expect(data).toBeNull();
+    expect(count).toBe(4);
+  });
+
+  it("returns a single composite as an object and void as 204", async () => {
+    const { data, error, status } = await alice.client.rpc("heartbeat");
+    expect(error).toBeNull();
+    expect(status).toBe(200);
+    expect(data).toMatchObject({ next_heartbeat_seconds: expect.any(Number) });
+  });
+
+  it("maps raised SQLSTATEs to PostgREST's statuses (PT404 -> 404)", async () => {
+    const { error, status } = await carol.client.rpc("get_chat_messages", { chat_id: groupId });
+    expect(status).toBe(404);
+    expect(error).toMatchObject({ code: "PT404" });
+  });
+
+  it("an anonymous call of a function granted to authenticated only is 401 42501", async () => {
+    const { error, status } = await anonClient().rpc("heartbeat");
+    expect(status).toBe(401);
+    expect(error).toMatchObject({ code: "42501" });
+  });
+
+  it("unknown arguments are 404 PGRST202 with PostgREST's message", async () => {
+    const { error } = await alice.client.rpc("get_chat_messages", { nope: 1 } as never);
+    expect(error).toMatchObject({ code: "PGRST202", message: "Could not find the function public.get_chat_messages(nope) in the schema cache" });
+  });
+});
+
+describe("REST schema cache", () => {
+  it("reloads on NOTIFY pgrst, 'reload schema'", async () => {
+    const sql = db();
+    await sql`create table public.rest_reload_probe (id int primary key)`;
+    try {
+      await sql`grant select on public.rest_reload_probe to authenticated`;
+      await sql`notify pgrst, 'reload schema'`;
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await alice.client.from("rest_reload_probe" as never).select("*")).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await sql`drop table public.rest_reload_probe`;
+      await sql`notify pgrst, 'reload schema'`;
+    }
+  });
+});
+
 describe("REST root", () => {
   it("serves the OpenAPI description", async () => {
     const res = await rest("/", { token: alice.accessToken });
@@ -126,4 +445,4 @@ describe("REST root", () => {
   });
 });
 
-void anonClient; void serviceClient; void db;
+void serviceClient;
