@@ -230,6 +230,7 @@ function readSelectList(c: Cursor): SelectItem[] {
 }
 
 const CAST = /^[A-Za-z_][A-Za-z0-9_ ]*(\[\])?$/;
+const AGGREGATES = new Set(["count", "sum", "avg", "min", "max"]);
 
 function readSelectItem(c: Cursor): SelectItem {
   if (c.eat("*")) return { type: "star" };
@@ -240,6 +241,10 @@ function readSelectItem(c: Cursor): SelectItem {
     c.pos++;
     alias = first.name;
     first = readField(c);
+  }
+  // Aggregates (`count()`, `amount.sum()`) are off on Supabase (db-aggregates-enabled = false): PGRST123.
+  if ((c.peek() === "(" && AGGREGATES.has(first.name) && c.peek(1) === ")") || (c.peek() === "." && /^\.(count|sum|avg|min|max)\(\)/.test(c.text.slice(c.pos)))) {
+    throw new RestError(400, "PGRST123", "Use of aggregate functions is not allowed");
   }
   if (c.peek() === "!" || c.peek() === "(") {
     if (first.json.length > 0) c.fail('","');

@@ -22,6 +22,8 @@ export interface EmbedPlan {
   plan: ReadPlan;
   /** `embed=is.null` / `embed=not.is.null` on the parent. */
   nullFilter?: "null" | "not_null";
+  /** `rel()` / `rel!inner()`: joined (for filtering) but left out of the body. */
+  empty: boolean;
 }
 
 export interface ReadPlan {
@@ -141,7 +143,7 @@ function buildReadTree(cache: SchemaCache, schema: string, table: QualifiedName,
     const toOne = rel.cardinality === "M2O" || rel.cardinality === "O2O";
     if (item.spread && !toOne) throw notImplemented("Spreading a to-many relationship is not supported by the local stack");
     const child = buildReadTree(cache, schema, rel.foreignTable, target, item.select.length ? item.select : [], aliases, false);
-    plan.embeds.push({ key: item.alias ?? item.name, rel, toOne, inner: item.joinType === "inner", spread: item.spread, plan: child });
+    plan.embeds.push({ key: item.alias ?? item.name, rel, toOne, inner: item.joinType === "inner", spread: item.spread, plan: child, empty: item.select.length === 0 });
   }
   return plan;
 }

@@ -101,7 +101,7 @@ function outputColumns(plan: ReadPlan): string[] {
   }
   for (const e of plan.embeds) {
     if (e.spread) names.push(...outputColumns(e.plan));
-    else names.push(e.key);
+    else if (!e.empty) names.push(e.key);
   }
   return names;
 }
@@ -134,12 +134,12 @@ function level(plan: ReadPlan, p: Params, starColumns?: string[], withSelect = t
     if (e.toOne) {
       joins.push(`${e.inner ? "inner" : "left"} join lateral (${child}) as ${ident(ea)} on true`);
       if (e.spread) for (const c of outputColumns(e.plan)) select.push(`${ident(ea)}.${ident(c)} as ${ident(c)}`);
-      else select.push(`row_to_json(${ident(ea)}.*)::jsonb as ${ident(e.key)}`);
+      else if (!e.empty) select.push(`row_to_json(${ident(ea)}.*)::jsonb as ${ident(e.key)}`);
       if (e.nullFilter) where.push(`row_to_json(${ident(ea)}.*) is ${e.nullFilter === "null" ? "null" : "not null"}`);
     } else {
       const rows = `${e.plan.alias}_rows`;
       joins.push(`${e.inner ? "inner" : "left"} join lateral (select json_agg(${ident(rows)})::jsonb as body from (${child}) as ${ident(rows)}) as ${ident(ea)} on ${e.inner ? `${ident(ea)}.body is not null` : "true"}`);
-      select.push(`coalesce(${ident(ea)}.body, '[]'::jsonb) as ${ident(e.key)}`);
+      if (!e.empty) select.push(`coalesce(${ident(ea)}.body, '[]'::jsonb) as ${ident(e.key)}`);
       if (e.nullFilter) where.push(`${ident(ea)}.body is ${e.nullFilter === "null" ? "null" : "not null"}`);
     }
   }

@@ -43,6 +43,11 @@ describe("select", () => {
     ]);
   });
 
+  it("refuses aggregates with 400 PGRST123, as Supabase runs PostgREST with aggregates disabled", () => {
+    expect(code(() => parseSelect("count()"))).toBe("400 PGRST123");
+    expect(code(() => parseSelect("seq.sum()"))).toBe("400 PGRST123");
+  });
+
   it("refuses a malformed select with 400 PGRST100", () => {
     expect(code(() => parseSelect("id,author(username"))).toBe("400 PGRST100");
     expect(code(() => parseSelect("id::text;drop"))).toBe("400 PGRST100");

@@ -106,6 +106,31 @@ describe("read plans", () => {
   });
 });
 
+describe("call plans", () => {
+  const fnCache = schemaCacheFrom(["public"], [], [], [
+    { schema: "public", name: "echo", args: [{ name: "", type: "jsonb", hasDefault: false, variadic: false }], returns: { kind: "scalar", type: "jsonb", setOf: false }, volatility: "volatile" },
+    { schema: "public", name: "add", args: [{ name: "a", type: "integer", hasDefault: false, variadic: false }, { name: "b", type: "integer", hasDefault: true, variadic: false }], returns: { kind: "scalar", type: "integer", setOf: false }, volatility: "immutable" },
+    { schema: "public", name: "add", args: [{ name: "x", type: "text", hasDefault: false, variadic: false }], returns: { kind: "scalar", type: "text", setOf: false }, volatility: "stable" },
+  ]);
+  const callOf = async (path: string, init?: RequestInit) => plan(fnCache, await parseApiRequest(new Request(`http://rest${path}`, init), { schemas: ["public"] }), { maxRows: 1000 });
+  const json = (body: unknown): RequestInit => ({ method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+  it("passes the whole body to a single unnamed json/jsonb parameter", async () => {
+    const p = await callOf("/rpc/echo", json({ any: ["thing"] }));
+    expect(p.kind === "call" && p.call.rawBody).toEqual({ type: "jsonb", value: { any: ["thing"] } });
+  });
+
+  it("chooses the overload by argument names, defaults may be left out; read only unless volatile", async () => {
+    const p = await callOf("/rpc/add", json({ a: 1 }));
+    expect(p.kind === "call" && p.call.args.map((a) => a.name)).toEqual(["a"]);
+    expect(p.kind === "call" && p.call.readOnly).toBe(true);
+    const g = await callOf("/rpc/add?x=hi");
+    expect(g.kind === "call" && g.call.routine.args[0]!.name).toBe("x");
+    await expect(callOf("/rpc/add", json({ z: 1 }))).rejects.toMatchObject({ status: 404, body: { code: "PGRST202" } });
+    await expect(callOf("/rpc/add", { method: "PATCH" })).rejects.toMatchObject({ status: 405, body: { code: "PGRST101" } });
+  });
+});
+
 describe("queries", () => {
   it("sends every value as a bind parameter, identifiers quoted", async () => {
     const evil = "x'); drop table messages; --";

@@ -94,6 +94,17 @@ describe("REST auth", () => {
     expect(await res.json()).toEqual({ code: "PGRST303", details: null, hint: null, message: "JWT expired" });
   });
 
+  it("answers a JWT role that does not exist with 401 (22023), and a malformed token with PGRST301", async () => {
+    const token = await signJwt({ role: "nobody_here", sub: alice.id }, stack.jwtSecret);
+    const res = await rest("/messages?select=id", { token });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "22023", message: 'role "nobody_here" does not exist' });
+    const bad = await rest("/messages?select=id", { token: "not-a-jwt" });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toContain("invalid_token");
+    expect(await bad.json()).toEqual({ code: "PGRST301", details: null, hint: null, message: "Expected 3 parts in JWT; got 1" });
+  });
+
   it("refuses a JWT with a bad signature with 401 PGRST301", async () => {
     const token = await signJwt({ role: "authenticated", sub: alice.id }, "another-secret-another-secret-another-secret");
     const res = await rest("/messages?select=id", { token });
@@ -224,6 +235,17 @@ describe("REST grammar through postgrest-js", () => {
     expect(replies!.map((r) => r.seq)).toEqual([4]);
   });
 
+  it("joins an empty embed for filtering without returning it, and orders by a to-one embed's column", async () => {
+    const res = await rest(`/chats?select=id,chat_members!inner()&chat_members.user_id=eq.${bob.id}&id=eq.${groupId}`, { token: alice.accessToken });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual([{ id: groupId }]);
+    const ordered = await rest(`/messages?select=seq,author:profiles!messages_author_id_fkey(id)&chat_id=eq.${groupId}&order=author(id).desc,seq.asc`, { token: alice.accessToken });
+    expect(ordered.status).toBe(200);
+    const rows = (await ordered.json()) as Array<{ seq: number; author: { id: string } }>;
+    const expected = [...rows].sort((x, y) => (x.author.id < y.author.id ? 1 : x.author.id > y.author.id ? -1 : x.seq - y.seq));
+    expect(rows).toEqual(expected);
+  });
+
   it("orders with nulls placement and pages with range", async () => {
     const c = alice.client;
     const { data, error } = await c.from("messages").select("seq, reply_to_id").eq("chat_id", groupId)
@@ -275,8 +297,10 @@ describe("REST grammar through postgrest-js", () => {
 
 describe("REST writes", () => {
   let dave: SignedInUser;
+  let eve2Id: string;
   beforeAll(async () => {
     dave = await signedInUser("rest_dave");
+    eve2Id = (await signedInUser("rest_eve2")).id;
   });
 
   it("inserts with return=minimal (201, no body) and with representation", async () => {
@@ -349,6 +373,29 @@ describe("REST writes", () => {
     expect(r.error).toMatchObject({ code: "42501" });
   });
 
+  it("answers headers-only with a Location of the new row and echoes Preference-Applied", async () => {
+    const eve = await signedInUser("rest_eve");
+    const res = await rest("/user_blocks", {
+      method: "POST", token: eve.accessToken, body: JSON.stringify({ blocked_id: dave.id }),
+      headers: { "content-type": "application/json", prefer: "return=headers-only, count=exact" },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("location")).toBe(`/user_blocks?blocker_id=eq.${eve.id}&blocked_id=eq.${dave.id}`);
+    expect(res.headers.get("preference-applied")).toBe("return=headers-only, count=exact");
+    expect(res.headers.get("content-range")).toBe("*/1");
+    expect(await res.text()).toBe("");
+  });
+
+  it("inserts in bulk with columns= and missing=default (postgrest-js upsert defaultToNull: false)", async () => {
+    const frank = await signedInUser("rest_frank");
+    const { data, error, status } = await frank.client.from("user_blocks")
+      .upsert([{ blocked_id: dave.id }, { blocked_id: eve2Id }], { ignoreDuplicates: true, defaultToNull: false, onConflict: "blocker_id,blocked_id" })
+      .select("blocker_id, blocked_id");
+    expect(error).toBeNull();
+    expect(status).toBe(201);
+    expect(data).toEqual([{ blocker_id: frank.id, blocked_id: dave.id }, { blocker_id: frank.id, blocked_id: eve2Id }]);
+  });
+
   it("enforces max-affected with handling=strict and rolls back (400 PGRST124)", async () => {
     const res = await rest(`/user_blocks?blocker_id=eq.${carol.id}`, { method: "DELETE", token: carol.accessToken, headers: { prefer: "handling=strict, max-affected=0" } });
     expect(res.status).toBe(400);
@@ -414,6 +461,42 @@ describe("REST RPC grammar", () => {
   });
 });
 
+describe("REST request context", () => {
+  const probe = async (volatility: "stable" | "volatile") => {
+    const sql = db();
+    await sql.unsafe(`create or replace function public.rest_ctx_probe_${volatility}() returns jsonb language sql ${volatility} as $$
+      select jsonb_build_object('user', current_user, 'uid', auth.uid(), 'role_claim', auth.jwt() ->> 'role',
+        'method', current_setting('request.method'), 'path', current_setting('request.path'),
+        'apikey', current_setting('request.headers')::jsonb ->> 'apikey', 'read_only', current_setting('transaction_read_only'),
+        'timeout', current_setting('statement_timeout'), 'search_path', current_setting('search_path'))
+    $$`);
+    await sql.unsafe(`grant execute on function public.rest_ctx_probe_${volatility}() to anon, authenticated`);
+  };
+
+  beforeAll(async () => {
+    await probe("stable");
+    await probe("volatile");
+    await db()`notify pgrst, 'reload schema'`;
+    await new Promise((r) => setTimeout(r, 300));
+  });
+
+  it("runs as the JWT's role with its claims, method, path, headers and role settings", async () => {
+    const { data, error } = await alice.client.rpc("rest_ctx_probe_volatile" as never);
+    expect(error).toBeNull();
+    expect(data).toEqual({
+      user: "authenticated", uid: alice.id, role_claim: "authenticated", method: "POST", path: "/rpc/rest_ctx_probe_volatile",
+      apikey: stack.publishableKey, read_only: "off", timeout: "8s", search_path: '"public", "public", "extensions"',
+    });
+  });
+
+  it("runs STABLE functions and GET read only, and anon with anon's settings", async () => {
+    const { data } = await alice.client.rpc("rest_ctx_probe_stable" as never);
+    expect(data).toMatchObject({ read_only: "on", method: "POST" });
+    const { data: viaGet } = await anonClient().rpc("rest_ctx_probe_volatile" as never, {}, { get: true });
+    expect(viaGet).toMatchObject({ user: "anon", uid: null, role_claim: "anon", read_only: "on", method: "GET", timeout: "3s" });
+  });
+});
+
 describe("REST schema cache", () => {
   it("reloads on NOTIFY pgrst, 'reload schema'", async () => {
     const sql = db();
@@ -435,6 +518,13 @@ describe("REST schema cache", () => {
 });
 
 describe("REST root", () => {
+  it("follows privileges: anon sees no table it may not read", async () => {
+    const res = await rest("/");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).not.toContain("/messages");
+  });
+
   it("serves the OpenAPI description", async () => {
     const res = await rest("/", { token: alice.accessToken });
     expect(res.status).toBe(200);
