@@ -492,7 +492,7 @@ describe("REST request context", () => {
   it("runs STABLE functions and GET read only, and anon with anon's settings", async () => {
     const { data } = await alice.client.rpc("rest_ctx_probe_stable" as never);
     expect(data).toMatchObject({ read_only: "on", method: "POST" });
-    const { data: viaGet } = await anonClient().rpc("rest_ctx_probe_volatile" as never, {}, { get: true });
+    const { data: viaGet } = await anonClient().rpc("rest_ctx_probe_volatile" as never, undefined as never, { get: true });
     expect(viaGet).toMatchObject({ user: "anon", uid: null, role_claim: "anon", read_only: "on", method: "GET", timeout: "3s" });
   });
 });
