@@ -39,9 +39,14 @@ export function rangeStatus(offset: number, pageTotal: number, total: number | u
   return { status: 200, range };
 }
 
-/** Preference-Applied: the preferences that were honoured, as given. */
-export function preferenceApplied(prefer: Preferences, honoured: Array<keyof Preferences["raw"] | string>): string | undefined {
-  const parts = honoured.filter((k) => prefer.raw[k] !== undefined).map((k) => `${k}=${prefer.raw[k]}`);
+/** Preference-Applied: the honoured preferences in PostgREST's order (ApiRequest/Preferences.hs prefAppliedHeader);
+ * max-affected only with handling=strict. */
+const APPLIED_ORDER = ["resolution", "missing", "return", "count", "tx", "handling", "timezone", "max-affected"];
+export function preferenceApplied(prefer: Preferences, honoured: string[]): string | undefined {
+  const parts = APPLIED_ORDER
+    .filter((k) => honoured.includes(k) && prefer.raw[k] !== undefined)
+    .filter((k) => k !== "max-affected" || prefer.handling === "strict")
+    .map((k) => `${k}=${prefer.raw[k]}`);
   return parts.length ? parts.join(", ") : undefined;
 }
 
