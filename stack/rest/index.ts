@@ -9,7 +9,7 @@ import type { Handler } from "../shared/http.ts";
 import { JwtError, bearerToken, verifyAccessToken } from "../shared/keys.ts";
 import { forgetRoleSettings, parseCookies, withRequestContext, type RequestContext } from "../shared/request-context.ts";
 import { parseApiRequest, type ApiRequest } from "./api-request.ts";
-import { RestError, connectionError, fromPgError, jwtClaimsError, jwtDecodeError, maxAffectedViolation, type PgErrorLike } from "./error.ts";
+import { RestError, connectionError, fromPgError, invalidPreferences, jwtClaimsError, jwtDecodeError, maxAffectedViolation, type PgErrorLike } from "./error.ts";
 import { openApi } from "./openapi.ts";
 import { plan as makePlan, type CallPlan, type MutatePlan, type Plan, type ReadPlan } from "./plan.ts";
 import { callQuery, mutateQuery, readQuery } from "./query.ts";
@@ -131,6 +131,13 @@ export function createRest(deps: StackDeps): RestService {
       role = auth.role;
       const req = await parseApiRequest(request, { schemas });
       const sc = await schemaCache();
+      // Prefer: timezone= only with a name Postgres knows (PostgREST checks pg_timezone_names); else it is not
+      // applied, and refused with handling=strict.
+      if (req.prefer.timezone !== undefined && !sc.timezones.has(req.prefer.timezone)) {
+        if (req.prefer.handling === "strict") throw invalidPreferences([`timezone=${req.prefer.timezone}`]);
+        delete req.prefer.timezone;
+        delete req.prefer.raw.timezone;
+      }
       const plan = makePlan(sc, req, { maxRows });
       const ctx: RequestContext = {
         role: auth.role,

@@ -89,6 +89,8 @@ export interface SchemaCache {
   relationships: Map<string, Relationship[]>;
   /** Keyed by "schema.name": every overload. */
   routines: Map<string, Routine[]>;
+  /** pg_timezone_names, for Prefer: timezone= (PostgREST accepts only these). */
+  timezones: Set<string>;
 }
 
 export const qualified = (schema: string, name: string) => `${schema}.${name}`;
@@ -188,7 +190,10 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       left join pg_namespace rn on rn.oid = rc.relnamespace
      where n.nspname = any(${schemas}) and p.prokind = 'f'
      order by n.nspname, p.proname`;
-  return buildSchemaCache(schemas, tables, columns, constraints, routines);
+  const cache = buildSchemaCache(schemas, tables, columns, constraints, routines);
+  const zones = await sql<{ name: string }[]>`select name from pg_timezone_names`;
+  cache.timezones = new Set(zones.map((z) => z.name));
+  return cache;
 }
 
 function buildSchemaCache(schemas: string[], tableRows: TableRow[], columnRows: ColumnRow[], constraintRows: ConstraintRow[], routineRows: RoutineRow[]): SchemaCache {
@@ -284,7 +289,7 @@ function buildSchemaCache(schemas: string[], tableRows: TableRow[], columnRows: 
     const key = qualified(r.schema, r.name);
     routines.set(key, [...(routines.get(key) ?? []), routine]);
   }
-  return { schemas, tables, relationships, routines };
+  return { schemas, tables, relationships, routines, timezones: new Set() };
 }
 
 /** A schema cache built from plain data, for planner tests. */

@@ -491,6 +491,15 @@ describe("REST request context", () => {
     });
   });
 
+  it("applies Prefer: timezone= for known zones only", async () => {
+    const res = await rest("/rpc/rest_ctx_probe_stable", { method: "POST", token: alice.accessToken, body: "{}", headers: { "content-type": "application/json", prefer: "timezone=Asia/Tokyo" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("preference-applied")).toBe("timezone=Asia/Tokyo");
+    const bad = await rest("/rpc/rest_ctx_probe_stable", { method: "POST", token: alice.accessToken, body: "{}", headers: { "content-type": "application/json", prefer: "timezone=Mars/Olympus" } });
+    expect(bad.status).toBe(200);
+    expect(bad.headers.get("preference-applied")).toBeNull();
+  });
+
   it("runs STABLE functions and GET read only, and anon with anon's settings", async () => {
     const { data } = await alice.client.rpc("rest_ctx_probe_stable" as never);
     expect(data).toMatchObject({ read_only: "on", method: "POST" });
