@@ -190,13 +190,30 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       left join pg_namespace rn on rn.oid = rc.relnamespace
      where n.nspname = any(${schemas}) and p.prokind = 'f'
      order by n.nspname, p.proname`;
-  const cache = buildSchemaCache(schemas, tables, columns, constraints, routines);
+  // Views: which base-table columns each view selects (its rewrite rule's dependencies). A view column with the
+  // name of a base column it depends on is taken to be that column, so the base table's foreign keys carry over
+  // (a simplification of PostgREST's view column tracking, see docs/local-stack/rest.md).
+  const viewOids = tables.filter((r) => r.kind === "v" || r.kind === "m").map((r) => r.oid);
+  const viewColumns = viewOids.length === 0 ? [] : await sql<ViewColumnRow[]>`
+    select distinct r.ev_class::int as view, d.refobjid::int as "table", a.attname as col
+      from pg_rewrite r
+      join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0
+      join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+      join pg_attribute va on va.attrelid = r.ev_class and va.attname = a.attname and not va.attisdropped
+     where r.ev_class = any(${viewOids}::oid[]) and d.refobjid <> r.ev_class`;
+  const cache = buildSchemaCache(schemas, tables, columns, constraints, routines, viewColumns);
   const zones = await sql<{ name: string }[]>`select name from pg_timezone_names`;
   cache.timezones = new Set(zones.map((z) => z.name));
   return cache;
 }
 
-function buildSchemaCache(schemas: string[], tableRows: TableRow[], columnRows: ColumnRow[], constraintRows: ConstraintRow[], routineRows: RoutineRow[]): SchemaCache {
+interface ViewColumnRow {
+  view: number;
+  table: number;
+  col: string;
+}
+
+function buildSchemaCache(schemas: string[], tableRows: TableRow[], columnRows: ColumnRow[], constraintRows: ConstraintRow[], routineRows: RoutineRow[], viewColumns: ViewColumnRow[] = []): SchemaCache {
   const byOid = new Map<number, Table>();
   const tables = new Map<string, Table>();
   for (const r of tableRows) {
@@ -224,6 +241,28 @@ function buildSchemaCache(schemas: string[], tableRows: TableRow[], columnRows: 
     else if (r.kind === "f" && r.frelid !== null) {
       const f = byOid.get(r.frelid);
       if (f && r.fcols) fks.push({ table: t, foreign: f, name: r.name, cols: r.cols, fcols: r.fcols });
+    }
+  }
+  // Foreign keys seen through views: every view exposing all of a key's columns (on either side) gets a copy.
+  const exposed = new Map<Table, Array<{ view: Table; cols: Set<string> }>>();
+  const byView = new Map<string, { view: Table; base: Table; cols: Set<string> }>();
+  for (const vc of viewColumns) {
+    const view = byOid.get(vc.view);
+    const base = byOid.get(vc.table);
+    if (!view || !base) continue;
+    const key = `${vc.view}:${vc.table}`;
+    const entry = byView.get(key) ?? { view, base, cols: new Set<string>() };
+    entry.cols.add(vc.col);
+    byView.set(key, entry);
+  }
+  for (const { view, base, cols } of byView.values()) exposed.set(base, [...(exposed.get(base) ?? []), { view, cols }]);
+  for (const fk of [...fks]) {
+    const sides = (t: Table, cols: string[]) => [t, ...(exposed.get(t) ?? []).filter((e) => cols.every((c) => e.cols.has(c))).map((e) => e.view)];
+    for (const table of sides(fk.table, fk.cols)) {
+      for (const foreign of sides(fk.foreign, fk.fcols)) {
+        if (table === fk.table && foreign === fk.foreign) continue;
+        fks.push({ ...fk, table, foreign });
+      }
     }
   }
   const relationships = new Map<string, Relationship[]>();

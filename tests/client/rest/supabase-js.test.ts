@@ -509,6 +509,31 @@ describe("REST request context", () => {
 });
 
 describe("REST schema cache", () => {
+  it("carries foreign keys over to views that expose their columns", async () => {
+    const sql = db();
+    await sql`create view public.rest_view_messages with (security_invoker = true) as select id, chat_id, author_id, body, seq from public.messages`;
+    try {
+      await sql`grant select on public.rest_view_messages to authenticated`;
+      await sql`notify pgrst, 'reload schema'`;
+      let result: { data: unknown; error: unknown; status: number } = { data: null, error: null, status: 0 };
+      for (let i = 0; i < 50; i++) {
+        result = await alice.client.from("rest_view_messages" as never).select("body, author:profiles!messages_author_id_fkey(id)").eq("chat_id", groupId).order("seq").limit(1);
+        if (result.status === 200) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(result.error).toBeNull();
+      expect(result.data).toEqual([{ body: "first", author: { id: alice.id } }]);
+      const { data, error } = await alice.client.from("chats").select("id, rest_view_messages(seq)").eq("id", groupId).single();
+      expect(error).toBeNull();
+      expect((data as unknown as { rest_view_messages: unknown[] }).rest_view_messages).toHaveLength(4);
+      const outsider = await carol.client.from("rest_view_messages" as never).select("id").eq("chat_id", groupId);
+      expect(outsider.data).toEqual([]);
+    } finally {
+      await sql`drop view public.rest_view_messages`;
+      await sql`notify pgrst, 'reload schema'`;
+    }
+  });
+
   it("reloads on NOTIFY pgrst, 'reload schema'", async () => {
     const sql = db();
     await sql`create table public.rest_reload_probe (id int primary key)`;
