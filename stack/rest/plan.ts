@@ -3,7 +3,7 @@
 // addRanges, mutatePlan, callPlan), Plan/ReadPlan.hs, Plan/MutatePlan.hs, Plan/CallPlan.hs.
 import type { ApiRequest, Field, Filter, LogicTree, OrderTerm, SelectItem } from "./api-request.ts";
 import {
-  RestError, ambiguousRel, ambiguousRpc, columnNotFound, invalidBody, noRelBetween, noRpc, notEmbedded, notImplemented,
+  RestError, ambiguousRel, ambiguousRpc, columnNotFound, invalidBody, noRelBetween, noRpc, notEmbedded,
   relatedOrderNotToOne, tableNotFound, unacceptableFilter, type AmbiguousChoice,
 } from "./error.ts";
 import { qualified, type QualifiedName, type Relationship, type Routine, type SchemaCache, type Table } from "./schema-cache.ts";
@@ -141,7 +141,6 @@ function buildReadTree(cache: SchemaCache, schema: string, table: QualifiedName,
     const rel = findRel(cache, schema, table.name, item.name, item.hint);
     const target = cache.tables.get(qualified(rel.foreignTable.schema, rel.foreignTable.name));
     const toOne = rel.cardinality === "M2O" || rel.cardinality === "O2O";
-    if (item.spread && !toOne) throw notImplemented("Spreading a to-many relationship is not supported by the local stack");
     const child = buildReadTree(cache, schema, rel.foreignTable, target, item.select.length ? item.select : [], aliases, false);
     plan.embeds.push({ key: item.alias ?? item.name, rel, toOne, inner: item.joinType === "inner", spread: item.spread, plan: child, empty: item.select.length === 0 });
   }

@@ -136,6 +136,14 @@ function level(plan: ReadPlan, p: Params, starColumns?: string[], withSelect = t
       if (e.spread) for (const c of outputColumns(e.plan)) select.push(`${ident(ea)}.${ident(c)} as ${ident(c)}`);
       else if (!e.empty) select.push(`row_to_json(${ident(ea)}.*)::jsonb as ${ident(e.key)}`);
       if (e.nullFilter) where.push(`row_to_json(${ident(ea)}.*) is ${e.nullFilter === "null" ? "null" : "not null"}`);
+    } else if (e.spread) {
+      // To-many spread (PostgREST 13): each column becomes a correlated array (SqlFragment.hs pgFmtSpreadJoinSelectItem).
+      const rows = `${e.plan.alias}_rows`;
+      const cols = outputColumns(e.plan);
+      const aggs = cols.map((c) => `coalesce(json_agg(${ident(rows)}.${ident(c)}), '[]')::jsonb as ${ident(c)}`);
+      joins.push(`${e.inner ? "inner" : "left"} join lateral (select json_agg(${ident(rows)})::jsonb as body${aggs.length ? `, ${aggs.join(", ")}` : ""} from (${child}) as ${ident(rows)}) as ${ident(ea)} on ${e.inner ? `${ident(ea)}.body is not null` : "true"}`);
+      for (const c of cols) select.push(`${ident(ea)}.${ident(c)} as ${ident(c)}`);
+      if (e.nullFilter) where.push(`${ident(ea)}.body is ${e.nullFilter === "null" ? "null" : "not null"}`);
     } else {
       const rows = `${e.plan.alias}_rows`;
       joins.push(`${e.inner ? "inner" : "left"} join lateral (select json_agg(${ident(rows)})::jsonb as body from (${child}) as ${ident(rows)}) as ${ident(ea)} on ${e.inner ? `${ident(ea)}.body is not null` : "true"}`);

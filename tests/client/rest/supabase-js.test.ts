@@ -218,6 +218,11 @@ describe("REST grammar through postgrest-js", () => {
       .select("seq, ...chats!messages_chat_id_fkey(chat_title:title)").eq("chat_id", groupId).order("seq").limit(1).single();
     expect(spreadError).toBeNull();
     expect(spread).toEqual({ seq: 1, chat_title: "REST team" });
+    const { data: arrays, error: arraysError } = await c.from("chats")
+      .select("id, ...messages!messages_chat_id_fkey(seqs:seq, bodies:body)").eq("id", groupId)
+      .order("seq", { referencedTable: "messages", ascending: false }).single();
+    expect(arraysError).toBeNull();
+    expect(arrays).toEqual({ id: groupId, seqs: [4, 3, 2, 1], bodies: ["a reply", "third", "second @bob", "first"] });
   });
 
   it("answers an ambiguous embed with 300 PGRST201 and its hints", async () => {
