@@ -155,7 +155,8 @@ class Cursor {
   }
   fail(expected: string): never {
     const at = this.pos;
-    throw queryParamError(`"failed to parse ${this.param} parameter (${this.text})"`,
+    // PostgREST's Parsec errors: message `"failed to parse select parameter (…)" (line 1, column N)`.
+    throw queryParamError(`"failed to parse ${this.param} parameter (${this.text})" (line 1, column ${at + 1})`,
       `unexpected ${at >= this.text.length ? "end of input" : JSON.stringify(this.text[at])} expecting ${expected}`);
   }
 }

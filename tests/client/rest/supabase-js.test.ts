@@ -67,6 +67,23 @@ describe("REST reads", () => {
     expect(error).toMatchObject({ code: "PGRST200" });
   });
 
+  it("the secret key reads as service_role (RLS bypassed), the publishable key as anon", async () => {
+    const { count, error } = await serviceClient().from("messages").select("id", { count: "exact", head: true }).eq("chat_id", groupId);
+    expect(error).toBeNull();
+    expect(count).toBe(4);
+    const anon = await anonClient().from("profiles").select("id").limit(1);
+    expect(anon.status).toBe(401);
+    expect(anon.error).toMatchObject({ code: "42501", message: "permission denied for table profiles" });
+  });
+
+  it("inserts and returns the row as one object with .select().single()", async () => {
+    const dora = await signedInUser("rest_dora");
+    const { data, error, status } = await dora.client.from("user_blocks").insert({ blocked_id: alice.id }).select("blocker_id, blocked_id").single();
+    expect(error).toBeNull();
+    expect(status).toBe(201);
+    expect(data).toEqual({ blocker_id: dora.id, blocked_id: alice.id });
+  });
+
   it("an outsider reads no messages of the chat (RLS filters, 200 [])", async () => {
     const { data, error, status } = await carol.client.from("messages").select("*").eq("chat_id", groupId);
     expect(error).toBeNull();
@@ -592,4 +609,3 @@ describe("REST root", () => {
   });
 });
 
-void serviceClient;
