@@ -20,6 +20,7 @@ import { loadProjectConfig } from "./shared/config.ts";
 import { databaseAccess, type StackDeps } from "./shared/deps.ts";
 import { projectKeys } from "./shared/keys.ts";
 import { createGateway, proxyTo, type GatewayServices } from "./gateway/index.ts";
+import { createRest } from "./rest/index.ts";
 import { createStorage } from "./storage/index.ts";
 import { createAuth } from "./auth/index.ts";
 import { startMailCatcher } from "./mail/index.ts";
@@ -74,6 +75,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services: GatewayServices = {};
   if (opts.functionsUrl) services.functions = proxyTo(opts.functionsUrl);
   // Each service: `services.<name> = create<Name>(deps)`, and its close() pushed onto `closers`.
+  const rest = createRest(deps);
+  services.rest = rest;
+  closers.push(() => rest.close());
   const storage = createStorage(deps);
   services.storage = storage;
   closers.push(() => storage.close());
