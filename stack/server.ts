@@ -9,6 +9,7 @@
 //   JWT_SECRET           the project JWT secret (the legacy anon/service_role keys are derived from it)
 //   PUBLISHABLE_KEY, SECRET_KEY             the opaque keys (defaults: the ones `supabase start` prints)
 //   FUNCTIONS_URL        the edge functions runtime (scripts/functions-serve.ts) that /functions/v1 is passed to
+//   NET_WORKER           0 turns off the pg_net worker (stack/net), which sends what net.http_post queues
 //   STACK_DATA_DIR       where services keep their files (storage objects, mail)
 //   MAIL_PORT, MAIL_SMTP_PORT  the mail catcher's HTTP API (MAILPIT_URL) and SMTP ports (default: free ports)
 //   SUPABASE_CONFIG      config.toml (default supabase/config.toml)
@@ -21,6 +22,7 @@ import { databaseAccess, type StackDeps } from "./shared/deps.ts";
 import { projectKeys } from "./shared/keys.ts";
 import { createGateway, proxyTo, type GatewayServices } from "./gateway/index.ts";
 import { createRest } from "./rest/index.ts";
+import { startNetWorker, type NetWorker } from "./net/worker.ts";
 import { createStorage } from "./storage/index.ts";
 import { createAuth } from "./auth/index.ts";
 import { startMailCatcher } from "./mail/index.ts";
@@ -44,6 +46,8 @@ export interface StackOptions {
   db: { host: string; port: number; database: string; password: string };
   /** Where /functions/v1 is passed on to; without it /functions/v1 answers 404. */
   functionsUrl?: string;
+  /** Send the requests the database queues with pg_net's net.http_post (stack/net); off unless asked for. */
+  net?: boolean;
   dataDir: string;
   /** The mail catcher's ports ([local_smtp] port / smtp_port); 0 or absent picks free ports. */
   mail?: { httpPort?: number; smtpPort?: number };
@@ -51,6 +55,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   url: string;
+  /** The pg_net worker, when `net` was asked for. */
+  net?: NetWorker;
   /** The mail catcher's HTTP API (MAILPIT_URL). */
   mailUrl: string;
   deps: StackDeps;
@@ -75,6 +81,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services: GatewayServices = {};
   if (opts.functionsUrl) services.functions = proxyTo(opts.functionsUrl);
   // Each service: `services.<name> = create<Name>(deps)`, and its close() pushed onto `closers`.
+  let net: NetWorker | undefined;
+  if (opts.net) {
+    net = startNetWorker({ url: deps.db.url("supabase_admin") });
+    closers.push(() => net!.close());
+  }
   const rest = createRest(deps);
   services.rest = rest;
   closers.push(() => rest.close());
@@ -97,6 +108,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     url: `http://127.0.0.1:${address.port}`,
     mailUrl: mail.url,
     deps,
+    ...(net ? { net } : {}),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const close of closers.reverse()) await close();
@@ -123,6 +135,7 @@ export function optionsFromEnv(): StackOptions {
   if (process.env.PUBLISHABLE_KEY) opts.publishableKey = process.env.PUBLISHABLE_KEY;
   if (process.env.SECRET_KEY) opts.secretKey = process.env.SECRET_KEY;
   if (process.env.FUNCTIONS_URL) opts.functionsUrl = process.env.FUNCTIONS_URL;
+  opts.net = process.env.NET_WORKER !== "0";
   opts.mail = { httpPort: Number(process.env.MAIL_PORT ?? 0), smtpPort: Number(process.env.MAIL_SMTP_PORT ?? 0) };
   return opts;
 }

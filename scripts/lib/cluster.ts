@@ -119,6 +119,14 @@ export class Cluster {
     return run(`${PG_BIN}/psql`, argv, { env: { PGOPTIONS: "-c client_min_messages=warning" } }).stdout.trim();
   }
 
+  /** Stores a Vault secret under `name`, replacing an earlier one (as an operator does with Studio's Vault page). */
+  setVaultSecret(name: string, value: string): void {
+    const literal = (v: string) => `$v$${v.replace(/\$v\$/g, "")}$v$`;
+    this.psql({
+      sql: `delete from vault.secrets where name = ${literal(name)}; select vault.create_secret(${literal(value)}, ${literal(name)});`,
+    });
+  }
+
   hasDatabase(): boolean {
     return this.psql({ db: "template1", sql: `select count(*) from pg_database where datname = '${DATABASE}'` }) === "1";
   }

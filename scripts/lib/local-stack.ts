@@ -7,6 +7,7 @@ import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
 import { DEFAULT_JWT_SECRET, projectKeys } from "../../stack/shared/keys.ts";
+import { functionHealthy, startFunctionsRuntime } from "./functions-runtime.ts";
 
 export { DEFAULT_JWT_SECRET };
 
@@ -113,6 +114,9 @@ export class LocalStack {
       cluster.migrate();
     }
     await this.startClamd(state);
+    // What the database needs to call the edge functions through pg_net (docs/operations.md, Files).
+    cluster.setVaultSecret("functions_url", `http://127.0.0.1:${state.apiPort}/functions/v1`);
+    cluster.setVaultSecret("service_role_key", state.serviceRoleKey);
     await this.startFunctions(state);
     await this.startGateway(state);
     this.save();
@@ -157,39 +161,21 @@ export class LocalStack {
     });
   }
 
-  functionsEnv(state: StackState): Record<string, string> {
-    const apiUrl = `http://127.0.0.1:${state.apiPort}`;
-    return {
-      PORT: String(state.functionsPort),
-      SUPABASE_URL: apiUrl,
-      SUPABASE_ANON_KEY: state.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: state.serviceRoleKey,
-      SUPABASE_DB_URL: this.cluster().url(),
-      JWT_SECRET: state.jwtSecret,
-      CLAMD_HOST: "127.0.0.1",
-      CLAMD_PORT: String(state.clamdPort),
-    };
-  }
-
   private async startFunctions(state: StackState): Promise<void> {
-    const healthy = () => functionHealthy(`http://127.0.0.1:${state.functionsPort}`, state.anonKey);
-    if (pidAlive(state.functionsPid) && (await healthy())) return;
+    if (pidAlive(state.functionsPid) && (await functionHealthy(`http://127.0.0.1:${state.functionsPort}`, state.anonKey))) return;
     step(`starting edge functions on http://127.0.0.1:${state.functionsPort}/functions/v1 (behind the gateway)`);
-    const logFile = path.join(this.dir, "logs", "functions.log");
-    const log = openSync(logFile, "a");
-    const child = spawn(`${BIN}/deno`, ["run", "-A", "scripts/functions-serve.ts"], {
-      cwd: ROOT,
+    const child = await startFunctionsRuntime({
+      port: state.functionsPort,
+      apiUrl: `http://127.0.0.1:${state.apiPort}`,
+      anonKey: state.anonKey,
+      serviceRoleKey: state.serviceRoleKey,
+      jwtSecret: state.jwtSecret,
+      dbUrl: this.cluster().url(),
+      clamdPort: state.clamdPort,
+      logFile: path.join(this.dir, "logs", "functions.log"),
       detached: true,
-      stdio: ["ignore", log, log],
-      env: { ...process.env, ...this.functionsEnv(state) },
     });
-    closeSync(log);
-    child.unref();
     state.functionsPid = child.pid;
-    await waitFor(`edge functions (log: ${logFile})`, async () => {
-      if (child.exitCode !== null) throw new Error(`the functions server exited with ${child.exitCode}; see ${logFile}`);
-      return healthy();
-    }, 120_000);
   }
 
   gatewayEnv(state: StackState): Record<string, string> {
@@ -255,16 +241,5 @@ export class LocalStack {
       MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
-  }
-}
-
-/** The health function answers 200 through `baseUrl` (the gateway or the functions runtime itself). */
-async function functionHealthy(baseUrl: string, anonKey: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${baseUrl}/functions/v1/health`, { headers: { authorization: `Bearer ${anonKey}` } });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
   }
 }

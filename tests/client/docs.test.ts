@@ -589,6 +589,13 @@ const scenarios: Record<string, Entry> = {
     },
   },
 
+  "Health function #1": {
+    async setup() {
+      if (!stack.functions) throw new Error("the client suite runs with the functions runtime (npm test -- client)");
+      return { as: (await signedIn("health")).as };
+    },
+  },
+
   // Audit log
   "Audit log #1": {
     async setup() {
