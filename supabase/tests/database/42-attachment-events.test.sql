@@ -5,169 +5,135 @@ create extension if not exists pgtap with schema extensions;
 select plan(28);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
-create temp table ids (name text primary key, id uuid not null);
-grant select, insert on ids to authenticated, anon;
-create function pg_temp.id(text) returns uuid language sql stable as $$ select i.id from pg_temp.ids i where i.name = $1 $$;
-grant execute on function pg_temp.id(text) to authenticated, anon;
-create function pg_temp.path(file text, name text) returns text language sql stable as $$
-  select pg_temp.id('team') || '/' || pg_temp.id(file) || '/' || name $$;
-grant execute on function pg_temp.path(text, text) to authenticated, anon;
-
--- get_chat_events answers json; the assertions below compare jsonb.
-create function pg_temp.chat_events(chat uuid, after_cursor bigint default 0, page_size integer default 100) returns jsonb
-language sql as $$ select public.get_chat_events(chat, after_cursor, page_size)::jsonb $$;
-grant execute on function pg_temp.chat_events(uuid, bigint, integer) to authenticated, anon;
-create temp table mark (n bigint);
-insert into mark values (0);
-grant select, update on mark to authenticated, anon;
-create function pg_temp.took() returns text[] language plpgsql security definer as $$
-declare
-  result text[];
-  m bigint := (select n from pg_temp.mark);
-begin
-  select coalesce(array_agg(
-           (select coalesce(max(split_part(e.topic, ':', 1) || ':' || i.name), e.topic) from pg_temp.ids i
-             where i.id::text = split_part(e.topic, ':', 2)) || ' ' || e.event order by e.n), '{}')
-    into result from tests.events_since(m) e;
-  update pg_temp.mark set n = tests.broadcast_mark();
-  return result;
-end
-$$;
-grant execute on function pg_temp.took() to authenticated, anon;
-create function pg_temp.last_payload(event_name text) returns jsonb language sql security definer as $$
-  select e.payload from tests.events_since(0) e where e.event = event_name order by e.n desc limit 1
-$$;
-grant execute on function pg_temp.last_payload(text) to authenticated, anon;
-
-insert into ids values ('alice', tests.create_user('alice')), ('bob', tests.create_user('bob'));
-insert into ids select f, gen_random_uuid() from unnest(array['photo', 'doc', 'pic']) f;
+select tests.create_user(u) from unnest(array['alice', 'bob']) u;
+select tests.new_file(f) from unnest(array['photo', 'doc', 'pic']) f;
 select tests.authenticate_as('alice');
-insert into ids select 'team', (public.create_group_chat('Team', array[pg_temp.id('bob')])).id;
+select tests.remember('team', (public.create_group_chat('Team', array[tests.id('bob')])).id);
 select tests.commit_point();
-select pg_temp.took();
+select tests.took();
 
 -- a file before it is sent ------------------------------------------------------------------------------------------
-select tests.storage_upload('attachments', pg_temp.path('photo', 'photo.png'), 'image/png', 5000);
+select tests.storage_upload('attachments', tests.attachment_path('team', 'photo', 'photo.png'), 'image/png', 5000);
 select tests.commit_point();
-select is(pg_temp.took(), '{}'::text[], 'an upload broadcasts nothing: the scan is pending');
+select is(tests.took(), '{}'::text[], 'an upload broadcasts nothing: the scan is pending');
 
 reset role;
-select private.set_attachment_scan_result(pg_temp.id('photo'), 'clean', detected_mime_type => 'image/png');
+select private.set_attachment_scan_result(tests.id('photo'), 'clean', detected_mime_type => 'image/png');
 select tests.commit_point();
-select is(pg_temp.took(), array['user:alice attachment.updated'],
+select is(tests.took(), array['user:alice attachment.updated'],
   'a verdict on an unsent file goes to the uploader only');
-select is(pg_temp.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'scan_status', 'clean',
+select is(tests.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'scan_status', 'clean',
   'attachment.updated carries the new scan status');
-select is(pg_temp.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'thumbnail_status', 'pending',
+select is(tests.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'thumbnail_status', 'pending',
   '...and that a thumbnail is being made for an image');
-select ok((select id from private.user_events where user_id = pg_temp.id('alice') and event = 'attachment.updated'
-            order by id desc limit 1) = (pg_temp.last_payload('attachment.updated') ->> 'event_id')::bigint,
+select ok((select id from private.user_events where user_id = tests.id('alice') and event = 'attachment.updated'
+            order by id desc limit 1) = (tests.last_payload('attachment.updated') ->> 'event_id')::bigint,
   'attachment.updated is stored for get_updates');
 
 -- sending it ----------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');
-insert into ids select 'm_photo', (public.send_message(pg_temp.id('team'), 'look', 'image',
-  attachment_ids => array[pg_temp.id('photo')])).id;
+select tests.remember('m_photo', (public.send_message(tests.id('team'), 'look', 'image',
+  attachment_ids => array[tests.id('photo')])).id);
 select tests.commit_point();
-select is(pg_temp.took(), array['chat:team message.sent', 'user:bob chat.activity'],
+select is(tests.took(), array['chat:team message.sent', 'user:bob chat.activity'],
   'sending a message with a file is one message.sent (linking the file adds no event)');
-select is(jsonb_array_length(pg_temp.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments'), 1,
+select is(jsonb_array_length(tests.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments'), 1,
   'message.sent lists the message''s file');
-select is(pg_temp.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments' -> 0,
-  jsonb_build_object('id', pg_temp.id('photo'), 'chat_id', pg_temp.id('team'), 'message_id', pg_temp.id('m_photo'),
-    'uploader_id', pg_temp.id('alice'), 'object_path', pg_temp.path('photo', 'photo.png'), 'name', 'photo.png',
+select is(tests.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments' -> 0,
+  jsonb_build_object('id', tests.id('photo'), 'chat_id', tests.id('team'), 'message_id', tests.id('m_photo'),
+    'uploader_id', tests.id('alice'), 'object_path', tests.attachment_path('team', 'photo', 'photo.png'), 'name', 'photo.png',
     'mime_type', 'image/png', 'size_bytes', 5000, 'width', null, 'height', null, 'duration_seconds', null,
     'thumbnail_path', null, 'thumbnail_status', 'pending', 'scan_status', 'clean'),
   '...with what a client needs to draw it');
 
 reset role;
-select private.set_attachment_thumbnail(pg_temp.id('photo'), 'ready', pg_temp.path('photo', 'photo.png') || '.thumb.jpg', 640, 480);
+select private.set_attachment_thumbnail(tests.id('photo'), 'ready', tests.attachment_path('team', 'photo', 'photo.png') || '.thumb.jpg', 640, 480);
 select tests.commit_point();
-select is(pg_temp.took(), array['user:alice attachment.updated', 'chat:team message.updated'],
+select is(tests.took(), array['user:alice attachment.updated', 'chat:team message.updated'],
   'a thumbnail of a sent image: the uploader is told, the chat gets its message updated');
-select is(pg_temp.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'thumbnail_status', 'ready',
+select is(tests.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'thumbnail_status', 'ready',
   'message.updated carries the ready thumbnail');
-select is((pg_temp.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'width')::int, 640,
+select is((tests.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'width')::int, 640,
   '...and the image''s dimensions');
-select is(pg_temp.last_payload('message.updated') -> 'data' ->> 'message_id', pg_temp.id('m_photo')::text,
+select is(tests.last_payload('message.updated') -> 'data' ->> 'message_id', tests.id('m_photo')::text,
   '...of the right message');
 
 -- a file sent before its verdict --------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');
-select tests.storage_upload('attachments', pg_temp.path('doc', 'report.pdf'), 'application/pdf', 20000);
-insert into ids select 'm_doc', (public.send_message(pg_temp.id('team'), 'the report', 'file',
-  attachment_ids => array[pg_temp.id('doc')])).id;
+select tests.storage_upload('attachments', tests.attachment_path('team', 'doc', 'report.pdf'), 'application/pdf', 20000);
+select tests.remember('m_doc', (public.send_message(tests.id('team'), 'the report', 'file',
+  attachment_ids => array[tests.id('doc')])).id);
 select tests.commit_point();
-select is(pg_temp.took(), array['chat:team message.sent', 'user:bob chat.activity'], 'upload and send in one go');
-select is(pg_temp.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status', 'pending',
+select is(tests.took(), array['chat:team message.sent', 'user:bob chat.activity'], 'upload and send in one go');
+select is(tests.last_payload('message.sent') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status', 'pending',
   'the file is shown as being scanned');
 
 reset role;
-select private.set_attachment_scan_result(pg_temp.id('doc'), 'infected', signature => 'Eicar-Test-Signature');
+select private.set_attachment_scan_result(tests.id('doc'), 'infected', signature => 'Eicar-Test-Signature');
 select tests.commit_point();
-select is(pg_temp.took(), array['user:alice attachment.updated', 'chat:team message.updated'],
+select is(tests.took(), array['user:alice attachment.updated', 'chat:team message.updated'],
   'an infected verdict on a sent file: the uploader is told, the message is updated');
-select is(pg_temp.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status', 'infected',
+select is(tests.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status', 'infected',
   'members see the file was refused');
-select is(pg_temp.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'scan_status', 'infected',
+select is(tests.last_payload('attachment.updated') -> 'data' -> 'attachment' ->> 'scan_status', 'infected',
   'the uploader learns their file was infected');
-select ok(not (pg_temp.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ? 'scan_signature'),
+select ok(not (tests.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments' -> 0 ? 'scan_signature'),
   'events do not carry scan internals');
 
 -- several changes in one transaction are one update; nothing for a retry that changes nothing ----------------------
-select private.set_attachment_thumbnail(pg_temp.id('photo'), 'failed', error => 'test');
-select private.set_attachment_thumbnail(pg_temp.id('photo'), 'ready', pg_temp.path('photo', 'photo.png') || '.thumb.jpg', 640, 480);
+select private.set_attachment_thumbnail(tests.id('photo'), 'failed', error => 'test');
+select private.set_attachment_thumbnail(tests.id('photo'), 'ready', tests.attachment_path('team', 'photo', 'photo.png') || '.thumb.jpg', 640, 480);
 select tests.commit_point();
-select is(pg_temp.took(), array['user:alice attachment.updated', 'user:alice attachment.updated', 'chat:team message.updated'],
+select is(tests.took(), array['user:alice attachment.updated', 'user:alice attachment.updated', 'chat:team message.updated'],
   'two thumbnail outcomes in one transaction: two notices to the uploader, one message.updated');
-update public.attachments set scan_attempts = scan_attempts + 1 where id = pg_temp.id('photo');
+update public.attachments set scan_attempts = scan_attempts + 1 where id = tests.id('photo');
 select tests.commit_point();
-select is(pg_temp.took(), '{}'::text[], 'bookkeeping that changes nothing visible broadcasts nothing');
+select is(tests.took(), '{}'::text[], 'bookkeeping that changes nothing visible broadcasts nothing');
 
 -- deleting a sent file ------------------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');
-select is(tests.storage_remove('attachments', pg_temp.path('photo', 'photo.png')), 1, 'the uploader deletes the photo');
+select is(tests.storage_remove('attachments', tests.attachment_path('team', 'photo', 'photo.png')), 1, 'the uploader deletes the photo');
 select tests.commit_point();
-select is(pg_temp.took(), array['chat:team message.updated'], 'deleting a sent file updates its message');
-select is(pg_temp.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments', '[]'::jsonb,
+select is(tests.took(), array['chat:team message.updated'], 'deleting a sent file updates its message');
+select is(tests.last_payload('message.updated') -> 'data' -> 'message' -> 'attachments', '[]'::jsonb,
   '...which no longer lists it');
 
 -- deleting a message with files ---------------------------------------------------------------------------------------
-select tests.storage_upload('attachments', pg_temp.path('pic', 'pic.png'), 'image/png', 900);
-insert into ids select 'm_pic', (public.send_message(pg_temp.id('team'), null, 'image',
-  attachment_ids => array[pg_temp.id('pic')])).id;
+select tests.storage_upload('attachments', tests.attachment_path('team', 'pic', 'pic.png'), 'image/png', 900);
+select tests.remember('m_pic', (public.send_message(tests.id('team'), null, 'image',
+  attachment_ids => array[tests.id('pic')])).id);
 select tests.commit_point();
-select pg_temp.took();
-select public.delete_message(pg_temp.id('m_pic'));
+select tests.took();
+select public.delete_message(tests.id('m_pic'));
 select tests.commit_point();
-select is(pg_temp.took(), array['chat:team message.deleted'], 'deleting a message with a file is one message.deleted');
-select is(pg_temp.last_payload('message.deleted') -> 'data' -> 'message' -> 'attachments', '[]'::jsonb,
+select is(tests.took(), array['chat:team message.deleted'], 'deleting a message with a file is one message.deleted');
+select is(tests.last_payload('message.deleted') -> 'data' -> 'message' -> 'attachments', '[]'::jsonb,
   'the tombstone lists no files');
 reset role;
-select private.set_attachment_scan_result(pg_temp.id('pic'), 'clean');
+select private.set_attachment_scan_result(tests.id('pic'), 'clean');
 select tests.commit_point();
-select is(pg_temp.took(), array['user:alice attachment.updated'],
+select is(tests.took(), array['user:alice attachment.updated'],
   'a verdict on a deleted message''s file reaches the uploader only');
 
 -- catch-up shows files as they are now --------------------------------------------------------------------------------
 select tests.authenticate_as('bob');
-select public.toggle_reaction(pg_temp.id('m_doc'), '👍');
+select public.toggle_reaction(tests.id('m_doc'), '👍');
 select tests.commit_point();
 select is((select e -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_status'
-             from jsonb_array_elements(pg_temp.chat_events(pg_temp.id('team')) -> 'events') e
-            where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = pg_temp.id('m_doc')::text),
+             from jsonb_array_elements(tests.chat_events(tests.id('team')) -> 'events') e
+            where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = tests.id('m_doc')::text),
   'infected', 'get_chat_events renders a message with its files as they are now');
 
 -- The catch-up page is built in one query (20261124140100); it must equal event_json of each event.
 reset role;
 create temp table expected_events as
   select jsonb_agg(private.event_json(e) order by e.seq) as events from private.chat_events e
-   where e.chat_id = pg_temp.id('team')
+   where e.chat_id = tests.id('team')
      and e.seq > (select joined_event_seq from public.chat_members
-                   where chat_id = pg_temp.id('team') and user_id = pg_temp.id('bob'));
+                   where chat_id = tests.id('team') and user_id = tests.id('bob'));
 grant select on expected_events to authenticated;
 select tests.authenticate_as('bob');
-select is(pg_temp.chat_events(pg_temp.id('team'), 0, 500) -> 'events', (select events from expected_events),
+select is(tests.chat_events(tests.id('team'), 0, 500) -> 'events', (select events from expected_events),
   'a catch-up page is exactly the events as event_json renders them (messages, files, reactions, members)');
 
 select * from finish();
