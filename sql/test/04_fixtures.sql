@@ -6,6 +6,7 @@
 --   select tests.create_group('team', 'alice', members => array['bob', 'carol'], admins => array['carol']);
 --   select tests.create_channel('news', 'alice', members => array['mia']);
 --   select tests.create_direct('dm', 'alice', 'bob');
+--   select tests.create_block('alice', 'mallory');
 --   select tests.send_message('m1', 'bob', 'team', 'hello');
 --   select tests.new_file('photo');                          -- an attachment id, named, not uploaded yet
 --   select tests.attachment_path('team', 'photo', 'photo.png'); -- <chat_id>/<attachment id>/<file name>
@@ -121,6 +122,16 @@ begin
 end
 $$;
 
+-- `blocker` blocks `blocked`: the row a client would insert, written past RLS (its triggers fire as usual).
+create or replace function tests.create_block(blocker text, blocked text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  insert into public.user_blocks (blocker_id, blocked_id) values (tests.get_user_id(blocker), tests.get_user_id(blocked))
+$$;
+
 -- messages -----------------------------------------------------------------------------------------------------------
 
 -- `author` sends `body` to the chat named `chat`; `files` are fixture names of uploaded attachments.
@@ -181,8 +192,8 @@ $$;
 
 -- invitations ---------------------------------------------------------------------------------------------------------
 
-create or replace function tests.create_invite_link(
-  name text, creator text, chat text, expires_in_seconds integer default null, max_uses integer default null)
+-- An invite link with the RPC's defaults; returns its token (tests.token(name)).
+create or replace function tests.create_invite_link(name text, creator text, chat text)
 returns text
 language plpgsql
 as $$
@@ -190,7 +201,7 @@ declare
   saved jsonb := tests.begin_as(creator);
   link record;
 begin
-  select i.id, i.token into link from public.create_invite_link(tests.id(chat), expires_in_seconds, max_uses) i;
+  select i.id, i.token into link from public.create_invite_link(tests.id(chat)) i;
   perform tests.end_as(saved);
   perform tests.remember(name, link.id, link.token);
   return link.token;

@@ -25,14 +25,9 @@ grant select, insert on saved to authenticated;
 select tests.create_user(u)
   from unnest(array['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'rita']) u;
 
-select tests.authenticate_as('alice');
-select tests.remember('group', c.id)
-  from public.create_group_chat('Team', array[tests.id('bob'), tests.id('carol'), tests.id('erin'), tests.id('frank')]) c;
-select public.set_member_role(tests.id('group'), tests.id('carol'), 'admin');
-select public.ban_chat_member(tests.id('group'), tests.id('erin'));
-select public.remove_chat_member(tests.id('group'), tests.id('frank'));
-select tests.authenticate_as('dave');
-select tests.remember('daves', c.id) from public.create_group_chat('Dave alone') c;
+select tests.create_group('group', 'alice', members => array['bob', 'carol', 'erin', 'frank'], admins => array['carol'],
+                          banned => array['erin'], removed => array['frank'], title => 'Team');
+select tests.create_group('daves', 'dave', title => 'Dave alone');
 
 -- sending: who may ---------------------------------------------------------------------------------------------------
 select tests.authenticate_as('bob');

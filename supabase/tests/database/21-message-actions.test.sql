@@ -66,11 +66,8 @@ grant execute on function pg_temp.walk_chats(integer) to authenticated;
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol', 'dave']) u;
 select tests.create_user('zed', null, '{"display_name": "Zed Zebra"}');
 
-select tests.authenticate_as('alice');
-select tests.remember('group', c.id) from public.create_group_chat('Team', array[tests.id('bob'), tests.id('carol')]) c;
-select public.set_member_role(tests.id('group'), tests.id('carol'), 'admin');
-select tests.authenticate_as('dave');
-select tests.remember('daves', c.id) from public.create_group_chat('Dave alone') c;
+select tests.create_group('group', 'alice', members => array['bob', 'carol'], admins => array['carol'], title => 'Team');
+select tests.create_group('daves', 'dave', title => 'Dave alone');
 
 -- edit -------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');

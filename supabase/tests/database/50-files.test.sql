@@ -27,15 +27,9 @@ select vault.create_secret('test-service-role-key', 'service_role_key');
 select tests.create_user(u) from unnest(array['alice', 'adam', 'mia', 'bob', 'otto']) u;
 select tests.new_file(f)
   from unnest(array['photo', 'exe', 'badtype', 'huge', 'video', 'dup', 'inchannel', 'outsider', 'anon', 'doc', 'err', 'bad', 'pic2', 'voice', 'novault']) f;
-select tests.authenticate_as('alice');
-select tests.remember('group', c.id)
-  from public.create_group_chat('Files', array[tests.id('adam'), tests.id('mia'), tests.id('bob')]) c;
-select public.set_member_role(tests.id('group'), tests.id('adam'), 'admin');
-select tests.remember('channel', c.id) from public.create_channel('News') c;
-select public.add_chat_members(tests.id('channel'), array[tests.id('mia')]);
-select tests.authenticate_as('otto');
-select tests.remember('ottos', c.id) from public.create_group_chat('Otto alone') c;
-reset role;
+select tests.create_group('group', 'alice', members => array['adam', 'mia', 'bob'], admins => array['adam'], title => 'Files');
+select tests.create_channel('channel', 'alice', members => array['mia'], title => 'News');
+select tests.create_group('ottos', 'otto', title => 'Otto alone');
 
 -- buckets -----------------------------------------------------------------------------------------------------------
 select results_eq(

@@ -7,10 +7,10 @@ select plan(28);
 -- fixtures ----------------------------------------------------------------------------------------------------------
 select tests.create_user(u) from unnest(array['alice', 'bob']) u;
 select tests.new_file(f) from unnest(array['photo', 'doc', 'pic']) f;
-select tests.authenticate_as('alice');
-select tests.remember('team', (public.create_group_chat('Team', array[tests.id('bob')])).id);
+select tests.create_group('team', 'alice', members => array['bob'], title => 'Team');
 select tests.commit_point();
 select tests.took();
+select tests.authenticate_as('alice');
 
 -- a file before it is sent ------------------------------------------------------------------------------------------
 select tests.storage_upload('attachments', tests.attachment_path('team', 'photo', 'photo.png'), 'image/png', 5000);

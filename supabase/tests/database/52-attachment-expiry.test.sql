@@ -26,15 +26,14 @@ $$;
 select tests.create_user(u) from unnest(array['alice', 'bob']) u;
 select tests.new_file(f)
   from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed', 'elsewhere']) f;
+select tests.create_group('team', 'alice', members => array['bob'], title => 'Team');
+select tests.create_group('other', 'alice', members => array['bob'], title => 'Other');
 select tests.authenticate_as('alice');
-select tests.remember('team', (public.create_group_chat('Team', array[tests.id('bob')])).id);
-select tests.remember('other', (public.create_group_chat('Other', array[tests.id('bob')])).id);
 select tests.storage_upload('attachments', tests.attachment_path('team', f, f || '.png'), 'image/png', 100)
   from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed']) f;
 select tests.storage_upload('attachments', tests.attachment_path('other', 'elsewhere', 'elsewhere.png'), 'image/png', 100);
-select public.send_message(tests.id('team'), 'photo', 'image', attachment_ids => array[tests.id('sent')]);
-select tests.remember('m_deleted', (public.send_message(tests.id('team'), 'oops', 'image',
-  attachment_ids => array[tests.id('deleted')])).id);
+select tests.send_message('m_sent', 'alice', 'team', 'photo', 'image', files => array['sent']);
+select tests.send_message('m_deleted', 'alice', 'team', 'oops', 'image', files => array['deleted']);
 select public.delete_message(tests.id('m_deleted'));
 reset role;
 select private.set_attachment_scan_result(tests.id('infected'), 'infected', signature => 'Test-Signature');
