@@ -66,3 +66,12 @@ describe("docs", () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe("pgTAP files", () => {
+  it("every supabase/tests/database file is NN-topic.test.sql with a number of its own", () => {
+    const files = readdirSync(path.join(root, "supabase", "tests", "database")).filter((f) => f.endsWith(".sql"));
+    expect(files.filter((f) => !/^\d\d-[a-z0-9-]+\.test\.sql$/.test(f))).toEqual([]);
+    const numbers = files.map((f) => f.slice(0, 2));
+    expect(numbers.filter((n, i) => numbers.indexOf(n) !== i)).toEqual([]);
+  });
+});
