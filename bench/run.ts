@@ -9,7 +9,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { BENCH_SETTINGS, benchCluster, ensureData } from "./lib/bench-cluster.ts";
-import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../scripts/lib/request-context.ts";
+import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/shared/request-context.ts";
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, summarize, type Measurement } from "./lib/stats.ts";

@@ -8,7 +8,9 @@ import { Cluster, clusterDir } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
+import { checkBucketConfig, checkReleaseRule } from "./lib/migrations.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
+import { startStack } from "../stack/server.ts";
 
 interface SuiteResult {
   passed: number;
@@ -63,6 +65,23 @@ const suites: Suite[] = [
     },
   },
   {
+    // The release rule (supabase/migrations/RELEASED; scripts/lib/migrations.ts) on the migrations applied one file at
+    // a time, and [storage.buckets.*] in supabase/config.toml against the storage.buckets rows they create.
+    name: "migrations",
+    database: "none",
+    async run({ cluster }) {
+      const rule = checkReleaseRule(cluster);
+      const buckets = checkBucketConfig(cluster);
+      const findings = [...rule.findings, ...buckets.findings];
+      for (const f of findings) console.log(`\u2717 ${f}`);
+      return {
+        passed: Math.max(0, rule.checks + buckets.checks - findings.length),
+        failed: findings.length,
+        ...(findings.length ? { note: `${findings.length} findings; see above` } : {}),
+      };
+    },
+  },
+  {
     name: "pgtap",
     database: "with-test-helpers",
     async run({ cluster }) {
@@ -95,7 +114,7 @@ const suites: Suite[] = [
   {
     name: "functions",
     database: "migrated",
-    async run({ env }) {
+    async run({ cluster, env }) {
       const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
       // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
@@ -114,6 +133,14 @@ const suites: Suite[] = [
       });
       const clamdPort = clamd.port;
       const clamdPid = clamd.pid;
+      // The local stack's gateway with its Storage API: the functions reach object bytes over HTTP, as in production.
+      const dbUrl = new URL(cluster.url());
+      const stack = await startStack({
+        port: await freePort(56421),
+        jwtSecret: DEFAULT_JWT_SECRET,
+        db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
+        dataDir: path.join(TEST_DIR, "stack-functions"),
+      });
       let result: { code: number; output: string };
       try {
         result = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], {
@@ -121,8 +148,12 @@ const suites: Suite[] = [
           CLAMD_HOST: "127.0.0.1",
           CLAMD_PORT: String(clamdPort),
           CLAMD_STREAM_MAX_BYTES: String(2 * 1024 * 1024),
+          SUPABASE_URL: stack.url,
+          SUPABASE_ANON_KEY: stack.deps.keys.anonKey,
+          SUPABASE_SERVICE_ROLE_KEY: stack.deps.keys.serviceRoleKey,
         });
       } finally {
+        await stack.close();
         await stopProcess(clamdPid);
       }
       const { code, output } = result;
@@ -130,6 +161,21 @@ const suites: Suite[] = [
       const passed = m ? Number(m[2]) : 0;
       const failed = m ? Number(m[4]) : 1;
       return { passed, failed: failed + (code !== 0 && failed === 0 ? 1 : 0) };
+    },
+  },
+  {
+    // The real @supabase/supabase-js against the local stack (stack/), started by the suite's global setup.
+    name: "client",
+    database: "migrated",
+    async run({ cluster, env }) {
+      const report = path.join(TEST_DIR, "vitest-client.json");
+      const url = new URL(cluster.url());
+      const { code } = await exec(path.join(BIN, "vitest"), [
+        "run", "--config", "vitest.client.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+      ], { ...env, DB_PORT: url.port, STACK_DATA_DIR: path.join(TEST_DIR, "stack") });
+      if (!existsSync(report)) return { passed: 0, failed: 1, note: "vitest wrote no report" };
+      const r = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+      return { passed: r.numPassedTests, failed: r.numFailedTests + (code !== 0 && r.numFailedTests === 0 ? 1 : 0) };
     },
   },
   {

@@ -30,12 +30,15 @@ export interface ClusterOptions {
 }
 
 export class Cluster {
+  readonly opts: ClusterOptions;
   readonly dataDir: string;
   readonly logFile: string;
 
-  constructor(readonly opts: ClusterOptions) {
-    this.dataDir = path.join(opts.dir, "data");
-    this.logFile = path.join(opts.dir, "logs", "postgres.log");
+  /** `opts.dir` is the project directory; the cluster lives there or where clusterDir() puts it. */
+  constructor(opts: ClusterOptions) {
+    this.opts = { ...opts, dir: clusterDir(opts.dir).dir };
+    this.dataDir = path.join(this.opts.dir, "data");
+    this.logFile = path.join(this.opts.dir, "logs", "postgres.log");
   }
 
   get port(): number {

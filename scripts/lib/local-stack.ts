@@ -7,30 +7,30 @@ import { Cluster, clusterDir } from "./cluster.ts";
 import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
-import { signJwt } from "../../functions/_shared/jwt.ts";
+import { DEFAULT_JWT_SECRET, projectKeys } from "../../stack/shared/keys.ts";
 
-/** Supabase's local development JWT secret; the keys below are then the same as `supabase start` prints. */
-export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
-const KEY_EXPIRY = 1983812996;
+export { DEFAULT_JWT_SECRET };
 
 export const LOCAL_DIR = process.env.SUPABASE_CHAT_LOCAL_DIR ?? path.join(ROOT, ".local");
 
 interface StackState {
   dbPort: number;
+  /** The gateway (API_URL). */
   apiPort: number;
+  /** The edge functions runtime behind the gateway's /functions/v1. */
+  functionsPort: number;
   clamdPort: number;
+  /** The mail catcher's HTTP API (MAILPIT_URL) and SMTP ports, [local_smtp] port / smtp_port in config.toml. */
+  mailPort?: number;
+  mailSmtpPort?: number;
   jwtSecret: string;
   anonKey: string;
   serviceRoleKey: string;
+  publishableKey: string;
+  secretKey: string;
+  gatewayPid?: number;
   functionsPid?: number;
   clamdPid?: number;
-}
-
-export async function apiKeys(secret: string): Promise<{ anonKey: string; serviceRoleKey: string }> {
-  return {
-    anonKey: await signJwt({ iss: "supabase-demo", role: "anon", exp: KEY_EXPIRY }, secret),
-    serviceRoleKey: await signJwt({ iss: "supabase-demo", role: "service_role", exp: KEY_EXPIRY }, secret),
-  };
 }
 
 export class LocalStack {
@@ -63,17 +63,32 @@ export class LocalStack {
     const apiPort = await freePort(54321);
     const dbPort = await freePort(54322, [apiPort]);
     const clamdPort = await freePort(54330, [apiPort, dbPort]);
-    this.state = { dbPort, apiPort, clamdPort, jwtSecret, ...(await apiKeys(jwtSecret)) };
+    const functionsPort = await freePort(54331, [apiPort, dbPort, clamdPort]);
+    const mailPort = await freePort(54324, [apiPort, dbPort, clamdPort, functionsPort]);
+    const mailSmtpPort = await freePort(54325, [apiPort, dbPort, clamdPort, functionsPort, mailPort]);
+    const { anonKey, serviceRoleKey, publishableKey, secretKey } = await projectKeys(jwtSecret);
+    this.state = {
+      dbPort, apiPort, functionsPort, clamdPort, mailPort, mailSmtpPort, jwtSecret, anonKey, serviceRoleKey, publishableKey, secretKey,
+    };
     this.save();
     return this.state;
   }
 
   /** A port saved at first start may have been taken by another program while the stack was stopped. */
   private async reassignTakenPorts(state: StackState): Promise<void> {
-    const taken = () => [state.apiPort, state.dbPort, state.clamdPort];
+    const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0];
     if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
-    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
+    if (!pidAlive(state.gatewayPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
+    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort))) {
+      state.functionsPort = await freePort(54331, taken());
+    }
     if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
+    // The mail catcher runs inside the gateway process (stack/server.ts); state from before it existed has no ports.
+    const gatewayUp = pidAlive(state.gatewayPid);
+    if (state.mailPort === undefined || (!gatewayUp && !(await portIsFree(state.mailPort)))) state.mailPort = await freePort(54324, taken());
+    if (state.mailSmtpPort === undefined || (!gatewayUp && !(await portIsFree(state.mailSmtpPort)))) {
+      state.mailSmtpPort = await freePort(54325, taken());
+    }
     this.save();
   }
 
@@ -104,6 +119,7 @@ export class LocalStack {
     }
     await this.startClamd(state);
     await this.startFunctions(state);
+    await this.startGateway(state);
     this.save();
   }
 
@@ -117,7 +133,7 @@ export class LocalStack {
       step("nothing to stop");
       return;
     }
-    for (const [name, key] of [["functions", "functionsPid"], ["clamd", "clamdPid"]] as const) {
+    for (const [name, key] of [["gateway", "gatewayPid"], ["functions", "functionsPid"], ["clamd", "clamdPid"]] as const) {
       const pid = this.state[key];
       if (pidAlive(pid)) {
         step(`stopping ${name} (pid ${pid})`);
@@ -143,6 +159,7 @@ export class LocalStack {
       dir: path.join(this.dir, "clamav"),
       port: state.clamdPort,
       logFile: path.join(this.dir, "logs", "clamd.log"),
+      avoid: [state.apiPort, state.dbPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0],
     });
     state.clamdPid = clamd.pid;
     state.clamdPort = clamd.port;
@@ -151,7 +168,7 @@ export class LocalStack {
   functionsEnv(state: StackState): Record<string, string> {
     const apiUrl = `http://127.0.0.1:${state.apiPort}`;
     return {
-      PORT: String(state.apiPort),
+      PORT: String(state.functionsPort),
       SUPABASE_URL: apiUrl,
       SUPABASE_ANON_KEY: state.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: state.serviceRoleKey,
@@ -159,23 +176,13 @@ export class LocalStack {
       JWT_SECRET: state.jwtSecret,
       CLAMD_HOST: "127.0.0.1",
       CLAMD_PORT: String(state.clamdPort),
-      STORAGE_DIR: path.join(this.dir, "storage"),
     };
   }
 
   private async startFunctions(state: StackState): Promise<void> {
-    const url = `http://127.0.0.1:${state.apiPort}/functions/v1/health`;
-    const healthy = async () => {
-      try {
-        const res = await fetch(url, { headers: { authorization: `Bearer ${state.anonKey}` } });
-        await res.body?.cancel();
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    };
+    const healthy = () => functionHealthy(`http://127.0.0.1:${state.functionsPort}`, state.anonKey);
     if (pidAlive(state.functionsPid) && (await healthy())) return;
-    step(`starting edge functions on http://127.0.0.1:${state.apiPort}/functions/v1`);
+    step(`starting edge functions on http://127.0.0.1:${state.functionsPort}/functions/v1 (behind the gateway)`);
     const logFile = path.join(this.dir, "logs", "functions.log");
     const log = openSync(logFile, "a");
     const child = spawn(`${BIN}/deno`, ["run", "-A", "scripts/functions-serve.ts"], {
@@ -193,6 +200,46 @@ export class LocalStack {
     }, 120_000);
   }
 
+  gatewayEnv(state: StackState): Record<string, string> {
+    return {
+      PORT: String(state.apiPort),
+      API_URL: `http://127.0.0.1:${state.apiPort}`,
+      DB_HOST: "127.0.0.1",
+      DB_PORT: String(state.dbPort),
+      DB_NAME: "postgres",
+      DB_PASSWORD: "postgres",
+      JWT_SECRET: state.jwtSecret,
+      PUBLISHABLE_KEY: state.publishableKey,
+      SECRET_KEY: state.secretKey,
+      FUNCTIONS_URL: `http://127.0.0.1:${state.functionsPort}`,
+      STACK_DATA_DIR: this.dir,
+      MAIL_PORT: String(state.mailPort ?? 54324),
+      MAIL_SMTP_PORT: String(state.mailSmtpPort ?? 54325),
+    };
+  }
+
+  /** The gateway and the Supabase services behind it (stack/server.ts), on API_URL. */
+  private async startGateway(state: StackState): Promise<void> {
+    const healthy = () => functionHealthy(`http://127.0.0.1:${state.apiPort}`, state.anonKey);
+    if (pidAlive(state.gatewayPid) && (await healthy())) return;
+    step(`starting the API gateway on http://127.0.0.1:${state.apiPort}`);
+    const logFile = path.join(this.dir, "logs", "gateway.log");
+    const log = openSync(logFile, "a");
+    const child = spawn(`${BIN}/tsx`, ["stack/server.ts"], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, ...this.gatewayEnv(state) },
+    });
+    closeSync(log);
+    child.unref();
+    state.gatewayPid = child.pid;
+    await waitFor(`the API gateway (log: ${logFile})`, async () => {
+      if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}; see ${logFile}`);
+      return healthy();
+    }, 60_000);
+  }
+
   statusEnv(): string {
     const s = this.state;
     if (!s) return "";
@@ -201,14 +248,33 @@ export class LocalStack {
       API_URL: apiUrl,
       DB_URL: `postgresql://postgres:postgres@127.0.0.1:${s.dbPort}/postgres`,
       FUNCTIONS_URL: `${apiUrl}/functions/v1`,
+      REST_URL: `${apiUrl}/rest/v1`,
       ANON_KEY: s.anonKey,
       SERVICE_ROLE_KEY: s.serviceRoleKey,
+      PUBLISHABLE_KEY: s.publishableKey,
+      SECRET_KEY: s.secretKey,
       JWT_SECRET: s.jwtSecret,
       CLAMD_URL: `tcp://127.0.0.1:${s.clamdPort}`,
-      STORAGE_DIR: path.join(this.dir, "storage"),
+      STORAGE_URL: `${apiUrl}/storage/v1`,
+      STORAGE_FILES: path.join(this.dir, "storage"),
+      // `supabase status -o env` prints both names for the mail catcher (INBUCKET_URL is the deprecated one).
+      MAILPIT_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
+      INBUCKET_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
+      MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
       // Where the cluster's files are: .local/dev/pg/data, or outside the checkout when `postgres` cannot reach it.
       DB_DATA_DIR: this.cluster().dataDir,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
+  }
+}
+
+/** The health function answers 200 through `baseUrl` (the gateway or the functions runtime itself). */
+async function functionHealthy(baseUrl: string, anonKey: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/functions/v1/health`, { headers: { authorization: `Bearer ${anonKey}` } });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
   }
 }

@@ -107,6 +107,56 @@ begin
 end
 $$;
 
+-- The listing behind `POST /object/list/{bucket}` (storage-js `list()`): the entries one level below `prefix` whose
+-- name starts with prefix || search (case-insensitively): folders (id and metadata null) and files, named relative
+-- to the prefix, sorted by name (folders among files) or, for another column, folders first; then offset and limit.
+-- Same signature and result as Supabase's storage.search (supabase/storage migrations/tenant/
+-- 0063-fix-search-name-relative-to-prefix.sql); written as one set-based query instead of its skip-scan loop.
+-- Security invoker: the caller's SELECT policies on storage.objects decide what is listed.
+create or replace function storage.search(prefix text, bucketname text, limits integer default 100,
+                                          levels integer default 1, offsets integer default 0,
+                                          search text default '', sortcolumn text default 'name',
+                                          sortorder text default 'asc')
+returns table (name text, id uuid, updated_at timestamptz, created_at timestamptz, last_accessed_at timestamptz,
+               metadata jsonb)
+language plpgsql stable
+as $$
+declare
+  v_prefix text := coalesce(prefix, '');
+  v_match text := lower(coalesce(prefix, '') || coalesce(search, ''));
+  v_direction text := case when lower(coalesce(sortorder, 'asc')) = 'asc' then 'asc' else 'desc' end;
+  v_column text := case lower(coalesce(sortcolumn, 'name'))
+                     when 'updated_at' then 'updated_at' when 'created_at' then 'created_at'
+                     when 'last_accessed_at' then 'last_accessed_at' else 'name' end;
+  v_order text;
+begin
+  if v_column = 'name' then
+    v_order := format('lower(e.name) collate "C" %s', v_direction);
+  else
+    v_order := format('e.is_folder desc, e.%I %s, lower(e.name) collate "C" %s', v_column, v_direction, v_direction);
+  end if;
+  return query execute format($q$
+    with matched as (
+      select o.id, o.updated_at, o.created_at, o.last_accessed_at, o.metadata, substr(o.name, length($1) + 1) as rel
+        from storage.objects o
+       where o.bucket_id = $2 and left(lower(o.name), length($3)) = $3
+    ), entries as (
+      select split_part(m.rel, '/', 1) as name, null::uuid as id, null::timestamptz as updated_at,
+             null::timestamptz as created_at, null::timestamptz as last_accessed_at, null::jsonb as metadata,
+             true as is_folder
+        from matched m where strpos(m.rel, '/') > 0 group by split_part(m.rel, '/', 1)
+      union all
+      select m.rel, m.id, m.updated_at, m.created_at, m.last_accessed_at, m.metadata, false
+        from matched m where strpos(m.rel, '/') = 0
+    )
+    select e.name, e.id, e.updated_at, e.created_at, e.last_accessed_at, e.metadata
+      from entries e
+     order by %s
+     limit $4 offset $5 $q$, v_order)
+  using v_prefix, bucketname, v_match, least(coalesce(limits, 100), 1500), coalesce(offsets, 0);
+end
+$$;
+
 drop trigger if exists update_objects_updated_at on storage.objects;
 create trigger update_objects_updated_at before update on storage.objects
   for each row execute function storage.update_updated_at_column();

@@ -1,8 +1,8 @@
 // The scan, thumbnail and attachments-cleanup functions with real dependencies: the migrated PostgreSQL 15 (SUPABASE_DB_URL), a real
-// clamd with the test signature database (CLAMD_HOST/CLAMD_PORT, started by `npm test`), and the local storage
-// implementation in a temporary STORAGE_DIR. Uploads are made as the Storage API makes them: the bytes to
-// STORAGE_DIR/<bucket>/<name>, the storage.objects row inserted as the uploader (role, JWT claims, metadata), so the
-// triggers register the attachment exactly as on Supabase.
+// clamd with the test signature database (CLAMD_HOST/CLAMD_PORT, started by `npm test`), and the local stack's
+// Storage API (SUPABASE_URL, started by `npm test`), reached with supabase-js exactly as in production. Uploads are
+// made by the signed-in uploader through supabase-js, so the Storage API's probe and final write register the
+// attachment exactly as on Supabase.
 
 import assert from "node:assert/strict";
 import jpeg from "npm:jpeg-js@0.4.4";
@@ -12,7 +12,8 @@ import { signJwt } from "../../functions/_shared/jwt.ts";
 import { parseClamdReply } from "../../functions/_shared/clamd.ts";
 import { createScanHandler, type ScanResult } from "../../functions/_shared/scan.ts";
 import { checkDeclaredType, sniffType } from "../../functions/_shared/sniff.ts";
-import { createLocalObjectStorage, type ObjectStorage } from "../../functions/_shared/storage.ts";
+import { createClient } from "npm:@supabase/supabase-js@2.109.0";
+import { createSupabaseObjectStorage, type ObjectStorage } from "../../functions/_shared/storage.ts";
 import { createThumbnailHandler, type ThumbnailResult } from "../../functions/_shared/thumbnail.ts";
 import { createCleanupHandler, type CleanupResult } from "../../functions/_shared/cleanup.ts";
 import { anonJwt, closedPort, databaseUrl, functionPath, jwtSecret, request, withGateway } from "./gateway-process.ts";
@@ -26,9 +27,21 @@ function eicar(): Uint8Array {
   return new TextEncoder().encode(["X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*"].join(""));
 }
 
+/** The local stack's gateway (Storage API under /storage/v1) and its keys, from `npm test`. */
+function storageEnv(): { url: string; anonKey: string; serviceRoleKey: string } {
+  const url = Deno.env.get("SUPABASE_URL");
+  const anonKey = Deno.env.get("SUPABASE_ANON_KEY");
+  const serviceRoleKey = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+  if (!url || !anonKey || !serviceRoleKey) {
+    throw new Error("SUPABASE_URL / SUPABASE_ANON_KEY / SUPABASE_SERVICE_ROLE_KEY are not set: run the functions suite through `npm test`");
+  }
+  return { url, anonKey, serviceRoleKey };
+}
+
+const clientOptions = { auth: { persistSession: false, autoRefreshToken: false } };
+
 interface World {
   sql: Sql;
-  storageDir: string;
   storage: ObjectStorage;
   serviceToken: string;
   userId: string;
@@ -39,7 +52,6 @@ interface World {
 async function world(): Promise<World> {
   if (!clamdPort) throw new Error("CLAMD_PORT is not set: run the functions suite through `npm test`");
   const sql = createDb(databaseUrl(), { applicationName: "supabase-chat/tests", max: 3 });
-  const storageDir = await Deno.makeTempDir({ prefix: "storage-" });
   // Where pg_net should reach the functions, as an operator stores it in Vault (requests are only recorded here).
   await sql`select vault.create_secret('http://127.0.0.1:54321/functions/v1', 'functions_url')
              where not exists (select 1 from vault.secrets where name = 'functions_url')`;
@@ -57,8 +69,7 @@ async function world(): Promise<World> {
   const now = Math.floor(Date.now() / 1000);
   return {
     sql,
-    storageDir,
-    storage: createLocalObjectStorage(storageDir, sql),
+    storage: createSupabaseObjectStorage(createClient(storageEnv().url, storageEnv().serviceRoleKey, clientOptions)),
     serviceToken: await signJwt({ iss: "supabase-demo", role: "service_role", iat: now, exp: now + 3600 }, jwtSecret),
     userId,
     chatId: chat!.id,
@@ -66,7 +77,6 @@ async function world(): Promise<World> {
       await sql`delete from public.chats where id = ${chat!.id}`;
       await sql`delete from auth.users where id = ${userId}`;
       await sql.end();
-      await Deno.remove(storageDir, { recursive: true });
     },
   };
 }
@@ -75,19 +85,15 @@ async function world(): Promise<World> {
 async function upload(w: World, name: string, mime: string, bytes: Uint8Array): Promise<{ id: string; path: string }> {
   const id = crypto.randomUUID();
   const path = `${w.chatId}/${id}/${name}`;
-  await Deno.mkdir(`${w.storageDir}/attachments/${w.chatId}/${id}`, { recursive: true });
-  await Deno.writeFile(`${w.storageDir}/attachments/${path}`, bytes);
-  const claims = { sub: w.userId, role: "authenticated", aud: "authenticated" };
-  await w.sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                    set_config('request.jwt.claim.sub', ${w.userId}, true),
-                    set_config('request.jwt.claim.role', 'authenticated', true),
-                    set_config('storage.operation', 'storage.object.upload', true)`;
-    await tx`insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
-             values ('attachments', ${path}, ${w.userId}, ${w.userId},
-                     ${tx.json({ size: bytes.byteLength, mimetype: mime, httpStatusCode: 200 })}, ${crypto.randomUUID()})`;
-  });
+  const now = Math.floor(Date.now() / 1000);
+  const token = await signJwt(
+    { sub: w.userId, role: "authenticated", aud: "authenticated", aal: "aal1", iat: now, exp: now + 3600 },
+    jwtSecret,
+  );
+  const { url, anonKey } = storageEnv();
+  const client = createClient(url, anonKey, { ...clientOptions, accessToken: async () => token });
+  const { error } = await client.storage.from("attachments").upload(path, bytes, { contentType: mime });
+  if (error) throw new Error(`upload of ${path} failed: ${error.message}`);
   return { id, path };
 }
 
@@ -142,7 +148,7 @@ Deno.test("scan", async (t) => {
       const result = await scan(w, id);
       assert.equal(result.scan_status, "infected");
       assert.match(result.scan_signature ?? "", /^Eicar-Test-Signature/);
-      assert.equal(await exists(`${w.storageDir}/attachments/${path}`), false, "the bytes are gone");
+      assert.equal(await w.storage.open("attachments", path).then((b) => b?.cancel().then(() => true) ?? false), false, "the bytes are gone");
       const objects = await w.sql`select 1 from storage.objects where bucket_id = 'attachments' and name = ${path}`;
       assert.equal(objects.length, 0, "the storage.objects row is gone");
       const [row] = await w.sql`select scan_status, uploader_id from public.attachments where id = ${id}`;
@@ -272,7 +278,7 @@ Deno.test("thumbnail", async (t) => {
     return up;
   };
   const readThumbnail = async (path: string) =>
-    jpeg.decode(await Deno.readFile(`${w.storageDir}/attachments/${path}`), { useTArray: true });
+    jpeg.decode(new Uint8Array(await new Response(await w.storage.open("attachments", path)).arrayBuffer()), { useTArray: true });
   try {
     await t.step("a PNG (with transparency) gets a JPEG thumbnail of at most 320 px; its size is recorded", async () => {
       const png = encodePng({ width: 800, height: 600, data: gradient(800, 600, true), channels: 4, depth: 8 });
@@ -344,9 +350,8 @@ Deno.test("scan and thumbnail served by the functions gateway, as the database c
       },
       env: {
         SUPABASE_DB_URL: databaseUrl(),
-        SUPABASE_URL: "http://127.0.0.1:1",
-        SUPABASE_SERVICE_ROLE_KEY: w.serviceToken,
-        STORAGE_DIR: w.storageDir,
+        SUPABASE_URL: storageEnv().url,
+        SUPABASE_SERVICE_ROLE_KEY: storageEnv().serviceRoleKey,
         CLAMD_HOST: clamdHost,
         CLAMD_PORT: String(clamdPort),
       },
@@ -396,7 +401,9 @@ Deno.test("attachments-cleanup", async (t) => {
     const exists = async (name: string) => {
       const [row] = await w.sql<{ n: number }[]>`
         select count(*)::int as n from storage.objects where bucket_id = 'attachments' and name = ${name}`;
-      const onDisk = await Deno.stat(`${w.storageDir}/attachments/${name}`).then(() => true, () => false);
+      const body = await w.storage.open("attachments", name);
+      await body?.cancel();
+      const onDisk = body !== null;
       return { row: row!.n === 1, onDisk };
     };
     const rowOf = async (id: string) =>

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type postgres from "postgres";
-import { inRequest, type Claims } from "../../scripts/lib/request-context.ts";
+import { inRequest, type Claims } from "../../stack/shared/request-context.ts";
 import {
   SOAK, connect, createUsers, diffFingerprints, documentedCodes, fingerprint, inconsistencies, installConsistencyCheck, type User,
 } from "./support.ts";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import type postgres from "postgres";
-import { inRequest } from "../../scripts/lib/request-context.ts";
+import { inRequest } from "../../stack/shared/request-context.ts";
 import { SOAK, connect, createUsers, inconsistencies, installConsistencyCheck, type User } from "./support.ts";
 
 const CLIENTS = SOAK ? 16 : 6;

@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { Cluster, clusterDir } from "../../scripts/lib/cluster.ts";
 import { LOCAL_DIR } from "../../scripts/lib/local-stack.ts";
 import { freePort, pidAlive, sleep } from "../../scripts/lib/util.ts";
-import { inRequest } from "../../scripts/lib/request-context.ts";
+import { inRequest } from "../../stack/shared/request-context.ts";
 import { SOAK, createUsers, inconsistencies, installConsistencyCheck, type User } from "./support.ts";
 
 const CLIENTS = SOAK ? 8 : 4;

@@ -5,7 +5,7 @@ import postgres from "postgres";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { userClaims, type Claims } from "../../scripts/lib/request-context.ts";
+import { userClaims, type Claims } from "../../stack/shared/request-context.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const SOAK = process.env.RELIABILITY_SCALE === "soak";

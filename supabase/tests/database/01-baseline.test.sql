@@ -19,7 +19,7 @@ select is(array(
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
    order by 1
 ), array['blocker_ids', 'can_delete_attachment', 'can_read_attachment', 'can_receive_topic', 'can_send_to_topic',
-        'can_upload_attachment', 'my_admin_chat_ids', 'my_chat_ids', 'require_member', 'require_user'],
+        'can_upload_attachment', 'my_chat_ids', 'require_member', 'require_user'],
   'authenticated executes only the private helpers that policies and invoker RPCs need');
 select ok(position('private' in current_setting('pgrst.db_schemas')) = 0, 'private is not an exposed API schema');
 

@@ -1,7 +1,7 @@
 // The API tests' database: a shared pool and requests run exactly as PostgREST runs them
-// (scripts/lib/request-context.ts).
+// (stack/shared/request-context.ts).
 import postgres from "postgres";
-import { type Claims, type RequestOptions, inRequest } from "../../../scripts/lib/request-context.ts";
+import { type Claims, type RequestOptions, inRequest } from "../../../stack/shared/request-context.ts";
 import { randomUUID } from "node:crypto";
 
 const url = process.env.DB_URL ?? process.env.SUPABASE_DB_URL;
@@ -12,7 +12,7 @@ export const sql = postgres(url, { max: 4, onnotice: () => {}, idle_timeout: 5 }
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
-export type { ApiRole, Claims, RequestOptions } from "../../../scripts/lib/request-context.ts";
+export type { ApiRole, Claims, RequestOptions } from "../../../stack/shared/request-context.ts";
 
 /** One API request: `fn` runs inside the request's transaction as the claims' role. */
 export function request<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, opts: RequestOptions = {}): Promise<T> {

@@ -86,7 +86,6 @@ Deno.test("edge functions answer bad input with 4xx (or a documented 2xx), never
   assert.ok(Object.keys(functions).length > 0, "supabase/config.toml lists no functions");
   const dbUrl = databaseUrl();
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-  const storage = await Deno.makeTempDir({ prefix: "bad-input-storage-" });
   const auth = await authHeaders();
   try {
     await withGateway(
@@ -99,7 +98,6 @@ Deno.test("edge functions answer bad input with 4xx (or a documented 2xx), never
           SUPABASE_SERVICE_ROLE_KEY: auth.service!.slice("Bearer ".length),
           CLAMD_HOST: "127.0.0.1",
           CLAMD_PORT: String(closedPort()),
-          STORAGE_DIR: storage,
         },
       },
       async (gateway) => {
@@ -152,6 +150,5 @@ Deno.test("edge functions answer bad input with 4xx (or a documented 2xx), never
     );
   } finally {
     await sql.end();
-    await Deno.remove(storage, { recursive: true });
   }
 });
