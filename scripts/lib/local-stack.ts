@@ -58,6 +58,11 @@ export class LocalStack {
   }
 
   private async ensureState(): Promise<StackState> {
+    if (this.state && !this.state.publishableKey) {
+      // State written before the opaque keys existed: derive them from its secret as a fresh start would.
+      this.state = { ...this.state, ...(await projectKeys(this.state.jwtSecret)) };
+      this.save();
+    }
     if (this.state) return this.state;
     const jwtSecret = process.env.SUPABASE_CHAT_JWT_SECRET ?? DEFAULT_JWT_SECRET;
     const apiPort = await freePort(54321);
@@ -79,7 +84,8 @@ export class LocalStack {
     const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0];
     if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
     if (!pidAlive(state.gatewayPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
-    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort))) {
+    // State from before the gateway has no functions port either.
+    if (state.functionsPort === undefined || (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort)))) {
       state.functionsPort = await freePort(54331, taken());
     }
     if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
@@ -117,10 +123,14 @@ export class LocalStack {
       cluster.applyPlatform();
       cluster.migrate();
     }
-    await this.startClamd(state);
-    await this.startFunctions(state);
-    await this.startGateway(state);
-    this.save();
+    try {
+      await this.startClamd(state);
+      await this.startFunctions(state);
+      await this.startGateway(state);
+    } finally {
+      // Also when a later process fails to start: `npm stop` then finds the pids of those that did.
+      this.save();
+    }
   }
 
   async reset(): Promise<void> {
