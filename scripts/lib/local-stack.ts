@@ -1,8 +1,9 @@
-// The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid.
+// The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid. The database and clamd
+// keep theirs there too unless their OS users cannot reach the checkout (see service-dir.ts); status says where.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { Cluster } from "./cluster.ts";
+import { Cluster, clusterDir } from "./cluster.ts";
 import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
@@ -49,12 +50,20 @@ export class LocalStack {
     writeFileSync(this.stateFile, JSON.stringify(this.state, null, 2) + "\n");
   }
 
+  private pg: { dir: string; external: boolean } | undefined;
+
   private cluster(): Cluster {
     if (!this.state) throw new Error("stack state missing");
-    return new Cluster({ dir: path.join(this.dir, "pg"), port: this.state.dbPort });
+    this.pg ??= clusterDir(path.join(this.dir, "pg"));
+    return new Cluster({ dir: this.pg.dir, port: this.state.dbPort });
   }
 
   private async ensureState(): Promise<StackState> {
+    if (this.state && !this.state.publishableKey) {
+      // State written before the opaque keys existed: derive them from its secret as a fresh start would.
+      this.state = { ...this.state, ...(await projectKeys(this.state.jwtSecret)) };
+      this.save();
+    }
     if (this.state) return this.state;
     const jwtSecret = process.env.SUPABASE_CHAT_JWT_SECRET ?? DEFAULT_JWT_SECRET;
     const apiPort = await freePort(54321);
@@ -76,7 +85,8 @@ export class LocalStack {
     const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0];
     if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
     if (!pidAlive(state.gatewayPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
-    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort))) {
+    // State from before the gateway has no functions port either.
+    if (state.functionsPort === undefined || (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort)))) {
       state.functionsPort = await freePort(54331, taken());
     }
     if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
@@ -101,6 +111,7 @@ export class LocalStack {
     mkdirSync(path.join(this.dir, "logs"), { recursive: true });
     mkdirSync(path.join(this.dir, "storage"), { recursive: true });
     const cluster = this.cluster();
+    if (this.pg?.external) step(`the OS user of the database cannot reach this checkout; its data lives in ${this.pg.dir}`);
     const fresh = !cluster.initialized();
     cluster.init();
     cluster.start();
@@ -113,13 +124,17 @@ export class LocalStack {
       cluster.applyPlatform();
       cluster.migrate();
     }
-    await this.startClamd(state);
-    // What the database needs to call the edge functions through pg_net (docs/operations.md, Files).
-    cluster.setVaultSecret("functions_url", `http://127.0.0.1:${state.apiPort}/functions/v1`);
-    cluster.setVaultSecret("service_role_key", state.serviceRoleKey);
-    await this.startFunctions(state);
-    await this.startGateway(state);
-    this.save();
+    try {
+      await this.startClamd(state);
+      // What the database needs to call the edge functions through pg_net (docs/operations.md, Files).
+      cluster.setVaultSecret("functions_url", `http://127.0.0.1:${state.apiPort}/functions/v1`);
+      cluster.setVaultSecret("service_role_key", state.serviceRoleKey);
+      await this.startFunctions(state);
+      await this.startGateway(state);
+    } finally {
+      // Also when a later process fails to start: `npm stop` then finds the pids of those that did.
+      this.save();
+    }
   }
 
   async reset(): Promise<void> {
@@ -154,11 +169,14 @@ export class LocalStack {
   private async startClamd(state: StackState): Promise<void> {
     if (pidAlive(state.clamdPid) && (await clamdCommand(state.clamdPort, "PING")) === "PONG") return;
     step(`starting clamd on 127.0.0.1:${state.clamdPort} with the test signature database`);
-    state.clamdPid = await startClamd({
+    const clamd = await startClamd({
       dir: path.join(this.dir, "clamav"),
       port: state.clamdPort,
       logFile: path.join(this.dir, "logs", "clamd.log"),
+      avoid: [state.apiPort, state.dbPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0],
     });
+    state.clamdPid = clamd.pid;
+    state.clamdPort = clamd.port;
   }
 
   private async startFunctions(state: StackState): Promise<void> {
@@ -239,6 +257,8 @@ export class LocalStack {
       MAILPIT_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       INBUCKET_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
+      // Where the cluster's files are: .local/dev/pg/data, or outside the checkout when `postgres` cannot reach it.
+      DB_DATA_DIR: this.cluster().dataDir,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
   }
