@@ -19,6 +19,7 @@ import { loadProjectConfig } from "./shared/config.ts";
 import { databaseAccess, type StackDeps } from "./shared/deps.ts";
 import { projectKeys } from "./shared/keys.ts";
 import { createGateway, proxyTo, type GatewayServices } from "./gateway/index.ts";
+import { createRealtime, socketApiKey, type RealtimeService } from "./realtime/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -45,6 +46,7 @@ export interface StackOptions {
 export interface RunningStack {
   url: string;
   deps: StackDeps;
+  realtime: RealtimeService;
   close(): Promise<void>;
 }
 
@@ -66,8 +68,21 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const services: GatewayServices = {};
   if (opts.functionsUrl) services.functions = proxyTo(opts.functionsUrl);
   // Each service: `services.<name> = create<Name>(deps)`, and its close() pushed onto `closers`.
+  const realtime = await createRealtime(deps);
+  services.realtime = realtime.api;
+  closers.push(() => realtime.close());
 
   const server = createAdaptorServer({ fetch: createGateway({ keys, services }) });
+  // The Realtime socket: /realtime/v1/websocket upgrades go to the Realtime service with the gateway's socket rule
+  // applied to the `apikey` query parameter (passed on as x-api-key, which Realtime reads first).
+  server.on("upgrade", (request, socket, head) => {
+    const url = new URL(request.url ?? "/", "http://gateway.local");
+    if (url.pathname !== "/realtime/v1/websocket") {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    realtime.handleUpgrade(request, socket, head, socketApiKey(url.searchParams.get("apikey"), keys));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, "127.0.0.1", () => resolve());
@@ -76,9 +91,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   return {
     url: `http://127.0.0.1:${address.port}`,
     deps,
+    realtime,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open websockets keep server.close() waiting: the services end them first.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const close of closers.reverse()) await close();
+      (server as import("node:http").Server).closeAllConnections?.();
+      await closed;
     },
   };
 }

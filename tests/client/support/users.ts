@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { createClient } from "@supabase/supabase-js";
 import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
 import { afterAll } from "vitest";
 import type { Database } from "../../../types/database.ts";
 import { signJwt } from "../../../stack/shared/keys.ts";
@@ -45,6 +46,8 @@ export async function signedInUser(name: string, metadata: Record<string, unknow
   const accessToken = await signJwt(claims, stack.jwtSecret);
   const client = createClient<Database>(stack.url, stack.publishableKey, {
     accessToken: async () => accessToken,
+    // Node 20 has no global WebSocket; realtime-js needs one as soon as the client is created.
+    realtime: { transport: WebSocket as never },
   });
   return { id, email, accessToken, client };
 }
