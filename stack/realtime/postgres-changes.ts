@@ -292,7 +292,7 @@ export class PostgresChanges {
     });
     const [evaluated] = await this.sql.unsafe<{ record: Record<string, unknown>; old_record: Record<string, unknown>; visible: boolean[] }[]>(
       `select ${castSql(newValues, "$1")} as record, ${castSql(oldValues, "$2")} as old_record,
-              array[${filterExprs.join(", ")}]::boolean[] as visible`,
+              array[${filterExprs.join(", ")}]::boolean[] as visible, $1::jsonb is null and $2::jsonb is null as unused`,
       filterParams as never,
     );
     if (!evaluated) return;

@@ -22,12 +22,12 @@ export interface LiveOptions {
   heartbeatIntervalMs?: number;
   url?: string;
   vsn?: "1.0.0" | "2.0.0";
+  /** Lifetime of the first token (supabase-js hands it to Realtime once, when the client is created). */
+  tokenSeconds?: number;
 }
 
 export function claimsFor(user: { id: string; email: string }, seconds = 3600) {
-  const claims = { ...userClaims(user.id, user.email), iss: `${stack.url}/auth/v1` };
-  claims.exp = Math.floor(Date.now() / 1000) + seconds;
-  return claims;
+  return { ...userClaims(user.id, user.email), iss: `${stack.url}/auth/v1`, exp: Math.floor(Date.now() / 1000) + seconds };
 }
 
 /** A client for an existing user (another device of the same person, or a client of another stack). */
@@ -45,7 +45,8 @@ export function liveClientFor(user: LiveUser | SignedInUser, getToken: () => str
 export async function liveUser(name: string, opts: LiveOptions = {}): Promise<LiveUser> {
   const user = await signedInUser(name);
   const mint = (seconds = 3600) => signJwt(claimsFor(user, seconds), stack.jwtSecret);
-  const live = { ...user, token: user.accessToken, mint } as LiveUser;
+  const first = opts.tokenSeconds === undefined ? user.accessToken : await mint(opts.tokenSeconds);
+  const live = { ...user, token: first, mint } as LiveUser;
   live.live = liveClientFor(live, () => live.token, opts);
   return live;
 }
