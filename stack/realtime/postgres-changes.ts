@@ -269,7 +269,7 @@ export class PostgresChanges {
       const cols = present(values);
       if (cols.length === 0) return `'{}'::jsonb`;
       return `jsonb_build_object(${cols
-        .map((c) => `'${c.name.replace(/'/g, "''")}', to_jsonb((${param}::jsonb ->> '${c.name.replace(/'/g, "''")}')::${c.typeSql})`)
+        .map((c) => `'${c.name.replace(/'/g, "''")}', to_jsonb((${param}::text::jsonb ->> '${c.name.replace(/'/g, "''")}')::${c.typeSql})`)
         .join(", ")})`;
     };
     // Filters, evaluated in SQL on typed values, one boolean per subscription (NULL = no match).
@@ -284,15 +284,15 @@ export class PostgresChanges {
           filterParams.push(flt.value);
           const rhs = flt.op === "in" ? `($${filterParams.length}::text)::${type}[]` : `($${filterParams.length}::text)::${type}`;
           const expr = flt.op === "in"
-            ? `((${values}::jsonb ->> '${flt.column.replace(/'/g, "''")}')::${type} = any(${rhs}))`
-            : `((${values}::jsonb ->> '${flt.column.replace(/'/g, "''")}')::${type} ${OPS[flt.op]} ${rhs})`;
+            ? `((${values}::text::jsonb ->> '${flt.column.replace(/'/g, "''")}')::${type} = any(${rhs}))`
+            : `((${values}::text::jsonb ->> '${flt.column.replace(/'/g, "''")}')::${type} ${OPS[flt.op]} ${rhs})`;
           return `coalesce(${flt.negate ? `not ${expr}` : expr}, false)`;
         }).join(" and ");
       return action === "DELETE" ? `((${one("$1")}) or (${one("$2")}))` : `(${one("$1")})`;
     });
     const [evaluated] = await this.sql.unsafe<{ record: Record<string, unknown>; old_record: Record<string, unknown>; visible: boolean[] }[]>(
       `select ${castSql(newValues, "$1")} as record, ${castSql(oldValues, "$2")} as old_record,
-              array[${filterExprs.join(", ")}]::boolean[] as visible, $1::jsonb is null and $2::jsonb is null as unused`,
+              array[${filterExprs.join(", ")}]::boolean[] as visible, $1::text is null and $2::text is null as unused`,
       filterParams as never,
     );
     if (!evaluated) return;
