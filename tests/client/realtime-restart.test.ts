@@ -48,6 +48,8 @@ async function conversation(): Promise<{ owner: LiveUser; member: LiveUser; chat
   const chatId = await groupChat(owner, [member]);
   const url = running!.url;
   const clients = [liveClientFor(owner, () => owner.token, { url }), liveClientFor(member, () => member.token, { url })];
+  // supabase-js hands the token to Realtime asynchronously after createClient; a join before that is anonymous.
+  for (const c of clients) await c.realtime.setAuth();
   return { owner, member, chatId, clients };
 }
 

@@ -5,7 +5,7 @@ import type { RealtimeChannel } from "@supabase/supabase-js";
 import { stack } from "./support/clients.ts";
 import { db } from "./support/users.ts";
 import {
-  disconnect, eventually, groupChat, joined, liveUser, sendMessage, sleep, type LiveUser,
+  disconnect, eventually, groupChat, joined, liveClientFor, liveUser, sendMessage, sleep, type LiveUser,
 } from "./support/realtime.ts";
 
 const users: LiveUser[] = [];
@@ -184,5 +184,20 @@ describe("realtime: private chat topics", () => {
     expect(await chOwner.send({ type: "broadcast", event: "typing.start", payload: { user_id: owner.id } })).toBe("ok");
     await eventually(() => inMember.length === 1, 5000, "typing");
     expect(inMember[0]!.payload).toEqual({ user_id: owner.id });
+  });
+
+  it("a broadcast the write policy denies is dropped silently, even with ack (the user topic is read-only)", async () => {
+    const me = await person("uma");
+    const otherDevice = liveClientFor(me, () => me.token);
+    // supabase-js hands the token to Realtime asynchronously after createClient; a join before that is anonymous.
+    await otherDevice.realtime.setAuth();
+    const phone = me.live.channel(`user:${me.id}`, { config: { private: true, broadcast: { ack: true } } });
+    const laptop = otherDevice.channel(`user:${me.id}`, { config: { private: true } });
+    const inLaptop = collect(laptop);
+    await Promise.all([joined(phone), joined(laptop)]);
+    expect(await phone.send({ type: "broadcast", event: "chat.added", payload: { forged: true } }, { timeout: 1000 })).toBe("timed out");
+    await sleep(300);
+    expect(inLaptop).toEqual([]);
+    await otherDevice.removeAllChannels();
   });
 });
