@@ -4,11 +4,17 @@
 // scenario, or a scenario whose block is gone, fails the suite: documentation and tests cannot drift apart.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { createClient } from "@supabase/supabase-js";
+import { createClient as createSupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
+import WebSocket from "ws";
 import { describe, expect, it } from "vitest";
 import { runBlock, tsBlocks } from "./support/docs-blocks.ts";
 import { stack } from "./support/clients.ts";
 import { actor, call, group, message, type Actor } from "./support/world.ts";
+
+/** createClient as the page's blocks call it; on Node 20 realtime-js needs the `ws` transport a browser would not. */
+function createClient(url: string, key: string, options: SupabaseClientOptions<"public"> = {}) {
+  return createSupabaseClient(url, key, { ...options, realtime: { transport: WebSocket as never, ...options.realtime } });
+}
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const blocks = tsBlocks(readFileSync(path.join(root, "docs", "api.md"), "utf8"));

@@ -200,4 +200,23 @@ describe("realtime: private chat topics", () => {
     expect(inLaptop).toEqual([]);
     await otherDevice.removeAllChannels();
   });
+
+  it("REST broadcasts to a private topic pass the caller's write check: a member's arrives, an outsider's does not", async () => {
+    const [owner, member, outsider] = await Promise.all([person("olga"), person("mo"), person("eve")]);
+    const chatId = await groupChat(owner, [member]);
+    const ch = owner.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const got = collect(ch, "typing.start");
+    await joined(ch);
+    const post = (token: string, who: string) =>
+      fetch(`${stack.url}/realtime/v1/api/broadcast`, {
+        method: "POST",
+        headers: { apikey: stack.publishableKey, authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ topic: `chat:${chatId}`, event: "typing.start", payload: { who }, private: true }] }),
+      });
+    expect((await post(outsider.token, "eve")).status).toBe(202);
+    expect((await post(member.token, "mo")).status).toBe(202);
+    await eventually(() => got.length === 1, 5000, "the member's broadcast");
+    await sleep(300);
+    expect(got.map((m) => m.payload.who)).toEqual(["mo"]);
+  });
 });

@@ -1,6 +1,7 @@
 // Fixtures for client tests, built through the API itself (RPCs over the gateway), and clients that record every
 // HTTP answer so a test can say which calls failed.
 import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
 import type { Database } from "../../../types/database.ts";
 import { stack, type Client } from "./clients.ts";
 import { signedInUser, type SignedInUser } from "./users.ts";
@@ -36,6 +37,8 @@ export async function actor(name: string): Promise<Actor> {
   const supabase = createClient<Database>(stack.url, stack.publishableKey, {
     accessToken: async () => user.accessToken,
     global: { fetch: recordingFetch(log) },
+    // Node 20 has no global WebSocket; realtime-js needs one as soon as the client is created.
+    realtime: { transport: WebSocket as never },
   });
   return { ...user, supabase, log };
 }
