@@ -86,7 +86,9 @@ export function parseParams(params: Record<string, unknown>): ParsedParams | str
       const op = rest.slice(0, dot) as Op;
       let value = rest.slice(dot + 1);
       if (eq <= 0 || dot <= 0 || !(op in OPS)) {
-        return `Error parsing \`filter\` params: ${JSON.stringify(eq <= 0 ? [part] : rest.split("."))}`;
+        // Elixir's inspect of the split list: ["foo", "hey"]
+        const shown = (eq <= 0 ? [part] : rest.split(".")).map((x) => JSON.stringify(x)).join(", ");
+        return `Error parsing \`filter\` params: [${shown}]`;
       }
       if (op === "in") value = `{${value.replace(/^\(/, "").replace(/\)$/, "")}}`;
       filters.push({ column, op, value, negate });

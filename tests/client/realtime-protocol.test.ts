@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { decode, encodeBroadcast, jsonUserBroadcast } from "../../stack/realtime/codec.ts";
+import { parseParams } from "../../stack/realtime/postgres-changes.ts";
 import { stack } from "./support/clients.ts";
 import { eventually } from "./support/realtime.ts";
 
@@ -123,5 +124,22 @@ describe("realtime: codec", () => {
     const meta = JSON.stringify({ id: "x" });
     expect([...data.subarray(0, 5)]).toEqual([4, 10, 2, meta.length, 1]);
     expect(data.subarray(5).toString()).toBe(`realtime:tev${meta}{"a":1}`);
+  });
+});
+
+describe("realtime: postgres_changes params", () => {
+  it("parses filters as the real server does, and refuses what it refuses", () => {
+    expect(parseParams({ schema: "public", table: "messages", filter: "subject=in.(hidee,ho)" })).toEqual({
+      event: "*", schema: "public", table: "messages", filters: [{ column: "subject", op: "in", value: "{hidee,ho}", negate: false }],
+    });
+    expect(parseParams({ schema: "public", table: "messages", filter: "id=gt.0,id=not.lt.100", event: "INSERT" })).toMatchObject({
+      event: "INSERT", filters: [{ column: "id", op: "gt", value: "0", negate: false }, { column: "id", op: "lt", value: "100", negate: true }],
+    });
+    expect(parseParams({ schema: "public" })).toMatchObject({ table: "*", filters: [] });
+    expect(parseParams({ table: "messages" })).toMatchObject({ schema: "public" });
+    expect(parseParams({ schema: "public", table: "messages", filter: "subject=foo.hey" })).toBe(
+      'Error parsing `filter` params: ["foo", "hey"]',
+    );
+    expect(parseParams({})).toMatch(/^No subscription params provided/);
   });
 });
