@@ -9,8 +9,11 @@ import {
 } from "./support/realtime.ts";
 
 const users: LiveUser[] = [];
-async function person(name: string, tokenSeconds?: number) {
-  const u = await liveUser(name, tokenSeconds === undefined ? {} : { tokenSeconds });
+async function person(name: string, tokenSeconds?: number, heartbeatIntervalMs?: number) {
+  const u = await liveUser(name, {
+    ...(tokenSeconds === undefined ? {} : { tokenSeconds }),
+    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+  });
   users.push(u);
   return u;
 }
@@ -66,6 +69,25 @@ describe("realtime: tokens and membership on a live socket", () => {
     await sendMessage(owner, chatId, "after removal");
     await sleep(500);
     expect(seen.events.length).toBe(before);
+  });
+
+  it("in callback mode realtime-js sends a changed token with the next heartbeat: the removed member is cut off then", async () => {
+    const [owner, member] = await Promise.all([person("olga"), person("mo", undefined, 400)]);
+    const chatId = await groupChat(owner, [member]);
+    // supabase-js hands the first token over as a fixed one; setAuth() without a token switches realtime-js to
+    // asking the accessToken callback on every heartbeat (25 s by default, 400 ms here).
+    await member.live.realtime.setAuth();
+    const channel = member.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const seen = watch(channel);
+    const closed = new Promise<void>((resolve) => channel.subscribe((s) => s === "CLOSED" && resolve()));
+    await eventually(() => channel.state === "joined", 5000, "joined");
+    await db()`delete from public.chat_members where chat_id = ${chatId} and user_id = ${member.id}`;
+    member.token = await member.mint(3600);
+    const changedAt = Date.now();
+    await closed;
+    const cutOffMs = Date.now() - changedAt;
+    expect(seen.system.at(-1)?.message).toBe(`You do not have permissions to read from this Channel topic: chat:${chatId}`);
+    expect(cutOffMs).toBeLessThan(400 + 1500);
   });
 
   it("an expiring token ends the channel with Realtime's system message; a refreshed one keeps it", async () => {

@@ -127,6 +127,25 @@ describe("realtime: presence", () => {
   });
 });
 
+describe("realtime: presence on a private chat topic", () => {
+  it("members see each other; a member of another chat cannot join the topic to track", async () => {
+    const [owner, member, other] = await Promise.all([person("olga"), person("mo"), person("eve")]);
+    const chatId = await groupChat(owner, [member]);
+    const topic = `chat:${chatId}`;
+    const a = owner.live.channel(topic, { config: { private: true, presence: { key: owner.id } } });
+    const b = member.live.channel(topic, { config: { private: true, presence: { key: member.id } } });
+    for (const ch of [a, b]) ch.on("presence", { event: "sync" }, () => {});
+    await Promise.all([joined(a), joined(b)]);
+    expect(await a.track({ status: "online" })).toBe("ok");
+    expect(await b.track({ status: "away" })).toBe("ok");
+    await eventually(() => Object.keys(a.presenceState()).length === 2 && Object.keys(b.presenceState()).length === 2, 5000, "both");
+    expect(b.presenceState()[owner.id]?.[0]).toMatchObject({ status: "online" });
+    const c = other.live.channel(topic, { config: { private: true, presence: { key: other.id } } });
+    c.on("presence", { event: "sync" }, () => {});
+    await expect(joined(c)).rejects.toThrow(/^Unauthorized: /);
+  });
+});
+
 describe("realtime: private chat topics", () => {
   it("Broadcast from the database reaches the members of a chat: realtime.send and a real send_message", async () => {
     const [owner, member] = await Promise.all([person("olga"), person("mo")]);
