@@ -2,6 +2,7 @@
 // broadcasts, presence, Broadcast from the database on private chat topics, and the join refusal of outsiders.
 import { afterEach, describe, expect, it } from "vitest";
 import type { RealtimeChannel } from "@supabase/supabase-js";
+import postgres from "postgres";
 import { stack } from "./support/clients.ts";
 import { db } from "./support/users.ts";
 import {
@@ -171,6 +172,31 @@ describe("realtime: private chat topics", () => {
     await sleep(300);
     expect(inMember.filter((m) => m.event === "message.sent")).toHaveLength(1);
     expect(inMember.filter((m) => m.event === "test.event")).toHaveLength(1);
+  });
+
+  it("database broadcasts from four concurrent writers arrive exactly once, each writer's in its commit order", async () => {
+    const [owner] = await Promise.all([person("olga")]);
+    const chatId = await groupChat(owner, []);
+    const ch = owner.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const got = collect(ch, "load.test");
+    await joined(ch);
+    const writers = 4;
+    const each = 50;
+    const conns = Array.from({ length: writers }, () => postgres(stack.dbUrl, { max: 1, onnotice: () => {} }));
+    try {
+      await Promise.all(conns.map(async (sql, w) => {
+        for (let i = 0; i < each; i++) await sql`select realtime.send(${sql.json({ w, i })}, 'load.test', ${`chat:${chatId}`}, true)`;
+      }));
+    } finally {
+      await Promise.all(conns.map((c) => c.end({ timeout: 1 })));
+    }
+    await eventually(() => got.length >= writers * each, 10_000, "all broadcasts");
+    await sleep(300);
+    expect(got).toHaveLength(writers * each);
+    expect(new Set(got.map((m) => m.meta?.id)).size).toBe(writers * each);
+    for (let w = 0; w < writers; w++) {
+      expect(got.filter((m) => m.payload.w === w).map((m) => m.payload.i)).toEqual(Array.from({ length: each }, (_, i) => i));
+    }
   });
 
   it("a public channel of the same name does not receive the private broadcasts", async () => {
