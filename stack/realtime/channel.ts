@@ -33,6 +33,9 @@ export interface ChannelHost {
 export type JoinResult = { status: "ok"; response: unknown } | { status: "error"; response: { reason: string } };
 
 const CONFIRM_TOKEN_INTERVAL_MS = 5 * 60 * 1000;
+/** CLIENT_PRESENCE_MAX_CALLS / CLIENT_PRESENCE_WINDOW_MS defaults (supabase/realtime:config/runtime.exs). */
+const CLIENT_PRESENCE_MAX_CALLS = 5;
+const CLIENT_PRESENCE_WINDOW_MS = 30_000;
 const REPLAY_HARD_LIMIT = 25;
 
 function obj(value: unknown): Record<string, unknown> {
@@ -78,6 +81,7 @@ export class Channel implements Subscriber {
   private replay: ReplayedMessage[] = [];
   private changeSubscriptions: ChangeSubscription[] = [];
   private presenceTracked: Record<string, unknown> | null = null;
+  private presenceWindow = { counter: 0, resetAt: 0 };
   private joined = false;
   private ended = false;
 
@@ -309,8 +313,19 @@ export class Channel implements Subscriber {
     switch (event) {
       case "broadcast":
         return this.onBroadcast(payload);
-      case "presence":
-        return isUserBroadcast(payload) ? undefined : this.onPresence(payload);
+      case "presence": {
+        if (isUserBroadcast(payload)) return undefined;
+        // limit_client_presence_event: at most 5 presence messages per 30 s window, else the channel is shut down.
+        if (typeof payload.event === "string") {
+          const now = Date.now();
+          if (now > this.presenceWindow.resetAt) this.presenceWindow = { counter: 1, resetAt: now + CLIENT_PRESENCE_WINDOW_MS };
+          else if (this.presenceWindow.counter >= CLIENT_PRESENCE_MAX_CALLS) {
+            this.shutdown("Client presence rate limit exceeded");
+            return undefined;
+          } else this.presenceWindow.counter++;
+        }
+        return this.onPresence(payload);
+      }
       case "access_token":
         if (!isUserBroadcast(payload)) await this.onAccessToken(payload.access_token);
         return undefined;

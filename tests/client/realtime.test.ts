@@ -128,6 +128,22 @@ describe("realtime: presence", () => {
   });
 });
 
+describe("realtime: presence limits", () => {
+  it("a sixth presence message within 30 s shuts the channel down, as Realtime's client presence limit does", async () => {
+    const a = await person("ann");
+    const ch = a.live.channel(`busy-${crypto.randomUUID()}`, { config: { presence: { key: "ann" } } });
+    const system: { message: string; status: string }[] = [];
+    ch.on("presence", { event: "sync" }, () => {});
+    ch.on("system", {}, (p) => system.push(p as never));
+    const closed = new Promise<void>((resolve) => ch.subscribe((s) => s === "CLOSED" && resolve()));
+    await eventually(() => ch.state === "joined", 5000, "joined");
+    for (let i = 0; i < 5; i++) expect(await ch.track({ n: i })).toBe("ok");
+    void ch.track({ n: 5 });
+    await closed;
+    expect(system.at(-1)).toMatchObject({ status: "error", message: "Client presence rate limit exceeded" });
+  });
+});
+
 describe("realtime: presence on a private chat topic", () => {
   it("members see each other; a member of another chat cannot join the topic to track", async () => {
     const [owner, member, other] = await Promise.all([person("olga"), person("mo"), person("eve")]);
