@@ -96,6 +96,7 @@ export async function createRealtime(deps: StackDeps): Promise<RealtimeService> 
         const [status, message] = CONNECT_ERRORS[result.error] ?? [500, "Error connecting to Realtime"];
         return httpError(socket, status, message);
       }
+      if (socket.destroyed) return;
       wss.handleUpgrade(request, socket, head, (ws) => {
         const conn = new Connection(ws, vsn, apiKey, xHeaders(request.headers), parts, (c) => connections.delete(c));
         connections.add(conn);
