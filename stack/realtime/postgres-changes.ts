@@ -151,18 +151,42 @@ export class PostgresChanges {
 
   private constructor(
     private readonly sql: postgres.Sql,
-    private readonly slotConn: postgres.ReservedSql,
-    private readonly slot: string,
+    private slotConn: postgres.ReservedSql,
+    private slot: string,
   ) {}
 
-  /** Creates the wal2json slot (temporary, on a reserved connection) and starts polling it. */
-  static async start(sql: postgres.Sql): Promise<PostgresChanges> {
+  private static async createSlot(sql: postgres.Sql): Promise<[postgres.ReservedSql, string]> {
     const conn = await sql.reserve();
     const slot = `supabase_realtime_replication_slot_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     await conn`select * from pg_create_logical_replication_slot(${slot}, 'wal2json', true)`;
+    return [conn, slot];
+  }
+
+  /** Creates the wal2json slot (temporary, on a reserved connection) and starts polling it. */
+  static async start(sql: postgres.Sql): Promise<PostgresChanges> {
+    const [conn, slot] = await PostgresChanges.createSlot(sql);
     const changes = new PostgresChanges(sql, conn, slot);
     changes.schedule();
     return changes;
+  }
+
+  /** A lost slot connection loses its temporary slot: start over with a new one (changes in between are lost,
+   * as when the real server's poller restarts). */
+  private async recover(error: unknown): Promise<void> {
+    console.error("realtime: postgres_changes poll failed:", (error as Error).message);
+    try {
+      await this.slotConn`select 1 from pg_replication_slots where slot_name = ${this.slot}`.then((rows) => {
+        if (rows.length === 0) throw new Error("slot gone");
+      });
+    } catch {
+      if (this.closed) return;
+      try {
+        this.slotConn.release();
+      } catch {
+        // the connection is gone already
+      }
+      [this.slotConn, this.slot] = await PostgresChanges.createSlot(this.sql);
+    }
   }
 
   subscribe(subs: ChangeSubscription[]): { ok: true } | { ok: false; message: string } {
@@ -183,7 +207,8 @@ export class PostgresChanges {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.polling = this.poll()
-        .catch((error) => console.error("realtime: postgres_changes poll failed:", (error as Error).message))
+        .catch((error) => this.recover(error))
+        .catch((error) => console.error("realtime: postgres_changes slot could not be recreated:", (error as Error).message))
         .finally(() => this.schedule());
     }, POLL_MS);
     this.timer.unref?.();
