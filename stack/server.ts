@@ -26,6 +26,7 @@ import { startNetWorker, type NetWorker } from "./net/worker.ts";
 import { createStorage } from "./storage/index.ts";
 import { createAuth } from "./auth/index.ts";
 import { startMailCatcher } from "./mail/index.ts";
+import { createRealtime, socketApiKey, type RealtimeService } from "./realtime/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -60,6 +61,7 @@ export interface RunningStack {
   /** The mail catcher's HTTP API (MAILPIT_URL). */
   mailUrl: string;
   deps: StackDeps;
+  realtime: RealtimeService;
   close(): Promise<void>;
 }
 
@@ -97,8 +99,21 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const auth = createAuth(deps, { smtp: { host: "127.0.0.1", port: mail.smtpPort } });
   services.auth = auth.handler;
   closers.push(() => auth.close());
+  const realtime = await createRealtime(deps);
+  services.realtime = realtime.api;
+  closers.push(() => realtime.close());
 
   const server = createAdaptorServer({ fetch: createGateway({ keys, services }) });
+  // The Realtime socket: /realtime/v1/websocket upgrades go to the Realtime service with the gateway's socket rule
+  // applied to the `apikey` query parameter (passed on as x-api-key, which Realtime reads first).
+  server.on("upgrade", (request, socket, head) => {
+    const url = new URL(request.url ?? "/", "http://gateway.local");
+    if (url.pathname !== "/realtime/v1/websocket") {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    realtime.handleUpgrade(request, socket, head, socketApiKey(url.searchParams.get("apikey"), keys));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, "127.0.0.1", () => resolve());
@@ -109,9 +124,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     mailUrl: mail.url,
     deps,
     ...(net ? { net } : {}),
+    realtime,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Open websockets keep server.close() waiting: the services end them first.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const close of closers.reverse()) await close();
+      (server as import("node:http").Server).closeAllConnections?.();
+      await closed;
     },
   };
 }

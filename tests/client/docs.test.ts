@@ -13,6 +13,7 @@ import { latestMail, newAddress, otpIn } from "./support/mail.ts";
 import { db } from "./support/users.ts";
 import { actor, authActor, call, group, message, type Actor } from "./support/world.ts";
 
+
 const root = path.resolve(import.meta.dirname, "..", "..");
 const blocks = tsBlocks(readFileSync(path.join(root, "docs", "api.md"), "utf8"));
 
