@@ -1,5 +1,5 @@
 // A first conversation with supabase-js only, against a running backend (`npm start`):
-//   eval "$(npm run -s status)" && npx tsx examples/quickstart.ts
+//   set -a; eval "$(npm run -s status)"; set +a; npx tsx examples/quickstart.ts
 // Signs a user up, confirms the address with the code from the confirmation email (read from the local mail
 // catcher), signs in, creates a group with a second user, uploads an image, sends it, and reads the history back
 // with the author and the files embedded.
@@ -9,7 +9,7 @@ import ws from "ws";
 const API_URL = process.env.API_URL ?? "http://127.0.0.1:54321";
 const KEY = process.env.PUBLISHABLE_KEY ?? process.env.ANON_KEY;
 const MAILPIT_URL = process.env.MAILPIT_URL ?? "http://127.0.0.1:54324";
-if (!KEY) throw new Error("set PUBLISHABLE_KEY (eval \"$(npm run -s status)\")");
+if (!KEY) throw new Error("set PUBLISHABLE_KEY: set -a; eval \"$(npm run -s status)\"; set +a");
 
 // Node 20 has no global WebSocket; browsers and Node 22 do.
 const client = () => createClient(API_URL, KEY, { auth: { persistSession: false }, realtime: { transport: ws as never } });
@@ -20,7 +20,8 @@ async function confirmationCode(email: string): Promise<string> {
     const list = await (await fetch(`${MAILPIT_URL}/api/v1/search?query=${encodeURIComponent(`to:${email}`)}`)).json();
     if (list.messages?.length) {
       const mail = await (await fetch(`${MAILPIT_URL}/api/v1/message/${list.messages[0].ID}`)).json();
-      return /(\d{6})/.exec(mail.Text ?? mail.HTML)![1]!;
+      // The template prints the code as <strong>{{ .Token }}</strong> (supabase/templates/confirmation.html).
+      return /<strong>(\d{6,10})<\/strong>/.exec(mail.HTML)![1]!;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

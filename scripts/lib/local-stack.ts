@@ -122,7 +122,17 @@ export class LocalStack {
     } else {
       step("database exists; applying the platform stand-in and any new migrations");
       cluster.applyPlatform();
-      cluster.migrate();
+      try {
+        cluster.migrate();
+      } catch (error) {
+        // Unreleased migrations are edited where objects are defined (supabase/migrations/RELEASED), so a local
+        // database built from an earlier set may hold versions that no longer exist.
+        if (/Remote migration versions not found/.test(String((error as Error).message))) {
+          throw new Error("this local database was built from migrations that were since rewritten (nothing is released yet, " +
+            "see docs/schema.md); rebuild it with `npm run db:reset` (its data is lost)");
+        }
+        throw error;
+      }
     }
     try {
       await this.startClamd(state);
