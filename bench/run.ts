@@ -11,13 +11,13 @@ import postgres from "postgres";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import ws from "ws";
 import { BENCH_DIR, BENCH_SETTINGS, benchCluster, ensureData } from "./lib/bench-cluster.ts";
-import { startStack } from "../stack/server.ts";
-import { DEFAULT_JWT_SECRET, signJwt } from "../stack/shared/keys.ts";
+import { spawn } from "node:child_process";
+import { DEFAULT_JWT_SECRET, projectKeys, signJwt } from "../stack/shared/keys.ts";
 import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/shared/request-context.ts";
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, summarize, type Measurement } from "./lib/stats.ts";
-import { ROOT, freePort, step } from "../scripts/lib/util.ts";
+import { ROOT, freePort, step, waitFor } from "../scripts/lib/util.ts";
 
 const RESULTS = path.join(ROOT, "bench", "results");
 /** Catch-up pages as a client recovering from a gap asks for them: the largest page get_chat_events returns. */
@@ -324,13 +324,24 @@ async function main(): Promise<number> {
     // 7. through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
     // one transaction per request), next to the same calls over a direct SQL connection in the request context -----
     {
+      // The stack runs in its own process, as `npm start` runs it (and as PostgREST is its own server), so the
+      // clients below and the server do not share one event loop.
       const dbUrl = new URL(cluster.url());
-      const stack = await startStack({
-        port: await freePort(57321),
-        jwtSecret: DEFAULT_JWT_SECRET,
-        db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
-        dataDir: path.join(BENCH_DIR, "stack"),
+      const port = await freePort(57321);
+      const keys = await projectKeys(DEFAULT_JWT_SECRET);
+      const server = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["stack/server.ts"], {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "inherit"],
+        env: {
+          ...process.env, PORT: String(port), DB_HOST: dbUrl.hostname, DB_PORT: dbUrl.port, DB_NAME: dbUrl.pathname.slice(1),
+          DB_PASSWORD: "postgres", JWT_SECRET: DEFAULT_JWT_SECRET, STACK_DATA_DIR: path.join(BENCH_DIR, "stack"), NET_WORKER: "0",
+        },
       });
+      const stack = { url: `http://127.0.0.1:${port}`, deps: { keys } };
+      await waitFor("the stack for the gateway benchmark", async () => {
+        if (server.exitCode !== null) throw new Error(`stack/server.ts exited with ${server.exitCode}`);
+        return fetch(`${stack.url}/health`).then((r) => r.ok, () => false);
+      }, 60_000);
       try {
         const apps = new Map<string, SupabaseClient>();
         const appOf = async (m: { user_id: string; email: string }) => {
@@ -374,7 +385,7 @@ async function main(): Promise<number> {
         failOnErrors("history page through the gateway (supabase-js)", pageHttp);
         records.push(...benchRecords("gateway.history_page", pageHttp, pageSql));
       } finally {
-        await stack.close();
+        server.kill("SIGTERM");
       }
     }
   } finally {
