@@ -1,10 +1,10 @@
 // `npm test`: every suite on a freshly built database in a throwaway test cluster (.local/test), then a summary.
 //   npm test                 all suites
 //   npm test -- pgtap api    only the named suites
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { Cluster } from "./lib/cluster.ts";
+import { Cluster, clusterDir } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
@@ -118,12 +118,18 @@ const suites: Suite[] = [
       const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
       // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
-      const clamdPort = await freePort(55330);
-      const clamdPid = await startClamd({
+      // startClamd returns once clamd has scanned its readiness probe, on this port or the next free one.
+      // As root clamd runs as `clamav`; it is handed a TMPDIR that user cannot write (as a CI runner's private
+      // TMPDIR would be), so these tests fail if the stack ever again lets clamd's stream files follow $TMPDIR.
+      const privateTmp = path.join(TEST_DIR, "private-tmp");
+      mkdirSync(privateTmp, { recursive: true });
+      chmodSync(privateTmp, 0o700);
+      const clamd = await startClamd({
         dir: path.join(TEST_DIR, "clamav"),
-        port: clamdPort,
+        port: await freePort(55330),
         logFile: path.join(TEST_DIR, "clamd.log"),
         streamMaxLength: "2M",
+        env: { TMPDIR: privateTmp },
       });
       // The local stack's gateway with its Storage API: the functions reach object bytes over HTTP, as in production.
       const dbUrl = new URL(cluster.url());
@@ -133,6 +139,8 @@ const suites: Suite[] = [
         db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
         dataDir: path.join(TEST_DIR, "stack-functions"),
       });
+      const clamdPort = clamd.port;
+      const clamdPid = clamd.pid;
       let result: { code: number; output: string };
       try {
         result = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], {
@@ -281,11 +289,14 @@ async function main(): Promise<number> {
   mkdirSync(TEST_DIR, { recursive: true });
   const statePath = path.join(TEST_DIR, "port");
   let port = existsSync(statePath) ? Number(readFileSync(statePath, "utf8")) : await freePort(55432);
-  let cluster = new Cluster({ dir: path.join(TEST_DIR, "pg"), port, fast: true });
+  // .local/test/pg, or a per-checkout directory in /var/tmp when the OS user `postgres` cannot reach the checkout.
+  const pg = clusterDir(path.join(TEST_DIR, "pg"));
+  if (pg.external) step(`the OS user of the database cannot reach this checkout; the test cluster lives in ${pg.dir}`);
+  let cluster = new Cluster({ dir: pg.dir, port, fast: true });
   if (!cluster.running() && !(await portIsFree(port))) {
     // Someone else took our old port while the test cluster was stopped.
     port = await freePort(55432);
-    cluster = new Cluster({ dir: path.join(TEST_DIR, "pg"), port, fast: true });
+    cluster = new Cluster({ dir: pg.dir, port, fast: true });
   }
   writeFileSync(statePath, String(port));
   cluster.init();

@@ -1,11 +1,11 @@
 // `npm run types`: regenerates types/database.ts from a freshly built database with `supabase gen types`.
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { Cluster } from "./lib/cluster.ts";
+import { Cluster, clusterDir } from "./lib/cluster.ts";
 import { LOCAL_DIR } from "./lib/local-stack.ts";
 import { BIN, ROOT, freePort, run, step } from "./lib/util.ts";
 
-const cluster = new Cluster({ dir: path.join(LOCAL_DIR, "typegen", "pg"), port: await freePort(55532), fast: true });
+const cluster = new Cluster({ dir: clusterDir(path.join(LOCAL_DIR, "typegen", "pg")).dir, port: await freePort(55532), fast: true });
 try {
   cluster.init();
   cluster.start();

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
-import { Cluster } from "../../scripts/lib/cluster.ts";
+import { Cluster, clusterDir } from "../../scripts/lib/cluster.ts";
 import { LOCAL_DIR } from "../../scripts/lib/local-stack.ts";
 import { ensureSystemDeps } from "../../scripts/lib/system-deps.ts";
 import { ROOT, freePort, portIsFree, step } from "../../scripts/lib/util.ts";
@@ -32,10 +32,12 @@ export async function benchCluster(): Promise<Cluster> {
   mkdirSync(BENCH_DIR, { recursive: true });
   const portFile = path.join(BENCH_DIR, "port");
   let port = existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) : await freePort(56432);
-  let cluster = new Cluster({ dir: path.join(BENCH_DIR, "pg"), port });
+  // .local/bench/pg, or outside the checkout when the OS user `postgres` cannot reach it (service-dir.ts).
+  const pgDir = clusterDir(path.join(BENCH_DIR, "pg")).dir;
+  let cluster = new Cluster({ dir: pgDir, port });
   if (!cluster.running() && !(await portIsFree(port))) {
     port = await freePort(56432);
-    cluster = new Cluster({ dir: path.join(BENCH_DIR, "pg"), port });
+    cluster = new Cluster({ dir: pgDir, port });
   }
   writeFileSync(portFile, String(port));
   const fresh = !cluster.initialized();

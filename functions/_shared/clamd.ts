@@ -34,7 +34,10 @@ export function parseClamdReply(reply: string): { status: "clean" } | { status: 
   if (line === "stream: OK") return { status: "clean" };
   const found = /^stream: (.+) FOUND$/.exec(line);
   if (found) return { status: "infected", signature: found[1]! };
-  return { status: "error", message: line || "clamd closed the connection without a reply", tooLarge: /size limit exceeded/i.test(line) };
+  // No reply at all: clamd accepted the connection but could not take the stream, most often because it cannot
+  // create its temporary file (TemporaryDirectory, else $TMPDIR, not writable by clamd's user). Its log says why.
+  const silent = "clamd closed the connection without a reply (it could not take the stream; clamd's log says why)";
+  return { status: "error", message: line || silent, tooLarge: /size limit exceeded/i.test(line) };
 }
 
 /** Streams `source` to clamd and returns the verdict. Never throws for scanner faults: they are error verdicts. */

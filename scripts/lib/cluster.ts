@@ -1,12 +1,23 @@
-// A throwaway PostgreSQL 15 cluster under a git-ignored project directory, built to look like a Supabase database:
-// the platform stand-in (sql/platform/) first, then our migrations through the real Supabase CLI.
+// A throwaway PostgreSQL 15 cluster under a git-ignored project directory (or, when the database's OS user cannot
+// reach the checkout, under a per-checkout directory in /var/tmp: see service-dir.ts), built to look like a Supabase
+// database: the platform stand-in (sql/platform/) first, then our migrations through the real Supabase CLI.
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { BIN, PG_BIN, ROOT, isRoot, pidAlive, run, step } from "./util.ts";
+import { serviceDir, type ServiceDir } from "./service-dir.ts";
 
 /** Unprivileged OS user that owns and runs the server when we are root (initdb refuses root). */
 const SERVER_USER = process.env.SUPABASE_CHAT_PG_USER ?? "postgres";
+
+/**
+ * Where a cluster whose project directory is `localDir` (.local/dev/pg, .local/test/pg) keeps its data: there, or
+ * outside the checkout when the server's OS user cannot reach it (a clone in root's 0700 home).
+ */
+export function clusterDir(localDir: string): ServiceDir {
+  if (isRoot()) ensureServerUser();
+  return serviceDir(localDir, SERVER_USER);
+}
 export const LOCAL_PASSWORD = "postgres";
 export const DATABASE = "postgres";
 
@@ -50,7 +61,8 @@ export class Cluster {
 
   init(): void {
     if (this.initialized()) return;
-    step(`initializing PostgreSQL cluster in ${path.relative(ROOT, this.dataDir) || this.dataDir}`);
+    const shown = path.relative(ROOT, this.dataDir);
+    step(`initializing PostgreSQL cluster in ${shown && !shown.startsWith("..") ? shown : this.dataDir}`);
     mkdirSync(path.join(this.opts.dir, "logs"), { recursive: true });
     const pwfile = path.join(this.opts.dir, ".pwfile");
     writeFileSync(pwfile, `${LOCAL_PASSWORD}\n`, { mode: 0o600 });
@@ -187,7 +199,7 @@ function assertTraversable(dir: string, user: string): void {
   if (r.status !== 0) {
     throw new Error(
       `the OS user '${user}' cannot write ${dir}; every parent directory must be searchable by it ` +
-        `(chmod o+x on the parents) or set SUPABASE_CHAT_LOCAL_DIR to a directory it can reach`,
+        `(clusterDir() normally picks such a directory; set SUPABASE_CHAT_LOCAL_DIR to one it can reach)`,
     );
   }
 }

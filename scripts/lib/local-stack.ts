@@ -1,8 +1,9 @@
-// The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid.
+// The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid. The database and clamd
+// keep theirs there too unless their OS users cannot reach the checkout (see service-dir.ts); status says where.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { Cluster } from "./cluster.ts";
+import { Cluster, clusterDir } from "./cluster.ts";
 import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
@@ -48,9 +49,12 @@ export class LocalStack {
     writeFileSync(this.stateFile, JSON.stringify(this.state, null, 2) + "\n");
   }
 
+  private pg: { dir: string; external: boolean } | undefined;
+
   private cluster(): Cluster {
     if (!this.state) throw new Error("stack state missing");
-    return new Cluster({ dir: path.join(this.dir, "pg"), port: this.state.dbPort });
+    this.pg ??= clusterDir(path.join(this.dir, "pg"));
+    return new Cluster({ dir: this.pg.dir, port: this.state.dbPort });
   }
 
   private async ensureState(): Promise<StackState> {
@@ -100,6 +104,7 @@ export class LocalStack {
     mkdirSync(path.join(this.dir, "logs"), { recursive: true });
     mkdirSync(path.join(this.dir, "storage"), { recursive: true });
     const cluster = this.cluster();
+    if (this.pg?.external) step(`the OS user of the database cannot reach this checkout; its data lives in ${this.pg.dir}`);
     const fresh = !cluster.initialized();
     cluster.init();
     cluster.start();
@@ -150,11 +155,13 @@ export class LocalStack {
   private async startClamd(state: StackState): Promise<void> {
     if (pidAlive(state.clamdPid) && (await clamdCommand(state.clamdPort, "PING")) === "PONG") return;
     step(`starting clamd on 127.0.0.1:${state.clamdPort} with the test signature database`);
-    state.clamdPid = await startClamd({
+    const clamd = await startClamd({
       dir: path.join(this.dir, "clamav"),
       port: state.clamdPort,
       logFile: path.join(this.dir, "logs", "clamd.log"),
     });
+    state.clamdPid = clamd.pid;
+    state.clamdPort = clamd.port;
   }
 
   functionsEnv(state: StackState): Record<string, string> {
@@ -253,6 +260,8 @@ export class LocalStack {
       MAILPIT_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       INBUCKET_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
+      // Where the cluster's files are: .local/dev/pg/data, or outside the checkout when `postgres` cannot reach it.
+      DB_DATA_DIR: this.cluster().dataDir,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
   }

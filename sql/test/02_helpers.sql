@@ -4,10 +4,73 @@
 --   select tests.authenticate_as_service_role();  -- role service_role (bypasses RLS)
 --   select tests.clear_authentication();          -- role anon, anon key claims
 --   select tests.get_user_id('alice');
+--   select tests.id('alice');                     -- any named fixture: a persona, or what tests.remember named
+--   select tests.remember('team', <uuid>);        -- name an id (and optionally a token) for tests.id / tests.token
 -- Everything is transaction-local: tests run inside begin ... rollback.
 
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role, postgres;
+
+-- Named fixtures: every persona, chat, message, file or invite link a test refers to by name. Rows live only as long
+-- as the test's transaction. Only the security-definer helpers below read or write the table, so the names work
+-- from every role, also inside the $$ strings of throws_ok.
+create table if not exists tests.fixtures (name text primary key, id uuid, token text);
+revoke all on tests.fixtures from public, anon, authenticated, service_role;
+
+create or replace function tests.remember(name text, id uuid, token text default null)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into tests.fixtures (name, id, token) values (remember.name, remember.id, remember.token);
+  return remember.id;
+exception when unique_violation then
+  raise exception 'test fixture % is already named', remember.name using errcode = '23505';
+end
+$$;
+
+-- A name that matches nothing is a mistake in the test: it raises (P0001) rather than passing null along, which would
+-- make an RPC answer 'not found' for the wrong reason. Chats created under test can be named by their title.
+create or replace function tests.id(name text)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  found uuid;
+begin
+  select f.id into found from tests.fixtures f where f.name = id.name;
+  if found is null then
+    select c.id into found from public.chats c where c.title = id.name;
+  end if;
+  if found is null then
+    raise exception 'test fixture: nothing is named %', id.name;
+  end if;
+  return found;
+end
+$$;
+
+create or replace function tests.token(name text)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  found text;
+begin
+  select f.token into found from tests.fixtures f where f.name = token.name;
+  if found is null then
+    raise exception 'test fixture: no token is named %', token.name;
+  end if;
+  return found;
+end
+$$;
 
 create or replace function tests.create_user(identifier text, email text default null, metadata jsonb default '{}'::jsonb)
 returns uuid
@@ -33,6 +96,7 @@ begin
   );
   insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
   values (new_id::text, new_id, jsonb_build_object('sub', new_id::text, 'email', addr), 'email', now(), now());
+  perform tests.remember(identifier, new_id);
   return new_id;
 end
 $$;

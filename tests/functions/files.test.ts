@@ -108,7 +108,10 @@ async function scan(w: World, id: string, opts: { port?: number; maxStreamBytes?
     sql: w.sql,
     storage: w.storage,
     auth: { jwtSecret },
-    clamd: { host: clamdHost, port: opts.port ?? clamdPort, timeoutMs: 20_000 },
+    // Waits for clamd's verdict on files of at most a few MB: well under a second idle, seconds on a loaded machine.
+    // The limit only turns a clamd that never answers into a failed step; clamd itself is known ready (npm test
+    // starts it and waits until it has scanned its readiness probe, see scripts/lib/clamd.ts).
+    clamd: { host: clamdHost, port: opts.port ?? clamdPort, timeoutMs: 60_000 },
     maxStreamBytes: opts.maxStreamBytes,
   });
   const res = await handler(post(w.serviceToken, { attachment_id: id }));

@@ -129,7 +129,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return { code: status.code, stdout, stderr };
   };
 
-  const timer = setTimeout(() => ready.reject(new Error("functions-serve was not ready within 30 s")), 30_000);
+  // Waits for functions-serve to print its ready line, i.e. to have loaded every entrypoint: a second or two idle,
+  // much longer on a loaded 2-core machine; the limit only catches a server that never gets there.
+  const timer = setTimeout(() => ready.reject(new Error("functions-serve was not ready within 120 s")), 120_000);
   try {
     const port = await ready.promise;
     return { baseUrl: `http://127.0.0.1:${port}/functions/v1`, stop };

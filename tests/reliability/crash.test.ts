@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { Cluster } from "../../scripts/lib/cluster.ts";
+import { Cluster, clusterDir } from "../../scripts/lib/cluster.ts";
 import { LOCAL_DIR } from "../../scripts/lib/local-stack.ts";
 import { freePort, pidAlive, sleep } from "../../scripts/lib/util.ts";
 import { inRequest } from "../../stack/shared/request-context.ts";
@@ -17,8 +17,8 @@ const CLIENTS = SOAK ? 8 : 4;
 const ACKS_BEFORE_KILL = SOAK ? 3_000 : 150;
 const PER_USER = 20;
 
-const dir = path.join(LOCAL_DIR, "reliability-crash");
 let cluster: Cluster;
+let dir: string;
 const open: postgres.Sql[] = [];
 const connect = (user = "postgres") => {
   const sql = postgres(cluster.url(user), { max: 1, onnotice: () => {}, idle_timeout: 5, connect_timeout: 10 });
@@ -27,6 +27,8 @@ const connect = (user = "postgres") => {
 };
 
 beforeAll(async () => {
+  // .local/reliability-crash, or outside the checkout when the OS user `postgres` cannot reach it (service-dir.ts).
+  dir = clusterDir(path.join(LOCAL_DIR, "reliability-crash")).dir;
   rmSync(dir, { recursive: true, force: true });
   cluster = new Cluster({ dir, port: await freePort(57432) });
   cluster.init();

@@ -5,51 +5,14 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(125);
 
--- Test-only lookups (they read across RLS as the table owner; they never change anything).
--- A title that matches no chat is a mistake in the test: it raises (P0001) rather than passing null along, which
--- would make the RPCs answer 'not found' for the wrong reason.
-create function pg_temp.chat(title text) returns uuid
-language plpgsql stable security definer set search_path = ''
-as $$
-declare
-  found uuid;
-begin
-  select c.id into found from public.chats c where c.title = $1;
-  if found is null then
-    raise exception 'test fixture: no chat titled %', $1;
-  end if;
-  return found;
-end
-$$;
-create function pg_temp.dm(a text, b text) returns uuid
-language sql stable security definer set search_path = ''
-as $$
-  select c.id from public.chats c
-   where c.direct_key = least(tests.get_user_id(a)::text, tests.get_user_id(b)::text) || ':'
-                        || greatest(tests.get_user_id(a)::text, tests.get_user_id(b)::text)
-$$;
-create function pg_temp.role_of(title text, who text) returns text
-language sql stable security definer set search_path = ''
-as $$
-  select m.role::text from public.chat_members m where m.chat_id = pg_temp.chat($1) and m.user_id = tests.get_user_id($2)
-$$;
--- member_count as stored and as counted; a correct chat has both equal.
-create function pg_temp.counts(id uuid) returns int[]
-language sql stable security definer set search_path = ''
-as $$
-  select array[(select c.member_count from public.chats c where c.id = $1),
-               (select count(*)::int from public.chat_members m where m.chat_id = $1)]
-$$;
-grant execute on function pg_temp.chat(text), pg_temp.dm(text, text), pg_temp.role_of(text, text), pg_temp.counts(uuid)
-  to anon, authenticated, service_role;
-
+-- Chats are named by their title (tests.id), probes come from sql/test/04_fixtures.sql.
 select tests.create_user('olga');
 select tests.create_user('adam');
 select tests.create_user('mia');
 select tests.create_user('otto');
 select tests.create_user('bea');
 select tests.create_user('blake');
-insert into public.user_blocks (blocker_id, blocked_id) values (tests.get_user_id('olga'), tests.get_user_id('blake'));
+select tests.create_block('olga', 'blake');
 
 -- anon ----------------------------------------------------------------------------------------------------------------
 select tests.clear_authentication();
@@ -78,10 +41,10 @@ select results_eq(
   $$ select kind::text, title, member_count from public.create_direct_chat(tests.get_user_id('otto')) $$,
   $$ values ('direct'::text, null::text, 2) $$,
   'a user opens a direct chat with another user');
-select is((public.create_direct_chat(tests.get_user_id('otto'))).id, pg_temp.dm('olga', 'otto'),
+select is((public.create_direct_chat(tests.get_user_id('otto'))).id, tests.direct_chat_of('olga', 'otto'),
   'opening it again returns the same chat');
 select results_eq(
-  $$ select user_id, role::text from public.chat_members where chat_id = pg_temp.dm('olga', 'otto') order by user_id $$,
+  $$ select user_id, role::text from public.chat_members where chat_id = tests.direct_chat_of('olga', 'otto') order by user_id $$,
   $$ select id, 'member'::text from unnest(array[tests.get_user_id('olga'), tests.get_user_id('otto')]) id order by id $$,
   'both users are plain members of a direct chat');
 select throws_ok($$ select public.create_direct_chat(auth.uid()) $$, '22023', null,
@@ -92,19 +55,19 @@ select throws_ok($$ select public.create_direct_chat(gen_random_uuid()) $$, 'PT4
 select throws_ok($$ select public.create_direct_chat(tests.get_user_id('blake')) $$, '42501', null,
   'the blocker cannot open a direct chat with the user they blocked');
 select tests.authenticate_as('otto');
-select is((public.create_direct_chat(tests.get_user_id('olga'))).id, pg_temp.dm('olga', 'otto'),
+select is((public.create_direct_chat(tests.get_user_id('olga'))).id, tests.direct_chat_of('olga', 'otto'),
   'the other user opening it gets the same chat');
-select is(pg_temp.counts(pg_temp.dm('olga', 'otto')), array[2, 2], 'repeated opening adds nobody');
+select is(tests.member_counts(tests.direct_chat_of('olga', 'otto')), array[2, 2], 'repeated opening adds nobody');
 select tests.authenticate_as('blake');
 select throws_ok($$ select public.create_direct_chat(tests.get_user_id('olga')) $$, '42501', null,
   'the blocked user cannot open a direct chat with the blocker');
-select is(pg_temp.dm('olga', 'blake'), null, 'refused direct chats were not created');
+select is(tests.direct_chat_of('olga', 'blake'), null, 'refused direct chats were not created');
 select tests.authenticate_as('mia');
-select is_empty($$ select 1 from public.chats where id = pg_temp.dm('olga', 'otto') $$,
+select is_empty($$ select 1 from public.chats where id = tests.direct_chat_of('olga', 'otto') $$,
   'an outsider cannot see a direct chat');
-select is_empty($$ select 1 from public.chat_members where chat_id = pg_temp.dm('olga', 'otto') $$,
+select is_empty($$ select 1 from public.chat_members where chat_id = tests.direct_chat_of('olga', 'otto') $$,
   'an outsider cannot see the members of a direct chat');
-select throws_ok($$ select public.join_chat(pg_temp.dm('olga', 'otto')) $$, 'PT404', null,
+select throws_ok($$ select public.join_chat(tests.direct_chat_of('olga', 'otto')) $$, 'PT404', null,
   'an outsider cannot join a direct chat');
 
 -- groups ------------------------------------------------------------------------------------------------------------
@@ -118,7 +81,7 @@ select results_eq(
   $$ values ('group'::text, 'Team'::text, 'the team'::text, 4, 'members'::text, false, tests.get_user_id('olga')) $$,
   'a user creates a group with members (duplicates and the creator in the list are ignored)');
 select results_eq(
-  $$ select pg_temp.role_of('Team', u) from unnest(array['olga', 'adam', 'mia', 'bea']) u $$,
+  $$ select tests.role_of('Team', u) from unnest(array['olga', 'adam', 'mia', 'bea']) u $$,
   $$ values ('owner'::text), ('member'), ('member'), ('member') $$,
   'the creator owns the group, the others are members');
 select throws_ok($$ select public.create_group_chat(null) $$, '22023', null, 'a group needs a title');
@@ -138,15 +101,15 @@ select is((select count(*)::int from public.chats where kind = 'group'), 1, 'ref
 
 -- setup for the rest: adam is an admin of Team, bea is banned from it
 select tests.authenticate_as('olga');
-select public.set_member_role(pg_temp.chat('Team'), tests.get_user_id('adam'), 'admin');
-select public.ban_chat_member(pg_temp.chat('Team'), tests.get_user_id('bea'), 'spam');
+select public.set_member_role(tests.id('Team'), tests.get_user_id('adam'), 'admin');
+select public.ban_chat_member(tests.id('Team'), tests.get_user_id('bea'), 'spam');
 
 -- channels ------------------------------------------------------------------------------------------------------------
 select results_eq(
   $$ select kind::text, member_count, who_can_post::text, discoverable from public.create_channel('News', 'daily news') $$,
   $$ values ('channel'::text, 1, 'admins'::text, true) $$,
   'a channel is created discoverable, with only admins posting');
-select is(pg_temp.role_of('News', 'olga'), 'owner', 'the creator owns the channel');
+select is(tests.role_of('News', 'olga'), 'owner', 'the creator owns the channel');
 select is((public.create_channel('Secret', null, false)).discoverable, false, 'a channel can be created private');
 select throws_ok($$ select public.create_channel('') $$, '22023', null, 'a channel needs a title');
 
@@ -155,195 +118,195 @@ select tests.authenticate_as('mia');
 select results_eq($$ select title from public.chats where kind <> 'direct' order by title $$,
   $$ values ('News'::text), ('Team') $$,
   'a member sees their chats and discoverable ones, not private chats of others');
-select is((select count(*)::int from public.chat_members where chat_id = pg_temp.chat('Team')), 3,
+select is((select count(*)::int from public.chat_members where chat_id = tests.id('Team')), 3,
   'a member sees the members of their chat');
 select tests.authenticate_as('otto');
 select results_eq($$ select title from public.chats where kind <> 'direct' $$, $$ values ('News'::text) $$,
   'an outsider sees only discoverable chats');
-select is_empty($$ select 1 from public.chat_members where chat_id in (pg_temp.chat('Team'), pg_temp.chat('News')) $$,
+select is_empty($$ select 1 from public.chat_members where chat_id in (tests.id('Team'), tests.id('News')) $$,
   'an outsider sees no members, not even of discoverable chats');
 select tests.authenticate_as('bea');
-select is_empty($$ select 1 from public.chats where id = pg_temp.chat('Team') $$, 'a banned user cannot see the chat');
-select is_empty($$ select 1 from public.chat_members where chat_id = pg_temp.chat('Team') $$,
+select is_empty($$ select 1 from public.chats where id = tests.id('Team') $$, 'a banned user cannot see the chat');
+select is_empty($$ select 1 from public.chat_members where chat_id = tests.id('Team') $$,
   'a banned user cannot see its members');
 
 -- join_chat ---------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('otto');
-select results_eq($$ select user_id, role::text from public.join_chat(pg_temp.chat('News')) $$,
+select results_eq($$ select user_id, role::text from public.join_chat(tests.id('News')) $$,
   $$ values (tests.get_user_id('otto'), 'member'::text) $$,
   'a user joins a discoverable channel as a member');
-select lives_ok($$ select public.join_chat(pg_temp.chat('News')) $$, 'joining again is harmless');
-select is(pg_temp.counts(pg_temp.chat('News')), array[2, 2], 'joining twice counts once');
-select is((select count(*)::int from public.chat_members where chat_id = pg_temp.chat('News')), 2,
+select lives_ok($$ select public.join_chat(tests.id('News')) $$, 'joining again is harmless');
+select is(tests.member_counts(tests.id('News')), array[2, 2], 'joining twice counts once');
+select is((select count(*)::int from public.chat_members where chat_id = tests.id('News')), 2,
   'after joining, the user sees the members');
-select throws_ok($$ select public.join_chat(pg_temp.chat('Secret')) $$, 'PT404', null,
+select throws_ok($$ select public.join_chat(tests.id('Secret')) $$, 'PT404', null,
   'a private channel cannot be joined');
-select throws_ok($$ select public.join_chat(pg_temp.chat('Team')) $$, 'PT404', null,
+select throws_ok($$ select public.join_chat(tests.id('Team')) $$, 'PT404', null,
   'a private group cannot be joined');
 select throws_ok($$ select public.join_chat(gen_random_uuid()) $$, 'PT404', null,
   'an unknown chat cannot be joined (same error as a private one)');
-select is(pg_temp.role_of('Team', 'otto'), null, 'refused joins add nobody');
+select is(tests.role_of('Team', 'otto'), null, 'refused joins add nobody');
 select tests.clear_authentication();
-select throws_ok($$ select public.join_chat(pg_temp.chat('News')) $$, '42501', null, 'anon cannot join');
+select throws_ok($$ select public.join_chat(tests.id('News')) $$, '42501', null, 'anon cannot join');
 
 -- update_chat -------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('olga');
-select is((public.update_chat(pg_temp.chat('Team'), title => 'Team 2')).title, 'Team 2', 'the owner renames the chat');
+select is((public.update_chat(tests.id('Team'), title => 'Team 2')).title, 'Team 2', 'the owner renames the chat');
 select tests.authenticate_as('adam');
 select results_eq(
-  $$ select title, description from public.update_chat(pg_temp.chat('Team 2'), title => 'Team', description => 'our team') $$,
+  $$ select title, description from public.update_chat(tests.id('Team 2'), title => 'Team', description => 'our team') $$,
   $$ values ('Team'::text, 'our team'::text) $$,
   'an admin updates title and description');
 select tests.authenticate_as('mia');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, '42501', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), title => 'Mine') $$, '42501', null,
   'a member cannot update the chat');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'PT404', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), title => 'Mine') $$, 'PT404', null,
   'an outsider cannot update the chat (and cannot tell it exists)');
-select throws_ok($$ select public.update_chat(pg_temp.chat('News'), title => 'Mine') $$, '42501', null,
+select throws_ok($$ select public.update_chat(tests.id('News'), title => 'Mine') $$, '42501', null,
   'a plain member of a channel cannot update it');
 select tests.authenticate_as('bea');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, 'PT404', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), title => 'Mine') $$, 'PT404', null,
   'a banned user cannot update the chat');
 select tests.clear_authentication();
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => 'Mine') $$, '42501', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), title => 'Mine') $$, '42501', null,
   'anon cannot update a chat');
 reset role;
-select results_eq($$ select title, description from public.chats where id = pg_temp.chat('Team') $$,
+select results_eq($$ select title, description from public.chats where id = tests.id('Team') $$,
   $$ values ('Team'::text, 'our team'::text) $$, 'refused updates changed nothing');
 
 select tests.authenticate_as('olga');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), slow_mode_seconds => 3601) $$, '22023', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), slow_mode_seconds => 3601) $$, '22023', null,
   'slow mode above 3600 seconds is refused');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), slow_mode_seconds => -1) $$, '22023', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), slow_mode_seconds => -1) $$, '22023', null,
   'negative slow mode is refused');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), title => repeat('t', 129)) $$, '22023', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), title => repeat('t', 129)) $$, '22023', null,
   'a title over 128 characters is refused');
-select throws_ok($$ select public.update_chat(pg_temp.chat('Team'), description => repeat('d', 1001)) $$, '22023', null,
+select throws_ok($$ select public.update_chat(tests.id('Team'), description => repeat('d', 1001)) $$, '22023', null,
   'a description over 1000 characters is refused');
 select results_eq(
   $$ select slow_mode_seconds, who_can_post::text, history_visible_to_new_members, discoverable
-       from public.update_chat(pg_temp.chat('Team'), slow_mode_seconds => 3600, who_can_post => 'admins',
+       from public.update_chat(tests.id('Team'), slow_mode_seconds => 3600, who_can_post => 'admins',
                                history_visible_to_new_members => false) $$,
   $$ values (3600, 'admins'::text, false, false) $$,
   'the owner sets slow mode, posting permission and history visibility');
 select results_eq(
-  $$ select title, description, slow_mode_seconds, who_can_post::text from public.update_chat(pg_temp.chat('Team')) $$,
+  $$ select title, description, slow_mode_seconds, who_can_post::text from public.update_chat(tests.id('Team')) $$,
   $$ values ('Team'::text, 'our team'::text, 3600, 'admins'::text) $$,
   'arguments left null keep their values');
-select is((public.update_chat(pg_temp.chat('Team'), description => '')).description, null,
+select is((public.update_chat(tests.id('Team'), description => '')).description, null,
   'an empty description clears it');
-select throws_ok($$ select public.update_chat(pg_temp.dm('olga', 'otto'), title => 'Us') $$, '22023', null,
+select throws_ok($$ select public.update_chat(tests.direct_chat_of('olga', 'otto'), title => 'Us') $$, '22023', null,
   'a direct chat has no settings to update');
 
 -- a group made discoverable can be found and joined
 select public.create_group_chat('Lobby');
-select is((public.update_chat(pg_temp.chat('Lobby'), discoverable => true)).discoverable, true,
+select is((public.update_chat(tests.id('Lobby'), discoverable => true)).discoverable, true,
   'the owner makes a group discoverable');
 select tests.authenticate_as('otto');
-select ok(exists (select 1 from public.chats where id = pg_temp.chat('Lobby')), 'an outsider now sees the group');
-select lives_ok($$ select public.join_chat(pg_temp.chat('Lobby')) $$, 'and joins it');
-select is(pg_temp.role_of('Lobby', 'otto'), 'member', 'as a member');
+select ok(exists (select 1 from public.chats where id = tests.id('Lobby')), 'an outsider now sees the group');
+select lives_ok($$ select public.join_chat(tests.id('Lobby')) $$, 'and joins it');
+select is(tests.role_of('Lobby', 'otto'), 'member', 'as a member');
 
 -- set_chat_preferences -----------------------------------------------------------------------------------------------------
 select tests.authenticate_as('mia');
 select results_eq(
   $$ select user_id, archived_at is not null, pinned_at is not null, muted_until > now(), notification_level::text
-       from public.set_chat_preferences(pg_temp.chat('Team'), archived => true, pinned => true,
+       from public.set_chat_preferences(tests.id('Team'), archived => true, pinned => true,
                                         muted_until => now() + interval '1 day', notification_level => 'mentions') $$,
   $$ values (tests.get_user_id('mia'), true, true, true, 'mentions'::text) $$,
   'a member archives, pins, mutes and sets the notification level of a chat');
 select results_eq(
   $$ select archived_at is null, pinned_at is not null, muted_until is null, notification_level::text
-       from public.set_chat_preferences(pg_temp.chat('Team'), archived => false, muted_until => now() - interval '1 minute') $$,
+       from public.set_chat_preferences(tests.id('Team'), archived => false, muted_until => now() - interval '1 minute') $$,
   $$ values (true, true, true, 'mentions'::text) $$,
   'unarchiving and a past mute time clear them; other preferences are kept');
 reset role;
 select is_empty($$
   select 1 from public.chat_members
-   where chat_id = pg_temp.chat('Team') and user_id <> tests.get_user_id('mia')
+   where chat_id = tests.id('Team') and user_id <> tests.get_user_id('mia')
      and (archived_at is not null or pinned_at is not null or muted_until is not null or notification_level <> 'all')
 $$, 'preferences change only the caller''s own membership');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.set_chat_preferences(pg_temp.chat('Team'), archived => true) $$, 'PT404', null,
+select throws_ok($$ select public.set_chat_preferences(tests.id('Team'), archived => true) $$, 'PT404', null,
   'an outsider cannot set preferences of a chat');
 select tests.clear_authentication();
-select throws_ok($$ select public.set_chat_preferences(pg_temp.chat('Team'), archived => true) $$, '42501', null,
+select throws_ok($$ select public.set_chat_preferences(tests.id('Team'), archived => true) $$, '42501', null,
   'anon cannot set preferences');
 
 -- transfer_chat_ownership ----------------------------------------------------------------------------------------------------
 select tests.authenticate_as('olga');
 select public.create_group_chat('Handover', array[tests.get_user_id('adam'), tests.get_user_id('mia')]);
-select public.set_member_role(pg_temp.chat('Handover'), tests.get_user_id('adam'), 'admin');
+select public.set_member_role(tests.id('Handover'), tests.get_user_id('adam'), 'admin');
 select tests.authenticate_as('adam');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, '42501', null,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), auth.uid()) $$, '42501', null,
   'an admin cannot take ownership');
 select tests.authenticate_as('mia');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, '42501', null,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), auth.uid()) $$, '42501', null,
   'a member cannot take ownership');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, 'PT404', null,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), auth.uid()) $$, 'PT404', null,
   'an outsider cannot take ownership');
 select tests.authenticate_as('olga');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), tests.get_user_id('otto')) $$,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), tests.get_user_id('otto')) $$,
   '22023', null, 'ownership cannot go to a non-member');
-select results_eq($$ select pg_temp.role_of('Handover', u) from unnest(array['olga', 'adam', 'mia']) u $$,
+select results_eq($$ select tests.role_of('Handover', u) from unnest(array['olga', 'adam', 'mia']) u $$,
   $$ values ('owner'::text), ('admin'), ('member') $$, 'refused transfers changed no role');
-select lives_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$,
+select lives_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), auth.uid()) $$,
   'transferring to oneself is a no-op');
-select lives_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), tests.get_user_id('mia')) $$,
+select lives_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), tests.get_user_id('mia')) $$,
   'the owner transfers ownership to a member');
-select results_eq($$ select pg_temp.role_of('Handover', u) from unnest(array['olga', 'adam', 'mia']) u $$,
+select results_eq($$ select tests.role_of('Handover', u) from unnest(array['olga', 'adam', 'mia']) u $$,
   $$ values ('admin'::text), ('admin'), ('owner') $$, 'the new owner owns the chat; the old owner is an admin');
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), auth.uid()) $$, '42501', null,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), auth.uid()) $$, '42501', null,
   'the former owner cannot take it back');
 select tests.clear_authentication();
-select throws_ok($$ select public.transfer_chat_ownership(pg_temp.chat('Handover'), tests.get_user_id('otto')) $$,
+select throws_ok($$ select public.transfer_chat_ownership(tests.id('Handover'), tests.get_user_id('otto')) $$,
   '42501', null, 'anon cannot transfer ownership');
 
 -- leave_chat -------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('olga');
 select public.create_group_chat('Crew', array[tests.get_user_id('adam'), tests.get_user_id('mia'), tests.get_user_id('otto')]);
-select public.set_member_role(pg_temp.chat('Crew'), tests.get_user_id('otto'), 'admin');
+select public.set_member_role(tests.id('Crew'), tests.get_user_id('otto'), 'admin');
 select tests.authenticate_as('mia');
-select lives_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'a member leaves a chat');
-select is_empty($$ select 1 from public.chats where id = pg_temp.chat('Crew') $$, 'after leaving, the chat is not visible');
-select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'PT404', null, 'leaving twice is refused');
-select is(pg_temp.counts(pg_temp.chat('Crew')), array[3, 3], 'leaving updates the member count');
+select lives_ok($$ select public.leave_chat(tests.id('Crew')) $$, 'a member leaves a chat');
+select is_empty($$ select 1 from public.chats where id = tests.id('Crew') $$, 'after leaving, the chat is not visible');
+select throws_ok($$ select public.leave_chat(tests.id('Crew')) $$, 'PT404', null, 'leaving twice is refused');
+select is(tests.member_counts(tests.id('Crew')), array[3, 3], 'leaving updates the member count');
 select tests.authenticate_as('bea');
-select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'PT404', null, 'an outsider cannot leave a chat');
+select throws_ok($$ select public.leave_chat(tests.id('Crew')) $$, 'PT404', null, 'an outsider cannot leave a chat');
 select tests.authenticate_as('olga');
-select lives_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, 'the owner leaves');
-select results_eq($$ select pg_temp.role_of('Crew', u) from unnest(array['olga', 'adam', 'otto']) u $$,
+select lives_ok($$ select public.leave_chat(tests.id('Crew')) $$, 'the owner leaves');
+select results_eq($$ select tests.role_of('Crew', u) from unnest(array['olga', 'adam', 'otto']) u $$,
   $$ values (null::text), ('member'), ('owner') $$,
   'ownership passes to the admin, not to the member');
-select is(pg_temp.counts(pg_temp.chat('Crew')), array[2, 2], 'the owner leaving updates the member count');
-select lives_ok($$ select public.leave_chat(pg_temp.chat('Secret')) $$, 'the last member leaves');
+select is(tests.member_counts(tests.id('Crew')), array[2, 2], 'the owner leaving updates the member count');
+select lives_ok($$ select public.leave_chat(tests.id('Secret')) $$, 'the last member leaves');
 reset role;
 select is((select count(*)::int from public.chats where title = 'Secret'), 0, 'a chat left empty is deleted');
 select tests.authenticate_as('otto');
-select lives_ok($$ select public.leave_chat(pg_temp.dm('olga', 'otto')) $$, 'a user leaves a direct chat');
-select is(pg_temp.counts(pg_temp.dm('olga', 'otto')), array[1, 1], 'the other user stays in it');
+select lives_ok($$ select public.leave_chat(tests.direct_chat_of('olga', 'otto')) $$, 'a user leaves a direct chat');
+select is(tests.member_counts(tests.direct_chat_of('olga', 'otto')), array[1, 1], 'the other user stays in it');
 select tests.authenticate_as('olga');
 select is((public.create_direct_chat(tests.get_user_id('otto'))).member_count, 2,
   'opening the direct chat again brings the other user back');
 select tests.clear_authentication();
-select throws_ok($$ select public.leave_chat(pg_temp.chat('Crew')) $$, '42501', null, 'anon cannot leave a chat');
+select throws_ok($$ select public.leave_chat(tests.id('Crew')) $$, '42501', null, 'anon cannot leave a chat');
 
 -- direct DML is refused ------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('olga');
 select throws_ok($$ insert into public.chats (kind, title) values ('group', 'Direct insert') $$, '42501', null,
   'even a chat owner cannot insert chats directly');
-select throws_ok($$ update public.chats set title = 'Hacked' where id = pg_temp.chat('Team') $$, '42501', null,
+select throws_ok($$ update public.chats set title = 'Hacked' where id = tests.id('Team') $$, '42501', null,
   'the owner cannot update a chat directly');
-select throws_ok($$ update public.chats set member_count = 0 where id = pg_temp.chat('Team') $$, '42501', null,
+select throws_ok($$ update public.chats set member_count = 0 where id = tests.id('Team') $$, '42501', null,
   'the owner cannot change the counters');
-select throws_ok($$ delete from public.chats where id = pg_temp.chat('Team') $$, '42501', null,
+select throws_ok($$ delete from public.chats where id = tests.id('Team') $$, '42501', null,
   'the owner cannot delete a chat directly');
 select throws_ok(
-  $$ insert into public.chat_members (chat_id, user_id) values (pg_temp.chat('Team'), tests.get_user_id('otto')) $$,
+  $$ insert into public.chat_members (chat_id, user_id) values (tests.id('Team'), tests.get_user_id('otto')) $$,
   '42501', null, 'the owner cannot insert members directly');
-select throws_ok($$ delete from public.chat_members where chat_id = pg_temp.chat('Team') and user_id <> auth.uid() $$,
+select throws_ok($$ delete from public.chat_members where chat_id = tests.id('Team') and user_id <> auth.uid() $$,
   '42501', null, 'the owner cannot delete members directly');
 select tests.authenticate_as('mia');
 select throws_ok($$ update public.chat_members set role = 'owner' where user_id = auth.uid() $$, '42501', null,
@@ -354,11 +317,11 @@ select throws_ok($$ delete from public.chat_members where user_id = auth.uid() $
   'a member cannot delete their membership directly');
 select tests.authenticate_as('otto');
 select throws_ok(
-  $$ insert into public.chat_members (chat_id, user_id, role) values (pg_temp.chat('Team'), auth.uid(), 'owner') $$,
+  $$ insert into public.chat_members (chat_id, user_id, role) values (tests.id('Team'), auth.uid(), 'owner') $$,
   '42501', null, 'an outsider cannot insert themselves into a chat');
 select tests.authenticate_as('adam');
 select throws_ok(
-  $$ insert into public.chat_bans (chat_id, user_id) values (pg_temp.chat('Team'), tests.get_user_id('mia')) $$,
+  $$ insert into public.chat_bans (chat_id, user_id) values (tests.id('Team'), tests.get_user_id('mia')) $$,
   '42501', null, 'an admin cannot insert bans directly');
 select throws_ok($$ update public.chat_bans set reason = 'x' $$, '42501', null, 'an admin cannot update bans directly');
 select throws_ok($$ delete from public.chat_bans $$, '42501', null, 'an admin cannot delete bans directly');
@@ -368,24 +331,24 @@ select throws_ok($$ delete from public.chat_bans where user_id = auth.uid() $$, 
 reset role;
 select results_eq(
   $$ select title, member_count, (select count(*)::int from public.chat_bans b where b.chat_id = c.id)
-       from public.chats c where c.id = pg_temp.chat('Team') $$,
+       from public.chats c where c.id = tests.id('Team') $$,
   $$ values ('Team'::text, 3, 1) $$,
   'refused direct writes changed nothing');
 
 -- delete_chat ---------------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('mia');
-select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, '42501', null, 'a member cannot delete the chat');
+select throws_ok($$ select public.delete_chat(tests.id('Team')) $$, '42501', null, 'a member cannot delete the chat');
 select tests.authenticate_as('adam');
-select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, '42501', null, 'an admin cannot delete the chat');
+select throws_ok($$ select public.delete_chat(tests.id('Team')) $$, '42501', null, 'an admin cannot delete the chat');
 select tests.authenticate_as('otto');
-select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, 'PT404', null, 'an outsider cannot delete the chat');
-select throws_ok($$ select public.delete_chat(pg_temp.dm('olga', 'otto')) $$, '42501', null,
+select throws_ok($$ select public.delete_chat(tests.id('Team')) $$, 'PT404', null, 'an outsider cannot delete the chat');
+select throws_ok($$ select public.delete_chat(tests.direct_chat_of('olga', 'otto')) $$, '42501', null,
   'nobody owns a direct chat, so nobody deletes it');
 select tests.clear_authentication();
-select throws_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, '42501', null, 'anon cannot delete a chat');
-select isnt(pg_temp.chat('Team'), null, 'refused deletes deleted nothing');
+select throws_ok($$ select public.delete_chat(tests.id('Team')) $$, '42501', null, 'anon cannot delete a chat');
+select isnt(tests.id('Team'), null, 'refused deletes deleted nothing');
 select tests.authenticate_as('olga');
-select lives_ok($$ select public.delete_chat(pg_temp.chat('Team')) $$, 'the owner deletes the chat');
+select lives_ok($$ select public.delete_chat(tests.id('Team')) $$, 'the owner deletes the chat');
 reset role;
 select results_eq(
   $$ select (select count(*)::int from public.chats where title = 'Team'),

@@ -7,16 +7,12 @@ select plan(21);
 select tests.create_user('alice');
 select tests.create_user('bob');
 
-create function pg_temp.profile(name text) returns public.profiles language sql security definer as $$
-  select * from public.profiles where id = tests.get_user_id(name)
-$$;
-grant execute on function pg_temp.profile(text) to authenticated, anon;
 
 select tests.authenticate_as('alice');
 select is(public.heartbeat() ->> 'shown_status', 'online', 'a heartbeat shows the user online');
-select isnt((pg_temp.profile('alice')).last_seen_at, null, 'and stamps last_seen_at');
+select isnt((tests.profile('alice')).last_seen_at, null, 'and stamps last_seen_at');
 select is(public.heartbeat('busy') ->> 'status', 'busy', 'a heartbeat can set the chosen status');
-select is((pg_temp.profile('alice')).status::text, 'busy', 'others see it');
+select is((tests.profile('alice')).status::text, 'busy', 'others see it');
 
 -- Throttle: within the interval a heartbeat writes nothing.
 reset role;
@@ -24,21 +20,21 @@ update public.profiles set last_seen_at = now() - interval '10 seconds' where id
 update private.user_presence set last_heartbeat_at = now() - interval '10 seconds' where user_id = tests.get_user_id('alice');
 select tests.authenticate_as('alice');
 select public.heartbeat();
-select is((pg_temp.profile('alice')).last_seen_at, now() - interval '10 seconds', 'a heartbeat within the interval writes nothing');
+select is((tests.profile('alice')).last_seen_at, now() - interval '10 seconds', 'a heartbeat within the interval writes nothing');
 reset role;
 update public.profiles set last_seen_at = now() - interval '40 seconds' where id = tests.get_user_id('alice');
 select tests.authenticate_as('alice');
 select public.heartbeat();
-select is((pg_temp.profile('alice')).last_seen_at, now(), 'after the interval it refreshes last_seen_at');
+select is((tests.profile('alice')).last_seen_at, now(), 'after the interval it refreshes last_seen_at');
 
 -- Invisible.
 select is(public.heartbeat('invisible') ->> 'shown_status', 'offline', 'an invisible user is shown offline');
-select is((pg_temp.profile('alice')).status::text, 'offline', 'profiles.status says offline');
+select is((tests.profile('alice')).status::text, 'offline', 'profiles.status says offline');
 reset role;
 update public.profiles set last_seen_at = now() - interval '5 minutes' where id = tests.get_user_id('alice');
 select tests.authenticate_as('alice');
 select is(public.heartbeat() ->> 'status', 'invisible', 'the user''s own heartbeat keeps their choice');
-select is((pg_temp.profile('alice')).last_seen_at, now() - interval '5 minutes', 'while invisible last_seen_at does not move');
+select is((tests.profile('alice')).last_seen_at, now() - interval '5 minutes', 'while invisible last_seen_at does not move');
 select tests.authenticate_as('bob');
 select is((select status::text from public.profiles where id = tests.get_user_id('alice')), 'offline',
   'another user reads offline, not invisible');
@@ -47,10 +43,10 @@ select is((select count(*)::integer from public.profiles where status::text = 'i
 -- Choosing a status through the profile row works the same way.
 select tests.authenticate_as('alice');
 update public.profiles set status = 'away' where id = auth.uid();
-select is((pg_temp.profile('alice')).status::text, 'away', 'updating profiles.status chooses a status');
-select is((pg_temp.profile('alice')).last_seen_at, now(), 'and counts as being seen');
+select is((tests.profile('alice')).status::text, 'away', 'updating profiles.status chooses a status');
+select is((tests.profile('alice')).last_seen_at, now(), 'and counts as being seen');
 update public.profiles set status = 'invisible' where id = auth.uid();
-select is((pg_temp.profile('alice')).status::text, 'offline', 'choosing invisible through the row is shown as offline');
+select is((tests.profile('alice')).status::text, 'offline', 'choosing invisible through the row is shown as offline');
 select is(public.heartbeat() ->> 'status', 'invisible', 'and remembered as the choice');
 
 -- Others cannot touch anyone's presence.
@@ -68,7 +64,7 @@ select public.heartbeat('online');
 reset role;
 update public.profiles set last_seen_at = now() - interval '10 minutes' where id = tests.get_user_id('bob');
 select is(private.sweep_presence(), 1, 'the sweep finds the quiet user');
-select is((pg_temp.profile('bob')).status::text, 'offline', 'and shows them offline');
+select is((tests.profile('bob')).status::text, 'offline', 'and shows them offline');
 select tests.authenticate_as('bob');
 select is(public.heartbeat() ->> 'shown_status', 'online', 'their next heartbeat brings back the chosen status');
 

@@ -7,18 +7,11 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(19);
 
-create temp table ids (name text primary key, id uuid not null);
-grant select, insert on ids to authenticated, anon, service_role;
-create function pg_temp.id(text) returns uuid language sql stable as $$ select i.id from pg_temp.ids i where i.name = $1 $$;
-grant execute on function pg_temp.id(text) to authenticated, anon, service_role;
-create function pg_temp.path(file text, chat text default 'team') returns text language sql stable as $$
-  select pg_temp.id(chat) || '/' || pg_temp.id(file) || '/' || file || '.png' $$;
-grant execute on function pg_temp.path(text, text) to authenticated, anon, service_role;
 create function pg_temp.thumb(file text) returns text language sql stable as $$
-  select pg_temp.id('team') || '/' || pg_temp.id(file) || '/thumbnail/' || file || '.jpg' $$;
+  select tests.id('team') || '/' || tests.id(file) || '/thumbnail/' || file || '.jpg' $$;
 grant execute on function pg_temp.thumb(text) to authenticated, anon, service_role;
 create function pg_temp.has_row(file text) returns boolean language sql security definer as $$
-  select exists (select 1 from public.attachments a where a.id = pg_temp.id(file)) $$;
+  select exists (select 1 from public.attachments a where a.id = tests.id(file)) $$;
 grant execute on function pg_temp.has_row(text) to authenticated, anon, service_role;
 create function pg_temp.trash() returns setof text language sql security definer as $$
   select t.name from private.storage_trash t where t.bucket_id = 'attachments' $$;
@@ -27,36 +20,35 @@ grant execute on function pg_temp.trash() to authenticated, anon, service_role;
 create function pg_temp.store_thumbnail(file text) returns void language sql as $$
   insert into storage.objects (bucket_id, name, metadata, version)
   values ('attachments', pg_temp.thumb(file), '{"size": 10, "mimetype": "image/jpeg"}', gen_random_uuid()::text);
-  update public.attachments set thumbnail_path = pg_temp.thumb(file) where id = pg_temp.id(file);
+  update public.attachments set thumbnail_path = pg_temp.thumb(file) where id = tests.id(file);
 $$;
 
-insert into ids values ('alice', tests.create_user('alice')), ('bob', tests.create_user('bob'));
-insert into ids select f, gen_random_uuid()
+select tests.create_user(u) from unnest(array['alice', 'bob']) u;
+select tests.new_file(f)
   from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed', 'elsewhere']) f;
+select tests.create_group('team', 'alice', members => array['bob'], title => 'Team');
+select tests.create_group('other', 'alice', members => array['bob'], title => 'Other');
 select tests.authenticate_as('alice');
-insert into ids select 'team', (public.create_group_chat('Team', array[pg_temp.id('bob')])).id;
-insert into ids select 'other', (public.create_group_chat('Other', array[pg_temp.id('bob')])).id;
-select tests.storage_upload('attachments', pg_temp.path(f), 'image/png', 100)
+select tests.storage_upload('attachments', tests.attachment_path('team', f, f || '.png'), 'image/png', 100)
   from unnest(array['expired', 'recent', 'sent', 'infected', 'raced', 'deleted', 'removed']) f;
-select tests.storage_upload('attachments', pg_temp.path('elsewhere', 'other'), 'image/png', 100);
-select public.send_message(pg_temp.id('team'), 'photo', 'image', attachment_ids => array[pg_temp.id('sent')]);
-insert into ids select 'm_deleted', (public.send_message(pg_temp.id('team'), 'oops', 'image',
-  attachment_ids => array[pg_temp.id('deleted')])).id;
-select public.delete_message(pg_temp.id('m_deleted'));
+select tests.storage_upload('attachments', tests.attachment_path('other', 'elsewhere', 'elsewhere.png'), 'image/png', 100);
+select tests.send_message('m_sent', 'alice', 'team', 'photo', 'image', files => array['sent']);
+select tests.send_message('m_deleted', 'alice', 'team', 'oops', 'image', files => array['deleted']);
+select public.delete_message(tests.id('m_deleted'));
 reset role;
-select private.set_attachment_scan_result(pg_temp.id('infected'), 'infected', signature => 'Test-Signature');
+select private.set_attachment_scan_result(tests.id('infected'), 'infected', signature => 'Test-Signature');
 select pg_temp.store_thumbnail('expired');
 select pg_temp.store_thumbnail('removed');
 update public.attachments set created_at = now() - interval '25 hours'
- where id in (pg_temp.id('expired'), pg_temp.id('sent'), pg_temp.id('infected'), pg_temp.id('raced'));
+ where id in (tests.id('expired'), tests.id('sent'), tests.id('infected'), tests.id('raced'));
 
 -- rows that go by other ways leave their objects queued ----------------------------------------------------------
 select is(array(select pg_temp.trash()), '{}'::text[], 'nothing is queued yet');
 select tests.authenticate_as('alice');
-select is(tests.storage_remove('attachments', pg_temp.path('removed')), 1, 'the uploader removes a file (not its thumbnail)');
+select is(tests.storage_remove('attachments', tests.attachment_path('team', 'removed', 'removed.png')), 1, 'the uploader removes a file (not its thumbnail)');
 select is(array(select pg_temp.trash()), array[pg_temp.thumb('removed')], '...its thumbnail is queued');
-select public.delete_chat(pg_temp.id('other'));
-select ok(pg_temp.path('elsewhere', 'other') in (select pg_temp.trash()), 'deleting a chat queues its files');
+select public.delete_chat(tests.id('other'));
+select ok(tests.attachment_path('other', 'elsewhere', 'elsewhere.png') in (select pg_temp.trash()), 'deleting a chat queues its files');
 
 -- who may call ------------------------------------------------------------------------------------------------------
 select throws_ok($$ select * from private.claim_storage_trash() $$, '42501', null, 'a signed-in user cannot claim');
@@ -70,8 +62,8 @@ reset role;
 select tests.authenticate_as_service_role();
 create temp table claimed as select * from private.claim_storage_trash(100);
 select set_eq($$ select name from claimed $$,
-  array[pg_temp.path('expired'), pg_temp.thumb('expired'), pg_temp.path('raced'), pg_temp.path('deleted'),
-        pg_temp.thumb('removed'), pg_temp.path('elsewhere', 'other')],
+  array[tests.attachment_path('team', 'expired', 'expired.png'), pg_temp.thumb('expired'), tests.attachment_path('team', 'raced', 'raced.png'), tests.attachment_path('team', 'deleted', 'deleted.png'),
+        pg_temp.thumb('removed'), tests.attachment_path('other', 'elsewhere', 'elsewhere.png')],
   'the service role claims expired uploads (with thumbnails) and files of deleted messages, and gets the whole queue');
 select ok(not pg_temp.has_row('expired') and not pg_temp.has_row('raced') and not pg_temp.has_row('deleted'),
   'the claimed attachment rows are gone');
@@ -79,7 +71,7 @@ select ok(pg_temp.has_row('recent'), 'a recent unsent upload is not claimed');
 select ok(pg_temp.has_row('sent'), 'an old file in a message is not claimed');
 select ok(pg_temp.has_row('infected'), 'an infected file keeps its row (its object is already gone)');
 select tests.authenticate_as('alice');
-select throws_ok($$ select public.send_message(pg_temp.id('team'), 'late', 'image', attachment_ids => array[pg_temp.id('raced')]) $$,
+select throws_ok($$ select public.send_message(tests.id('team'), 'late', 'image', attachment_ids => array[tests.id('raced')]) $$,
   'PT404', 'attachment not found', 'sending a claimed upload is refused: it expired');
 
 -- the queue ---------------------------------------------------------------------------------------------------------
@@ -87,19 +79,19 @@ select tests.authenticate_as_service_role();
 select is((select count(*)::int from private.claim_storage_trash(100)), 6,
   'a second claim returns the same queue (nothing removed yet), without duplicates');
 select private.settle_storage_trash('attachments',
-  array[pg_temp.path('expired'), pg_temp.thumb('expired'), pg_temp.path('deleted'), pg_temp.thumb('removed'),
-        pg_temp.path('elsewhere', 'other')],
-  array[pg_temp.path('raced')], 'storage is down');
+  array[tests.attachment_path('team', 'expired', 'expired.png'), pg_temp.thumb('expired'), tests.attachment_path('team', 'deleted', 'deleted.png'), pg_temp.thumb('removed'),
+        tests.attachment_path('other', 'elsewhere', 'elsewhere.png')],
+  array[tests.attachment_path('team', 'raced', 'raced.png')], 'storage is down');
 select results_eq($$ select name, attempts, last_error from private.storage_trash $$,
-  $$ values (pg_temp.path('raced'), 1, 'storage is down') $$,
+  $$ values (tests.attachment_path('team', 'raced', 'raced.png'), 1, 'storage is down') $$,
   'settling forgets removed objects and counts a failed attempt for the others');
-select private.settle_storage_trash('attachments', array[pg_temp.path('raced')], '{}');
+select private.settle_storage_trash('attachments', array[tests.attachment_path('team', 'raced', 'raced.png')], '{}');
 select is((select count(*)::int from private.storage_trash), 0, 'the queue is empty once everything is removed');
 reset role;
 
 select tests.authenticate_as('alice');
-select set_eq($$ select id from public.attachments where chat_id = pg_temp.id('team') $$,
-  array[pg_temp.id('recent'), pg_temp.id('sent'), pg_temp.id('infected')],
+select set_eq($$ select id from public.attachments where chat_id = tests.id('team') $$,
+  array[tests.id('recent'), tests.id('sent'), tests.id('infected')],
   'the uploader still has the recent, sent and infected files');
 reset role;
 
