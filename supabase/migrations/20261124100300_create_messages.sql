@@ -182,7 +182,7 @@ begin
     return null;
   end if;
   perform private.emit_chat_event(m.chat_id, 'message.sent', jsonb_build_object(
-    'message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+    'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
 
   select * into c from public.chats where id = m.chat_id;
   if c.kind = 'direct' then
@@ -223,7 +223,7 @@ begin
   end if;
   perform private.emit_chat_event(m.chat_id,
     case when m.deleted_at is not null and old.deleted_at is null then 'message.deleted' else 'message.updated' end,
-    jsonb_build_object('message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+    jsonb_build_object('message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
   return null;
 end
 $$;

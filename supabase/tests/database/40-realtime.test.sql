@@ -4,7 +4,7 @@
 -- per-row RLS, and postgres_changes DELETEs without RLS (sql/test/03_realtime.sql runs the server's statements).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(130);
+select plan(133);
 
 -- fixtures (sql/test/04_fixtures.sql): tests.took() lists the broadcasts since its previous call by fixture name --
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) u;
@@ -338,6 +338,15 @@ select is(tests.realtime_join('status:' || tests.id('bob')), array['broadcast'],
 select is(tests.realtime_can_write('status:' || tests.id('bob'), 'broadcast') or tests.realtime_can_write('status:' || tests.id('alice'), 'broadcast'),
   false, 'nobody writes a status topic');
 select is(tests.realtime_join('status:' || tests.id('erin')), '{}'::text[], 'but not of someone they share no chat with');
+select tests.authenticate_as('alice');
+select is(tests.realtime_join('status:' || tests.id('bob')), array['broadcast'], 'members of a shared chat follow each other''s status');
+select tests.authenticate_as('bob');
+select tests.create_block('bob', 'alice');
+select tests.authenticate_as('alice');
+select is(tests.realtime_join('status:' || tests.id('bob')), '{}'::text[], 'unless that user blocked them (as with profiles)');
+select is(tests.realtime_can_write('status:' || tests.id('alice'), 'presence') or tests.realtime_can_write('user:' || tests.id('alice'), 'presence'),
+  false, 'nobody tracks presence on a user or status topic');
+select tests.authenticate_as('bob');
 
 -- Invisible members do not track presence (checked when the channel first tracks, and after a token refresh).
 select public.heartbeat('invisible');
