@@ -305,11 +305,11 @@ declare
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
   if me is null or t.kind is null then
-    return '{}';
+    return '{}'::text[];
   end if;
   if t.kind in ('chat', 'typing') then
     if not exists (select 1 from public.chat_members m where m.chat_id = t.id and m.user_id = me) then
-      return '{}';
+      return '{}'::text[];
     end if;
     return case when t.kind = 'chat' then array['broadcast'] else array['broadcast', 'presence'] end;
   end if;
@@ -322,7 +322,7 @@ begin
      and not exists (select 1 from public.user_blocks b where b.blocker_id = t.id and b.blocked_id = me) then
     return array['broadcast'];
   end if;
-  return '{}';
+  return '{}'::text[];
 end
 $$;
 comment on function private.topic_read_extensions(text) is
@@ -346,13 +346,13 @@ declare
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
   if me is null or t.kind is distinct from 'typing' then
-    return '{}';
+    return '{}'::text[];
   end if;
   select c.member_count into members
     from public.chat_members m join public.chats c on c.id = m.chat_id
    where m.chat_id = t.id and m.user_id = me;
   if members is null then
-    return '{}';
+    return '{}'::text[];
   end if;
   return case when private.is_large_chat(members) then '{}'::text[] else array['broadcast'] end
       || case when exists (select 1 from private.user_presence p where p.user_id = me and p.chosen_status = 'invisible')
