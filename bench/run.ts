@@ -8,12 +8,16 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { BENCH_SETTINGS, benchCluster, ensureData } from "./lib/bench-cluster.ts";
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import ws from "ws";
+import { BENCH_DIR, BENCH_SETTINGS, benchCluster, ensureData } from "./lib/bench-cluster.ts";
+import { startStack } from "../stack/server.ts";
+import { DEFAULT_JWT_SECRET, signJwt } from "../stack/shared/keys.ts";
 import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/shared/request-context.ts";
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, summarize, type Measurement } from "./lib/stats.ts";
-import { ROOT, step } from "../scripts/lib/util.ts";
+import { ROOT, freePort, step } from "../scripts/lib/util.ts";
 
 const RESULTS = path.join(ROOT, "bench", "results");
 /** Catch-up pages as a client recovering from a gap asks for them: the largest page get_chat_events returns. */
@@ -315,6 +319,63 @@ async function main(): Promise<number> {
       step(`catch-up returned ${events} events over ${preset.work.catchupRounds} rounds`);
       records.push(...benchRecords("catchup.1000_events", w, b));
       records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
+    }
+
+    // 7. through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
+    // one transaction per request), next to the same calls over a direct SQL connection in the request context -----
+    {
+      const dbUrl = new URL(cluster.url());
+      const stack = await startStack({
+        port: await freePort(57321),
+        jwtSecret: DEFAULT_JWT_SECRET,
+        db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
+        dataDir: path.join(BENCH_DIR, "stack"),
+      });
+      try {
+        const apps = new Map<string, SupabaseClient>();
+        const appOf = async (m: { user_id: string; email: string }) => {
+          let app = apps.get(m.user_id);
+          if (!app) {
+            const token = await signJwt({ ...userClaims(m.user_id, m.email), exp: Math.floor(Date.now() / 1000) + 3600 }, DEFAULT_JWT_SECRET);
+            app = createClient(stack.url, stack.deps.keys.publishableKey, {
+              accessToken: async () => token,
+              realtime: { transport: ws as unknown as typeof WebSocket },
+            });
+            apps.set(m.user_id, app);
+          }
+          return app;
+        };
+        const failed = (error: { code?: string; message: string }) => Object.assign(new Error(error.message), { code: error.code });
+        const httpSend = async (_sql: postgres.Sql, it: Member & { body: string }) => {
+          const { error } = await (await appOf(it)).rpc("send_message", { chat_id: it.chat_id, body: it.body, client_id: randomUUID() });
+          if (error) throw failed(error);
+        };
+        const n = Math.min(preset.work.sends, 1000);
+        const senders = shuffle(spreadMembers, 29);
+        await drive(clients, sendItems(senders, 50), httpSend); // warm-up (connections, schema cache, plans)
+        const overSql = await drive(clients, sendItems(senders, n), sendRpc);
+        line("send_message over SQL (request context)", overSql);
+        const overHttp = await drive(clients, sendItems(shuffle(senders, 31), n), httpSend);
+        failOnErrors("send_message through the gateway (supabase-js)", overHttp);
+        records.push(...benchRecords("gateway.send_message", overHttp, overSql));
+
+        const hub = { user_id: special.hub, email: special.hub_email };
+        const hubApp = await appOf(hub);
+        const httpPage = async () => {
+          const { error } = await hubApp.rpc("get_chat_messages", { chat_id: special.deep, page_size: 50 });
+          if (error) throw failed(error);
+        };
+        const sqlPage = (sql: postgres.Sql) =>
+          inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" });
+        await drive(clients, reads.slice(0, 50), httpPage);
+        const pageSql = await drive(clients, reads, sqlPage);
+        line("history page over SQL (request context)", pageSql);
+        const pageHttp = await drive(clients, reads, httpPage);
+        failOnErrors("history page through the gateway (supabase-js)", pageHttp);
+        records.push(...benchRecords("gateway.history_page", pageHttp, pageSql));
+      } finally {
+        await stack.close();
+      }
     }
   } finally {
     await Promise.all([...clients, ...baseClients].map((c) => c.end({ timeout: 5 })));

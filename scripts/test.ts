@@ -2,12 +2,14 @@
 //   npm test                 all suites
 //   npm test -- pgtap api    only the named suites
 import { chmodSync, mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { Cluster, clusterDir } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
+import { startFunctionsRuntime } from "./lib/functions-runtime.ts";
+import { projectKeys } from "../stack/shared/keys.ts";
 import { checkBucketConfig, checkReleaseRule } from "./lib/migrations.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
 import { startStack } from "../stack/server.ts";
@@ -131,6 +133,8 @@ const suites: Suite[] = [
         streamMaxLength: "2M",
         env: { TMPDIR: privateTmp },
       });
+      const clamdPort = clamd.port;
+      const clamdPid = clamd.pid;
       // The local stack's gateway with its Storage API: the functions reach object bytes over HTTP, as in production.
       const dbUrl = new URL(cluster.url());
       const stack = await startStack({
@@ -139,8 +143,6 @@ const suites: Suite[] = [
         db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
         dataDir: path.join(TEST_DIR, "stack-functions"),
       });
-      const clamdPort = clamd.port;
-      const clamdPid = clamd.pid;
       let result: { code: number; output: string };
       try {
         result = await exec(path.join(BIN, "deno"), ["test", "-A", "tests/functions/"], {
@@ -170,9 +172,48 @@ const suites: Suite[] = [
     async run({ cluster, env }) {
       const report = path.join(TEST_DIR, "vitest-client.json");
       const url = new URL(cluster.url());
-      const { code } = await exec(path.join(BIN, "vitest"), [
-        "run", "--config", "vitest.client.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
-      ], { ...env, DB_PORT: url.port, STACK_DATA_DIR: path.join(TEST_DIR, "stack") });
+      // The whole stack as `npm start` runs it: the gateway and its services (started by the suite's global setup on
+      // `stackPort`), the edge functions behind it, a real clamd for the scans, and the Vault secrets the database
+      // uses to call the functions through pg_net.
+      const keys = await projectKeys(DEFAULT_JWT_SECRET);
+      const stackPort = await freePort(56321);
+      const functionsPort = await freePort(56331, [stackPort]);
+      const clamd = await startClamd({
+        dir: path.join(TEST_DIR, "clamav-client"),
+        port: await freePort(56330, [stackPort, functionsPort]),
+        logFile: path.join(TEST_DIR, "clamd-client.log"),
+      });
+      const clamdPort = clamd.port;
+      const clamdPid = clamd.pid;
+      let functions: ChildProcess | undefined;
+      let result: { code: number; output: string };
+      try {
+        functions = await startFunctionsRuntime({
+          port: functionsPort,
+          apiUrl: `http://127.0.0.1:${stackPort}`,
+          anonKey: keys.anonKey,
+          serviceRoleKey: keys.serviceRoleKey,
+          jwtSecret: keys.jwtSecret,
+          dbUrl: cluster.url(),
+          clamdPort,
+          logFile: path.join(TEST_DIR, "functions-client.log"),
+        });
+        cluster.setVaultSecret("functions_url", `http://127.0.0.1:${stackPort}/functions/v1`);
+        cluster.setVaultSecret("service_role_key", keys.serviceRoleKey);
+        result = await exec(path.join(BIN, "vitest"), [
+          "run", "--config", "vitest.client.config.ts", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+        ], {
+          ...env,
+          DB_PORT: url.port,
+          STACK_DATA_DIR: path.join(TEST_DIR, "stack"),
+          STACK_PORT: String(stackPort),
+          FUNCTIONS_URL: `http://127.0.0.1:${functionsPort}`,
+        });
+      } finally {
+        functions?.kill("SIGTERM");
+        await stopProcess(clamdPid);
+      }
+      const { code } = result;
       if (!existsSync(report)) return { passed: 0, failed: 1, note: "vitest wrote no report" };
       const r = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
       return { passed: r.numPassedTests, failed: r.numFailedTests + (code !== 0 && r.numFailedTests === 0 ? 1 : 0) };

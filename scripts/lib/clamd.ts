@@ -112,6 +112,8 @@ export async function startClamd(opts: {
   streamMaxLength?: string;
   /** Extra environment for clamd (the test suite passes a TMPDIR clamd's user cannot write). */
   env?: NodeJS.ProcessEnv;
+  /** Ports the caller has handed out to other services: never moved onto. */
+  avoid?: number[];
 }): Promise<StartedClamd> {
   const user = isRoot() ? "clamav" : undefined;
   // As root clamd drops to `clamav`, which must reach its database and temporary directory.
@@ -167,7 +169,7 @@ export async function startClamd(opts: {
         // already gone
       }
       if (error instanceof ClamdExited && attempt < 5 && !(await portIsFree(port))) {
-        port = await freePort(port + 1);
+        port = await freePort(port + 1, opts.avoid ?? []);
         continue;
       }
       const reply = lastReply === null ? "no answer" : lastReply === "" ? "closed the connection without a reply" : JSON.stringify(lastReply);

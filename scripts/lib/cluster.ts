@@ -30,12 +30,15 @@ export interface ClusterOptions {
 }
 
 export class Cluster {
+  readonly opts: ClusterOptions;
   readonly dataDir: string;
   readonly logFile: string;
 
-  constructor(readonly opts: ClusterOptions) {
-    this.dataDir = path.join(opts.dir, "data");
-    this.logFile = path.join(opts.dir, "logs", "postgres.log");
+  /** `opts.dir` is the project directory; the cluster lives there or where clusterDir() puts it. */
+  constructor(opts: ClusterOptions) {
+    this.opts = { ...opts, dir: clusterDir(opts.dir).dir };
+    this.dataDir = path.join(this.opts.dir, "data");
+    this.logFile = path.join(this.opts.dir, "logs", "postgres.log");
   }
 
   get port(): number {
@@ -129,6 +132,14 @@ export class Cluster {
     if (args.file) argv.push("-f", args.file);
     if (args.sql) argv.push("-c", args.sql);
     return run(`${PG_BIN}/psql`, argv, { env: { PGOPTIONS: "-c client_min_messages=warning" } }).stdout.trim();
+  }
+
+  /** Stores a Vault secret under `name`, replacing an earlier one (as an operator does with Studio's Vault page). */
+  setVaultSecret(name: string, value: string): void {
+    const literal = (v: string) => `$v$${v.replace(/\$v\$/g, "")}$v$`;
+    this.psql({
+      sql: `delete from vault.secrets where name = ${literal(name)}; select vault.create_secret(${literal(value)}, ${literal(name)});`,
+    });
   }
 
   hasDatabase(): boolean {

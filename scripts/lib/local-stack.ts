@@ -8,6 +8,7 @@ import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
 import { DEFAULT_JWT_SECRET, projectKeys } from "../../stack/shared/keys.ts";
+import { functionHealthy, startFunctionsRuntime } from "./functions-runtime.ts";
 
 export { DEFAULT_JWT_SECRET };
 
@@ -58,6 +59,11 @@ export class LocalStack {
   }
 
   private async ensureState(): Promise<StackState> {
+    if (this.state && !this.state.publishableKey) {
+      // State written before the opaque keys existed: derive them from its secret as a fresh start would.
+      this.state = { ...this.state, ...(await projectKeys(this.state.jwtSecret)) };
+      this.save();
+    }
     if (this.state) return this.state;
     const jwtSecret = process.env.SUPABASE_CHAT_JWT_SECRET ?? DEFAULT_JWT_SECRET;
     const apiPort = await freePort(54321);
@@ -79,7 +85,8 @@ export class LocalStack {
     const taken = () => [state.apiPort, state.dbPort, state.clamdPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0];
     if (!this.cluster().running() && !(await portIsFree(state.dbPort))) state.dbPort = await freePort(54322, taken());
     if (!pidAlive(state.gatewayPid) && !(await portIsFree(state.apiPort))) state.apiPort = await freePort(54321, taken());
-    if (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort))) {
+    // State from before the gateway has no functions port either.
+    if (state.functionsPort === undefined || (!pidAlive(state.functionsPid) && !(await portIsFree(state.functionsPort)))) {
       state.functionsPort = await freePort(54331, taken());
     }
     if (!pidAlive(state.clamdPid) && !(await portIsFree(state.clamdPort))) state.clamdPort = await freePort(54330, taken());
@@ -117,10 +124,17 @@ export class LocalStack {
       cluster.applyPlatform();
       cluster.migrate();
     }
-    await this.startClamd(state);
-    await this.startFunctions(state);
-    await this.startGateway(state);
-    this.save();
+    try {
+      await this.startClamd(state);
+      // What the database needs to call the edge functions through pg_net (docs/operations.md, Files).
+      cluster.setVaultSecret("functions_url", `http://127.0.0.1:${state.apiPort}/functions/v1`);
+      cluster.setVaultSecret("service_role_key", state.serviceRoleKey);
+      await this.startFunctions(state);
+      await this.startGateway(state);
+    } finally {
+      // Also when a later process fails to start: `npm stop` then finds the pids of those that did.
+      this.save();
+    }
   }
 
   async reset(): Promise<void> {
@@ -159,44 +173,27 @@ export class LocalStack {
       dir: path.join(this.dir, "clamav"),
       port: state.clamdPort,
       logFile: path.join(this.dir, "logs", "clamd.log"),
+      avoid: [state.apiPort, state.dbPort, state.functionsPort, state.mailPort ?? 0, state.mailSmtpPort ?? 0],
     });
     state.clamdPid = clamd.pid;
     state.clamdPort = clamd.port;
   }
 
-  functionsEnv(state: StackState): Record<string, string> {
-    const apiUrl = `http://127.0.0.1:${state.apiPort}`;
-    return {
-      PORT: String(state.functionsPort),
-      SUPABASE_URL: apiUrl,
-      SUPABASE_ANON_KEY: state.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: state.serviceRoleKey,
-      SUPABASE_DB_URL: this.cluster().url(),
-      JWT_SECRET: state.jwtSecret,
-      CLAMD_HOST: "127.0.0.1",
-      CLAMD_PORT: String(state.clamdPort),
-    };
-  }
-
   private async startFunctions(state: StackState): Promise<void> {
-    const healthy = () => functionHealthy(`http://127.0.0.1:${state.functionsPort}`, state.anonKey);
-    if (pidAlive(state.functionsPid) && (await healthy())) return;
+    if (pidAlive(state.functionsPid) && (await functionHealthy(`http://127.0.0.1:${state.functionsPort}`, state.anonKey))) return;
     step(`starting edge functions on http://127.0.0.1:${state.functionsPort}/functions/v1 (behind the gateway)`);
-    const logFile = path.join(this.dir, "logs", "functions.log");
-    const log = openSync(logFile, "a");
-    const child = spawn(`${BIN}/deno`, ["run", "-A", "scripts/functions-serve.ts"], {
-      cwd: ROOT,
+    const child = await startFunctionsRuntime({
+      port: state.functionsPort,
+      apiUrl: `http://127.0.0.1:${state.apiPort}`,
+      anonKey: state.anonKey,
+      serviceRoleKey: state.serviceRoleKey,
+      jwtSecret: state.jwtSecret,
+      dbUrl: this.cluster().url(),
+      clamdPort: state.clamdPort,
+      logFile: path.join(this.dir, "logs", "functions.log"),
       detached: true,
-      stdio: ["ignore", log, log],
-      env: { ...process.env, ...this.functionsEnv(state) },
     });
-    closeSync(log);
-    child.unref();
     state.functionsPid = child.pid;
-    await waitFor(`edge functions (log: ${logFile})`, async () => {
-      if (child.exitCode !== null) throw new Error(`the functions server exited with ${child.exitCode}; see ${logFile}`);
-      return healthy();
-    }, 120_000);
   }
 
   gatewayEnv(state: StackState): Record<string, string> {
@@ -264,16 +261,5 @@ export class LocalStack {
       DB_DATA_DIR: this.cluster().dataDir,
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
-  }
-}
-
-/** The health function answers 200 through `baseUrl` (the gateway or the functions runtime itself). */
-async function functionHealthy(baseUrl: string, anonKey: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${baseUrl}/functions/v1/health`, { headers: { authorization: `Bearer ${anonKey}` } });
-    await res.body?.cancel();
-    return res.status === 200;
-  } catch {
-    return false;
   }
 }

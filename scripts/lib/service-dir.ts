@@ -48,12 +48,13 @@ export interface ServiceDir {
  */
 export function serviceDir(localDir: string, user: string): ServiceDir {
   if (!isRoot()) return { dir: localDir, external: false };
+  const top = externalRoot();
+  if (path.resolve(localDir).startsWith(top + path.sep)) return { dir: localDir, external: true }; // resolved already
   const outside = externalCounterpart(localDir);
   if (!existsSync(outside)) {
     mkdirSync(path.dirname(localDir), { recursive: true });
     if (userCanReach(user, path.dirname(localDir))) return { dir: localDir, external: false };
   }
-  const top = externalRoot();
   if (!existsSync(top)) mkdirSync(top, { recursive: true });
   assertOwnedByRoot(top);
   for (let p = top; ; ) {

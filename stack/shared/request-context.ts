@@ -1,8 +1,8 @@
 // The request context PostgREST gives every API request: one transaction (read only for GET and HEAD), one
 // set_config batch (search_path, the role's own `alter role ... set` settings, role, request.jwt.claims, method,
-// path, headers, cookies), then the query as that role; commit on success, rollback on error. Used on a shared pool
-// by the API tests (tests/api/support/db.ts) and on one connection per simulated client by the benchmarks and the
-// reliability suites.
+// path, headers, cookies), then the query as that role; commit on success, rollback on error. The REST server
+// (stack/rest) runs every request through withRequestContext; inRequest is the same code for the API tests
+// (tests/api/support/db.ts), the benchmarks and the reliability suites.
 import postgres from "postgres";
 import { randomUUID } from "node:crypto";
 
@@ -23,9 +23,9 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-const roleSettings = new WeakMap<postgres.Sql, Map<ApiRole, Array<[string, string]>>>();
+const roleSettings = new WeakMap<postgres.Sql, Map<string, Array<[string, string]>>>();
 
-async function settingsFor(sql: postgres.Sql, role: ApiRole): Promise<Array<[string, string]>> {
+async function settingsFor(sql: postgres.Sql, role: string): Promise<Array<[string, string]>> {
   let perRole = roleSettings.get(sql);
   if (!perRole) roleSettings.set(sql, (perRole = new Map()));
   const cached = perRole.get(role);
@@ -43,6 +43,64 @@ async function settingsFor(sql: postgres.Sql, role: ApiRole): Promise<Array<[str
   return pairs;
 }
 
+/** Everything PostgREST puts into one request's transaction (PostgREST/postgrest:src/library/PostgREST/Query/PreQuery.hs). */
+export interface RequestContext {
+  /** The role to switch to: the JWT's `role` claim, else the anon role. */
+  role: string;
+  /** request.jwt.claims: the JWT's claims with `role` always present. */
+  claims: Record<string, unknown>;
+  method: string;
+  /** request.path as PostgREST receives it (after the gateway strips /rest/v1). */
+  path: string;
+  /** Request headers (names lower-cased). */
+  headers: Record<string, string>;
+  cookies: Record<string, string>;
+  /** READ ONLY for GET/HEAD and for STABLE/IMMUTABLE functions. */
+  readOnly: boolean;
+  /** search_path: the exposed schema first, then `[api] extra_search_path`. */
+  searchPath: string[];
+  /** Prefer: timezone=... */
+  timezone?: string;
+}
+
+/** The identifier quoting PostgREST uses for search_path entries. */
+function quoteSearchPath(schemas: string[]): string {
+  return schemas.map((s) => `"${s.replace(/"/g, '""')}"`).join(", ");
+}
+
+/**
+ * Runs `fn` in the transaction PostgREST opens for a request: start transaction (read only or read write), one
+ * `select set_config(..., true), ...` in PostgREST's order, then `fn`; commit when it resolves, rollback when it
+ * throws. The REST server (stack/rest) and the API tests both go through here, so they cannot drift.
+ */
+export async function withRequestContext<T>(
+  sql: postgres.Sql,
+  ctx: RequestContext,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  const settings = await settingsFor(sql, ctx.role);
+  return (await sql.begin(ctx.readOnly ? "read only" : "read write", async (tx) => {
+    const pairs: Array<[string, string]> = [
+      ["search_path", quoteSearchPath(ctx.searchPath)],
+      ...settings,
+      ["role", ctx.role],
+      ["request.jwt.claims", JSON.stringify({ ...ctx.claims, role: ctx.role })],
+      ["request.method", ctx.method],
+      ["request.path", ctx.path],
+      ["request.headers", JSON.stringify(ctx.headers)],
+      ["request.cookies", JSON.stringify(ctx.cookies)],
+    ];
+    if (ctx.timezone) pairs.push(["timezone", ctx.timezone]);
+    await tx.unsafe(`select ${pairs.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`, pairs.flat());
+    return fn(tx);
+  })) as T;
+}
+
+/** Forgets the cached `alter role ... set` settings (PostgREST rereads them with the schema cache). */
+export function forgetRoleSettings(sql: postgres.Sql): void {
+  roleSettings.delete(sql);
+}
+
 /** One API request on `sql`: `fn` runs inside the request's transaction as the claims' role. */
 export async function inRequest<T>(
   sql: postgres.Sql,
@@ -51,23 +109,32 @@ export async function inRequest<T>(
   opts: RequestOptions = {},
 ): Promise<T> {
   const method = opts.method ?? "POST";
-  const readOnly = method === "GET" || method === "HEAD";
-  const settings = await settingsFor(sql, claims.role);
   const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return (await sql.begin(readOnly ? "read only" : "read write", async (tx) => {
-    const pairs: Array<[string, string]> = [
-      ["search_path", "public, extensions"],
-      ...settings,
-      ["role", claims.role],
-      ["request.jwt.claims", JSON.stringify(claims)],
-      ["request.method", method],
-      ["request.path", opts.path ?? "/rpc"],
-      ["request.headers", JSON.stringify(headers)],
-      ["request.cookies", "{}"],
-    ];
-    await tx.unsafe(`select ${pairs.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`, pairs.flat());
-    return fn(tx);
-  })) as T;
+  return withRequestContext(
+    sql,
+    {
+      role: claims.role,
+      claims,
+      method,
+      path: opts.path ?? "/rpc",
+      headers,
+      cookies: {},
+      readOnly: method === "GET" || method === "HEAD",
+      searchPath: ["public", "public", "extensions"], // [api] schemas[0] + extra_search_path, as PostgREST builds it
+    },
+    fn,
+  );
+}
+
+/** Cookies of a Cookie header as PostgREST passes them to request.cookies. */
+export function parseCookies(header: string | null | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i <= 0) continue;
+    cookies[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return cookies;
 }
 
 export const SERVICE_ROLE: Claims = { role: "service_role", iss: "supabase-demo" };

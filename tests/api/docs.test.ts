@@ -37,7 +37,8 @@ describe("docs", () => {
   });
 
   it("docs/ and the README point only at files in the repository", () => {
-    const pages = ["README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const pages = ["README.md", ...readdirSync(path.join(root, "docs"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
     const topLevel = new Set(readdirSync(root).filter((f) => f !== ".local" && f !== "node_modules"));
     const problems: string[] = [];
     for (const page of pages) {

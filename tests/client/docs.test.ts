@@ -5,23 +5,30 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createClient } from "@supabase/supabase-js";
+import * as OTPAuth from "otpauth";
 import { describe, expect, it } from "vitest";
 import { runBlock, tsBlocks } from "./support/docs-blocks.ts";
-import { stack } from "./support/clients.ts";
-import { actor, call, group, message, type Actor } from "./support/world.ts";
+import { serviceClient, stack } from "./support/clients.ts";
+import { latestMail, newAddress, otpIn } from "./support/mail.ts";
+import { db } from "./support/users.ts";
+import { actor, authActor, call, group, message, type Actor } from "./support/world.ts";
+
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const blocks = tsBlocks(readFileSync(path.join(root, "docs", "api.md"), "utf8"));
 
+/** Who runs a block: a client whose HTTP answers are recorded. */
+type Runner = Pick<Actor, "supabase" | "log">;
+
 interface Scenario {
-  /** Builds what the block needs; returns the acting user and the block's other free variables. */
-  setup(): Promise<{ as?: Actor; scope?: Record<string, unknown> }>;
+  /** Builds what the block needs; returns the acting client and the block's other free variables. */
+  setup(): Promise<{ as?: Runner; scope?: Record<string, unknown> }>;
   /** HTTP statuses the block may receive besides 2xx (a call the page documents as failing). */
   allow?: number[];
   /** Blocks that make no request (setup code). */
   requests?: 0;
   /** Checks after the block ran. */
-  after?(as: Actor | undefined): Promise<void>;
+  after?(as: Runner | undefined, scope: Record<string, unknown>): Promise<void>;
 }
 
 type Entry = Scenario | { skip: string };
@@ -40,11 +47,192 @@ async function aliceInGroup() {
 
 const ignore = () => {};
 
+/** A password that meets the project's policy (10+ characters, lower and upper case, digits). */
+const PASSWORD = "Correct-Horse-9-Battery";
+
+/** A confirmed account (made with the admin API) and a signed-out client of its own. */
+async function account(name: string) {
+  const email = newAddress(name);
+  const { error } = await serviceClient().auth.admin.createUser({ email, password: PASSWORD, email_confirm: true });
+  if (error) throw error;
+  return { as: authActor(), email };
+}
+
+/** A confirmed account whose client is signed in with its password. */
+async function signedIn(name: string) {
+  const a = await account(name);
+  const { error } = await a.as.supabase.auth.signInWithPassword({ email: a.email, password: PASSWORD });
+  if (error) throw error;
+  return a;
+}
+
+/** What the user's authenticator app shows now for their newest factor (read from GoTrue's table). */
+function authenticatorFor(email: string) {
+  return async () => {
+    const [row] = await db()<{ secret: string }[]>`
+      select f.secret from auth.mfa_factors f join auth.users u on u.id = f.user_id
+       where u.email = ${email} order by f.created_at desc limit 1`;
+    if (!row) throw new Error(`no factor for ${email}`);
+    return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(row.secret) }).generate();
+  };
+}
+
+/** A signed-in account with a verified TOTP factor; `aal2` keeps the session at aal2, else it signs in anew (aal1). */
+async function withFactor(name: string, aal2: boolean) {
+  const a = await signedIn(name);
+  const auth = a.as.supabase.auth;
+  const { data: factor, error } = await auth.mfa.enroll({ factorType: "totp", friendlyName: "Phone" });
+  if (error) throw error;
+  const verified = await auth.mfa.challengeAndVerify({ factorId: factor.id, code: await authenticatorFor(a.email)() });
+  if (verified.error) throw verified.error;
+  if (!aal2) {
+    // A new password sign-in starts at aal1.
+    const again = await auth.signInWithPassword({ email: a.email, password: PASSWORD });
+    if (again.error) throw again.error;
+  }
+  return { ...a, factorId: factor.id };
+}
+
+/** A 1x1 PNG. */
+const PNG = Uint8Array.from(
+  atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="),
+  (c) => c.charCodeAt(0),
+);
+
+/** An image uploaded by `user` to `chatId` through Storage; returns its attachment id. */
+async function upload(user: Actor, chatId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  const { error } = await user.supabase.storage.from("attachments").upload(`${chatId}/${id}/photo.png`, new Blob([PNG], { type: "image/png" }), { contentType: "image/png" });
+  if (error) throw error;
+  return id;
+}
+
+/**
+ * An upload with a thumbnail, as the server leaves it once the thumbnail function ran: the thumbnail object written
+ * through Storage with the service role, and its path on the attachment row.
+ */
+async function uploadWithThumbnail(user: Actor, chatId: string): Promise<{ id: string; object_path: string; thumbnail_path: string }> {
+  const id = await upload(user, chatId);
+  const thumbnail = `${chatId}/${id}/thumbnail/photo.jpg`;
+  const { error } = await serviceClient().storage.from("attachments").upload(thumbnail, new Blob([PNG], { type: "image/jpeg" }), { contentType: "image/jpeg" });
+  if (error) throw error;
+  const [a] = await db()<{ id: string; object_path: string; thumbnail_path: string }[]>`
+    update public.attachments set thumbnail_path = ${thumbnail}, thumbnail_status = 'ready' where id = ${id}
+    returning id, object_path, thumbnail_path`;
+  return a!;
+}
+
 const scenarios: Record<string, Entry> = {
   "Client API (supabase-js v2) #1": {
     requests: 0,
     async setup() {
       return { scope: { createClient, SUPABASE_URL: stack.url, SUPABASE_ANON_KEY: stack.publishableKey } };
+    },
+  },
+
+  // Auth
+  "POST /auth/register #1": {
+    async setup() {
+      return { as: authActor(), scope: { email: newAddress("register"), password: PASSWORD } };
+    },
+    async after() {
+      // The confirmation email was delivered; the user exists unconfirmed.
+      const [row] = await db()<{ n: number }[]>`
+        select count(*)::int as n from auth.users where email like 'register.%' and email_confirmed_at is null`;
+      expect(row!.n).toBeGreaterThan(0);
+    },
+  },
+  "POST /auth/verify-email #1": {
+    async setup() {
+      const as = authActor();
+      const email = newAddress("verify");
+      const { error } = await as.supabase.auth.signUp({ email, password: PASSWORD });
+      if (error) throw error;
+      return { as, scope: { email, code: otpIn(await latestMail(email)) } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.auth.getSession();
+      expect(data.session?.user.email_confirmed_at).toBeTruthy();
+    },
+  },
+  "POST /auth/verify-email #2": {
+    async setup() {
+      const as = authActor();
+      const email = newAddress("resend");
+      const { error } = await as.supabase.auth.signUp({ email, password: PASSWORD });
+      if (error) throw error;
+      // The first email went out more than max_frequency (60 s) ago.
+      await db()`update auth.users set confirmation_sent_at = now() - interval '2 minutes' where email = ${email}`;
+      return { as, scope: { email } };
+    },
+  },
+  "POST /auth/login #1": {
+    async setup() {
+      const { as, email } = await account("login");
+      return { as, scope: { email, password: PASSWORD } };
+    },
+    async after(as) {
+      expect((await as!.supabase.auth.getSession()).data.session).not.toBeNull();
+    },
+  },
+  "POST /auth/logout #1": {
+    async setup() {
+      return { as: (await signedIn("logout")).as };
+    },
+  },
+  "POST /auth/refresh #1": {
+    async setup() {
+      return { as: (await signedIn("refresh")).as };
+    },
+  },
+  "POST /auth/reset-password #1": {
+    async setup() {
+      const { as, email } = await signedIn("reset");
+      return { as, scope: { email, newPassword: "Another-Horse-7-Battery" } };
+    },
+  },
+  "POST /auth/reset-password #2": {
+    async setup() {
+      return { as: (await signedIn("reauth")).as };
+    },
+  },
+  "POST /auth/reset-password #3": {
+    async setup() {
+      const { as, email } = await signedIn("nonce");
+      const { error } = await as.supabase.auth.reauthenticate();
+      if (error) throw error;
+      return { as, scope: { newPassword: "Another-Horse-7-Battery", code: otpIn(await latestMail(email)) } };
+    },
+  },
+  "MFA (TOTP) #1": {
+    async setup() {
+      const { as, email } = await signedIn("enroll");
+      return { as, scope: { askForCode: authenticatorFor(email) } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.auth.mfa.getAuthenticatorAssuranceLevel();
+      expect(data?.currentLevel).toBe("aal2");
+    },
+  },
+  "MFA (TOTP) #2": {
+    async setup() {
+      const { as, email } = await withFactor("challenge", false);
+      return { as, scope: { askForCode: authenticatorFor(email) } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.auth.mfa.getAuthenticatorAssuranceLevel();
+      expect(data?.currentLevel).toBe("aal2");
+    },
+  },
+  "MFA (TOTP) #3": {
+    async setup() {
+      const { as, factorId } = await withFactor("unenroll", true);
+      return { as, scope: { factorId } };
+    },
+  },
+  "GET /users/me #1": {
+    async setup() {
+      return { as: (await signedIn("me")).as };
     },
   },
 
@@ -335,6 +523,80 @@ const scenarios: Record<string, Entry> = {
     },
   },
 
+  "Presence and status (heartbeat) #1": {
+    async setup() {
+      const { alice } = await trio();
+      // The block starts a timer; the scenario keeps it, fires it once and stops it.
+      const timers: Array<() => void> = [];
+      const setIntervalSpy = (fn: () => void, ms: number) => {
+        expect(ms).toBe(30_000);
+        timers.push(fn);
+        return timers.length;
+      };
+      return { as: alice, scope: { setInterval: setIntervalSpy, timers } };
+    },
+    async after(as, scope) {
+      const timers = scope.timers as Array<() => void>;
+      expect(timers).toHaveLength(1);
+      const before = as!.log.length;
+      timers[0]!();
+      // The tick's request is sent without being awaited; wait for its answer to be recorded.
+      for (let i = 0; i < 100 && as!.log.length === before; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(as!.log.slice(before).map((r) => [r.url.replace(stack.url, ""), r.status])).toEqual([["/rest/v1/rpc/heartbeat", 200]]);
+    },
+  },
+
+  // Files
+  "Avatars #1": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice, scope: { me: alice.id, file: new Blob([PNG], { type: "image/png" }) } };
+    },
+  },
+  "Attachments: upload, send, download, delete #1": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { chatId, file: new File([PNG], "photo.png", { type: "image/png" }) } };
+    },
+  },
+  "Attachments: upload, send, download, delete #2": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { chatId, attachmentId: await upload(alice, chatId) } };
+    },
+  },
+  "Attachments: upload, send, download, delete #3": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      const attachmentId = await upload(alice, chatId);
+      await call(alice, "send_message", { chat_id: chatId, kind: "image", body: "pic", attachment_ids: [attachmentId] });
+      return { as: alice, scope: { chatId, attachmentId } };
+    },
+  },
+  "Attachments: upload, send, download, delete #4": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { a: await uploadWithThumbnail(alice, chatId) } };
+    },
+  },
+  "Attachments: upload, send, download, delete #5": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { a: await uploadWithThumbnail(alice, chatId) } };
+    },
+    async after(_as, scope) {
+      const a = scope.a as { id: string };
+      expect(await db()`select 1 from public.attachments where id = ${a.id}`).toHaveLength(0);
+    },
+  },
+
+  "Health function #1": {
+    async setup() {
+      if (!stack.functions) throw new Error("the client suite runs with the functions runtime (npm test -- client)");
+      return { as: (await signedIn("health")).as };
+    },
+  },
+
   // Audit log
   "Audit log #1": {
     async setup() {
@@ -363,7 +625,7 @@ describe("docs/api.md runs as written", () => {
       else expect(answers.length, "the block made no request").toBeGreaterThan(0);
       const allowed = new Set(entry.allow ?? []);
       expect(answers.filter((a) => a.status >= 400 && !allowed.has(a.status))).toEqual([]);
-      await entry.after?.(as);
+      await entry.after?.(as, scope);
     });
   }
 

@@ -15,6 +15,8 @@ export interface StackInfo {
   dbUrl: string;
   /** The mail catcher's HTTP API (Mailpit-compatible), where Auth mails arrive. */
   mailUrl: string;
+  /** The edge functions runtime is behind /functions/v1 (the suite's runner starts it). */
+  functions: boolean;
 }
 
 declare module "vitest" {
@@ -33,9 +35,10 @@ let running: RunningStack | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const dbUrl = new URL(need("DB_URL"));
-  const port = await freePort(56321);
+  const port = process.env.STACK_PORT ? Number(process.env.STACK_PORT) : await freePort(56321);
   running = await startStack({
     port,
+    net: true,
     jwtSecret: need("JWT_SECRET"),
     db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
     dataDir: process.env.STACK_DATA_DIR ?? path.join(ROOT, ".local", "test", "stack"),
@@ -51,6 +54,7 @@ export async function setup(project: TestProject): Promise<void> {
     jwtSecret: keys.jwtSecret,
     dbUrl: dbUrl.toString(),
     mailUrl: running.mailUrl,
+    functions: Boolean(process.env.FUNCTIONS_URL),
   });
 }
 

@@ -64,3 +64,13 @@ export async function group(owner: SignedInUser, members: SignedInUser[] = [], t
 export async function message(author: SignedInUser, chatId: string, body = "hello"): Promise<{ id: string; seq: number }> {
   return (await call(author, "send_message", { chat_id: chatId, body })) as { id: string; seq: number };
 }
+
+/** A signed-out client that keeps its session in memory, as an app's does, recording its HTTP answers. */
+export function authActor(): Pick<Actor, "supabase" | "log"> {
+  const log: Recorded[] = [];
+  const supabase = createClient<Database>(stack.url, stack.publishableKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: recordingFetch(log) },
+  });
+  return { supabase, log };
+}
