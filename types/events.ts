@@ -1,5 +1,6 @@
-// The realtime contract: every payload the database broadcasts on `chat:<chat id>` and `user:<user id>`, what clients
-// broadcast themselves (typing) and track (presence), and the catch-up RPCs' answers. Shared by clients, functions
+// The realtime contract: every payload the database broadcasts on `chat:<chat id>`, `user:<user id>` and
+// `status:<user id>`, what clients broadcast (typing) and track (presence) on `chat:<chat id>:typing`, and the
+// catch-up RPCs' answers. Shared by clients, functions
 // and tests; docs/realtime.md describes the same events in prose. Unknown keys are refused (strict objects), so a
 // payload that grows without this file growing is caught by the tests.
 import { z } from "zod";
@@ -93,32 +94,28 @@ export const chat = z.strictObject({
 });
 
 /**
- * Message events. `message` is the message (live: as committed; catch-up: as it is now), or null when it was deleted
- * for good. `partial: true` means the broadcast left the content out because some member may not see that message:
- * fetch it with get_chat_events.
+ * Message events as get_chat_events and get_updates return them: `message` is the message as it is now (a tombstone
+ * when deleted), or null when it was deleted for good.
  */
-export const messageEventData = z.union([
-  z.strictObject({ message_id: uuid, message_seq: cursor, message: message.nullable() }),
-  z.strictObject({ message_id: uuid, message_seq: cursor, message: z.null(), partial: z.literal(true) }),
-]);
+export const messageEventData = z.strictObject({ message_id: uuid, message_seq: cursor, message: message.nullable() });
 
-export const reactionEventData = z.union([
-  z.strictObject({
-    message_id: uuid,
-    message_seq: cursor,
-    user_id: uuid,
-    emoji: z.string().min(1),
-    reaction_counts: z.record(z.string(), z.number().int().positive()),
-  }),
-  z.strictObject({ message_id: uuid, message_seq: cursor, message: z.null(), partial: z.literal(true) }),
-]);
+/** Reaction events as the catch-up RPCs return them: who reacted with what, and the counts as they are now. */
+export const reactionEventData = z.strictObject({
+  message_id: uuid,
+  message_seq: cursor,
+  user_id: uuid,
+  emoji: z.string().min(1),
+  reaction_counts: z.record(z.string(), z.number().int().positive()),
+});
 
-export const chatEventData = {
-  "message.sent": messageEventData,
-  "message.updated": messageEventData,
-  "message.deleted": messageEventData,
-  "reaction.added": reactionEventData,
-  "reaction.removed": reactionEventData,
+/**
+ * What a message or reaction broadcast on `chat:<chat id>` carries: the message's id and seq, nothing of its content.
+ * Broadcast Replay hands stored broadcasts to anyone who may read the topic without per-row RLS, for 72 h, whatever
+ * happened to the message since: content is read with get_chat_events (after the previous cursor) instead.
+ */
+export const messageRef = z.strictObject({ message_id: uuid, message_seq: cursor });
+
+const memberEventData = {
   "message.read": z.strictObject({ user_id: uuid, last_read_seq: cursor, last_read_at: timestamp.nullable() }),
   "participant.added": z.strictObject({
     user_id: uuid,
@@ -133,26 +130,70 @@ export const chatEventData = {
   "participant.updated": z.strictObject({ user_id: uuid, role: chatRole }),
   "chat.updated": z.strictObject({ chat }),
 } as const;
+
+/** Chat events as the catch-up RPCs return them (`data` by event name). */
+export const chatEventData = {
+  "message.sent": messageEventData,
+  "message.updated": messageEventData,
+  "message.deleted": messageEventData,
+  "reaction.added": reactionEventData,
+  "reaction.removed": reactionEventData,
+  ...memberEventData,
+} as const;
 export type ChatEventName = keyof typeof chatEventData;
 export const chatEventNames = Object.keys(chatEventData) as ChatEventName[];
+
+/** Chat events as broadcast on `chat:<chat id>` (`data` by event name): thin for messages and reactions. */
+export const chatBroadcastData = {
+  "message.sent": messageRef,
+  "message.updated": messageRef,
+  "message.deleted": messageRef,
+  "reaction.added": messageRef,
+  "reaction.removed": messageRef,
+  ...memberEventData,
+} as const satisfies Record<ChatEventName, z.ZodType>;
+/** Chat events a client can apply from the broadcast alone; the others name a message to fetch. */
+export const selfContainedChatEvents: ChatEventName[] = [
+  "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated",
+];
+
+/** A direct invitation, as the invitation events carry it. */
+export const invitationEventData = z.strictObject({
+  invitation_id: uuid,
+  chat_id: uuid,
+  invited_by: uuid.nullable(),
+  user_id: uuid,
+  status: z.enum(["pending", "accepted", "declined", "revoked"]),
+  expires_at: timestamp.nullable(),
+  responded_at: timestamp.nullable(),
+});
 
 export const userEventData = {
   "chat.added": z.strictObject({ chat_id: uuid, role: chatRole, chat }),
   "chat.removed": z.strictObject({ chat_id: uuid, reason: removalReason }),
+  /** Direct chats only: a new message from the other person (thin; the chat list fetches what it shows). */
   "chat.activity": z.strictObject({
     chat_id: uuid,
     last_message_seq: cursor,
+    last_event_seq: cursor,
     last_activity_at: timestamp,
-    last_message: z.strictObject({
-      id: uuid,
-      seq: cursor,
-      author_id: uuid.nullable(),
-      kind: messageKind,
-      body: z.string().nullable(),
-      created_at: timestamp,
-      deleted: z.boolean(),
-    }),
+    message_id: uuid,
+    author_id: uuid.nullable(),
   }),
+  /** You were mentioned in a message (thin). */
+  mention: z.strictObject({
+    chat_id: uuid,
+    message_id: uuid,
+    message_seq: cursor,
+    author_id: uuid.nullable(),
+    thread_root_id: uuid.nullable(),
+  }),
+  /** To the invitee: someone invited you to a group or channel. */
+  "invitation.received": invitationEventData,
+  /** To the inviter and the invitee's devices: the invitee accepted or declined. */
+  "invitation.answered": invitationEventData,
+  /** To the invitee: the invitation was revoked (or closed after expiry). */
+  "invitation.revoked": invitationEventData,
   "unread.updated": z.strictObject({
     chat_id: uuid,
     last_read_seq: cursor,
@@ -176,8 +217,21 @@ export type UserEventName = keyof typeof userEventData;
 export const userEventNames = Object.keys(userEventData) as UserEventName[];
 /** User events that get_updates returns again (chat.activity is live only: chat events cover it). */
 export const storedUserEventNames: UserEventName[] = [
-  "chat.added", "chat.removed", "unread.updated", "preferences.updated", "attachment.updated",
+  "chat.added", "chat.removed", "mention", "invitation.received", "invitation.answered", "invitation.revoked",
+  "unread.updated", "preferences.updated", "attachment.updated",
 ];
+
+/** The topics of the contract (private channels; supabase.channel(topic, { config: { private: true } })). */
+export const topics = {
+  /** Server events of a chat: members read, nobody writes. */
+  chat: (chatId: string) => `chat:${chatId}`,
+  /** Typing broadcasts and Presence of a chat: members read and write. */
+  typing: (chatId: string) => `chat:${chatId}:typing`,
+  /** A user's own events: only they read, nobody writes. */
+  user: (userId: string) => `user:${userId}`,
+  /** A user's status as others see it: they and people who share a chat with them read, nobody writes. */
+  status: (userId: string) => `status:${userId}`,
+} as const;
 
 /** The broadcast payload on `chat:<chat id>` (the Broadcast event name is the event). */
 export function chatBroadcast<E extends ChatEventName>(event: E) {
@@ -187,7 +241,7 @@ export function chatBroadcast<E extends ChatEventName>(event: E) {
     cursor: cursor.positive(),
     actor_id: uuid.nullable(),
     at: timestamp,
-    data: chatEventData[event],
+    data: chatBroadcastData[event],
   });
 }
 
@@ -202,6 +256,15 @@ export function userBroadcast<E extends UserEventName>(event: E) {
     data: userEventData[event],
   });
 }
+
+/** The broadcast payload of `status.changed` on `status:<user id>`; invisible users are announced as offline. */
+export const statusBroadcast = z.strictObject({
+  id: uuid,
+  user_id: uuid,
+  status: z.enum(["online", "away", "busy", "offline"]),
+  last_seen_at: timestamp.nullable(),
+  at: timestamp,
+});
 
 /** One logged chat event, as get_chat_events and get_updates return it. */
 export interface LoggedChatEvent {
@@ -259,13 +322,20 @@ export const updatesPage = z.strictObject({
   reset_required: z.boolean(),
 });
 
-/** Client Broadcast on `chat:<chat id>`: typing.start / typing.stop (members; not in large chats). */
+/**
+ * Client Broadcast on `chat:<chat id>:typing`: typing.start / typing.stop (members; not in large chats). The server
+ * cannot check a client broadcast's event or payload: `user_id` is what the sender claims. Show it only for a current
+ * member, and only as typing.
+ */
 export const typingPayload = z.strictObject({
   user_id: uuid,
   thread_root_id: uuid.nullable().optional(),
 });
 
-/** What each device tracks with Realtime Presence on `chat:<chat id>`. */
+/**
+ * What each device tracks with Realtime Presence on `chat:<chat id>:typing` (invisible users cannot track). Like
+ * typing, `user_id` is the sender's claim; the status others see comes from `status:<user id>` and `profiles`.
+ */
 export const presenceState = z.strictObject({
   user_id: uuid,
   device_id: z.string().min(1).max(100),

@@ -18,6 +18,7 @@
 -- Realtime bookkeeping (on top of 03_realtime.sql):
 --   tests.took()                  -- broadcasts since the previous call, as '<kind>:<fixture name> <event>'
 --   tests.last_payload(event)     -- the payload of the newest broadcast of an event
+--   tests.last_event_fetched(event) -- that event as get_chat_events returns it to the current user (thin broadcasts)
 --   tests.chat_events(chat, ...)  -- get_chat_events as jsonb
 --   tests.forget_send_rate()      -- a test that sends a lot in one transaction (now() stands still) resets the window
 
@@ -319,6 +320,16 @@ language sql
 security definer
 set search_path = ''
 as $$ select e.payload from tests.events_since(0) e where e.event = event_name order by e.n desc limit 1 $$;
+
+-- What a client does with a thin chat broadcast: fetch the event with get_chat_events after the previous cursor, as
+-- the current user. The data of the newest broadcast of an event, as the member reads it now.
+create or replace function tests.last_event_fetched(event_name text)
+returns jsonb
+language sql
+as $$
+  select public.get_chat_events((p ->> 'chat_id')::uuid, (p ->> 'cursor')::bigint - 1, 1)::jsonb -> 'events' -> 0 -> 'data'
+    from tests.last_payload(event_name) p
+$$;
 
 -- get_chat_events answers json; assertions compare jsonb.
 create or replace function tests.chat_events(chat uuid, after_cursor bigint default 0, page_size integer default 100)

@@ -3,8 +3,8 @@
 --   columns only); everyone signed in can read profiles, except the profiles of users who blocked them.
 -- * `user_blocks`: a user blocks another; the blocked user can no longer see the blocker's profile, open a direct
 --   chat with them or message them directly (enforced in the chat migrations through private.is_blocked_between).
--- * The presence side of profiles (the status others see, the sweep index) is here with the table; the heartbeat and
---   the sweep are in the presence migration.
+-- * The presence side of profiles (the status others see, the sweep index, the status.changed broadcast on
+--   status:<id>) is here with the table; the heartbeat and the sweep are in the presence migration.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- types
@@ -242,6 +242,29 @@ revoke all on function private.route_status_choice() from public, anon, authenti
 create trigger profiles_route_status_choice before update of status on public.profiles
   for each row when (old.status is distinct from new.status)
   execute function private.route_status_choice();
+
+-- The status others see changed (a choice, a first heartbeat, the presence sweep): one broadcast on status:<id>,
+-- which the user and the people who share a chat with them may read (private.topic_read_extensions in the realtime
+-- migration). One row per change, whatever the number of chats or watchers: a client follows the status topics of
+-- the people it shows. profiles.status is never `invisible` (route_status_choice), so invisible users are announced
+-- as offline, like anyone who closes the app.
+create function private.on_status_changed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform realtime.send(jsonb_build_object('user_id', new.id, 'status', new.status, 'last_seen_at', new.last_seen_at,
+                                           'at', now()),
+                        'status.changed', 'status:' || new.id::text, true);
+  return null;
+end
+$$;
+revoke all on function private.on_status_changed() from public, anon, authenticated;
+
+create trigger profiles_emit_status_changed after update of status on public.profiles
+  for each row when (old.status is distinct from new.status)
+  execute function private.on_status_changed();
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- row level security

@@ -56,6 +56,45 @@ grant select on public.chat_invitations to authenticated;
 grant all on public.chat_invitations to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
+-- triggers: realtime events of direct invitations (user topics; stored for get_updates)
+-- ---------------------------------------------------------------------------------------------------------------
+-- invitation.received to the invitee; invitation.answered (accepted or declined) to the inviter and to the invitee's
+-- other devices; invitation.revoked to the invitee. At most two rows per change. Other admins see pending
+-- invitations in chat_invitations and an accepted one as participant.added on the chat topic.
+create function private.on_invitation_changed() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  data jsonb := jsonb_build_object('invitation_id', new.id, 'chat_id', new.chat_id, 'invited_by', new.created_by,
+                                   'user_id', new.invited_user_id, 'status', new.status, 'expires_at', new.expires_at,
+                                   'responded_at', new.responded_at);
+begin
+  if tg_op = 'INSERT' then
+    perform private.emit_user_event(new.invited_user_id, 'invitation.received', data);
+  elsif new.status = 'revoked' then
+    perform private.emit_user_event(new.invited_user_id, 'invitation.revoked', data);
+  else
+    perform private.emit_user_event(new.invited_user_id, 'invitation.answered', data);
+    if new.created_by is not null and new.created_by <> new.invited_user_id then
+      perform private.emit_user_event(new.created_by, 'invitation.answered', data);
+    end if;
+  end if;
+  return null;
+end
+$$;
+revoke all on function private.on_invitation_changed() from public, anon, authenticated;
+
+create trigger chat_invitations_emit_received after insert on public.chat_invitations
+  for each row when (new.invited_user_id is not null)
+  execute function private.on_invitation_changed();
+
+create trigger chat_invitations_emit_changed after update of status on public.chat_invitations
+  for each row when (new.invited_user_id is not null and old.status = 'pending' and new.status <> 'pending')
+  execute function private.on_invitation_changed();
+
+-- ---------------------------------------------------------------------------------------------------------------
 -- row level security
 -- ---------------------------------------------------------------------------------------------------------------
 alter table public.chat_invitations enable row level security;

@@ -159,8 +159,13 @@ revoke all on function private.check_send_rate(uuid) from public, anon, authenti
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers: realtime events of messages (deferred, at commit)
 -- ---------------------------------------------------------------------------------------------------------------
--- The send's events: message.sent on the chat, then chat.activity to every other member of a small chat in one
--- statement (the envelope of private.emit_user_event for a live-only event: event_id null).
+-- The send's events, a bounded number of realtime.messages rows whatever the member count:
+-- * message.sent on chat:<id> (thin, see private.emit_chat_event);
+-- * in a direct chat, chat.activity to the other person's user:<id>, so a chat list that does not follow the chat's
+--   topic still sees a new direct message (one row; groups and channels: clients follow the topics of the chats
+--   they show, docs/realtime.md);
+-- * one mention on user:<id> per mentioned member (at most mentions_max), stored for get_updates.
+-- None of them carries the body: realtime.messages rows outlive edits and deletes for 72 h.
 create function private.on_message_sent() returns trigger
 language plpgsql
 security definer
@@ -169,28 +174,32 @@ as $$
 declare
   m public.messages;
   c public.chats;
-  activity jsonb;
+  other uuid;
+  mentioned uuid;
 begin
   select * into m from public.messages where id = new.id;
   if m.id is null or not private.mark_handled('sent', m.id) then
     return null;
   end if;
   perform private.emit_chat_event(m.chat_id, 'message.sent', jsonb_build_object(
-    'message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+    'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
 
-  -- Chat-list updates on members' own topics, only for small chats: the send path stays O(1) for big ones.
   select * into c from public.chats where id = m.chat_id;
-  if c.member_count <= private.realtime_setting('activity_fanout_max')::integer then
-    activity := jsonb_build_object('chat_id', c.id, 'last_message_seq', c.last_message_seq,
-      'last_activity_at', c.last_activity_at,
-      'last_message', jsonb_build_object('id', m.id, 'seq', m.seq, 'author_id', m.author_id, 'kind', m.kind,
-        'body', left(m.body, 200), 'created_at', m.created_at, 'deleted', m.deleted_at is not null));
-    perform realtime.send(
-              jsonb_build_object('user_id', cm.user_id, 'event_id', null, 'actor_id', auth.uid(), 'at', now(), 'data', activity),
-              'chat.activity', 'user:' || cm.user_id::text, true)
-       from public.chat_members cm
-      where cm.chat_id = c.id and cm.user_id is distinct from m.author_id;
+  if c.kind = 'direct' then
+    select cm.user_id into other from public.chat_members cm
+     where cm.chat_id = c.id and cm.user_id is distinct from m.author_id limit 1;
+    if other is not null then
+      perform private.emit_user_event(other, 'chat.activity', jsonb_build_object('chat_id', c.id,
+        'last_message_seq', c.last_message_seq, 'last_activity_at', c.last_activity_at, 'last_event_seq', c.last_event_seq,
+        'message_id', m.id, 'author_id', m.author_id), store => false);
+    end if;
   end if;
+  foreach mentioned in array m.mentions loop
+    if mentioned is distinct from m.author_id then
+      perform private.emit_user_event(mentioned, 'mention', jsonb_build_object('chat_id', m.chat_id,
+        'message_id', m.id, 'message_seq', m.seq, 'author_id', m.author_id, 'thread_root_id', m.thread_root_id));
+    end if;
+  end loop;
   return null;
 end
 $$;
@@ -214,7 +223,7 @@ begin
   end if;
   perform private.emit_chat_event(m.chat_id,
     case when m.deleted_at is not null and old.deleted_at is null then 'message.deleted' else 'message.updated' end,
-    jsonb_build_object('message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+    jsonb_build_object('message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
   return null;
 end
 $$;

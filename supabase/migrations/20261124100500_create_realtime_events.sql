@@ -1,7 +1,14 @@
 -- Realtime: every chat event is broadcast from the database on private channels, logged with a per-chat cursor, and
 -- can be fetched again after a gap.
--- * Topics: `chat:<chat id>` (members only) and `user:<user id>` (that user only), authorized by RLS on
---   realtime.messages exactly the way the Realtime server checks it (topic in `realtime.topic`, probe rows).
+-- * Topics (docs/realtime.md): the server's events go only to topics no client can write: `chat:<chat id>` (members
+--   read), `user:<user id>` (that user reads) and `status:<user id>` (people who share a chat with the user read).
+--   Clients broadcast typing and track Presence on `chat:<chat id>:typing` (members read and write). The Realtime
+--   server checks a private channel with probe rows that carry only topic and extension (never the event name), so
+--   the policies decide by topic and extension alone.
+-- * Stored broadcasts are thin: Broadcast Replay hands up to 25 stored rows of the last 72 h to anyone who may read
+--   the topic without per-row RLS, so no stored row carries message content (body, files, reactions): message and
+--   reaction events name the message and the cursor, and clients read the content with get_chat_events under the
+--   member's history rules. Edited and deleted content is therefore never in realtime.messages.
 -- * Cursor: chats.last_event_seq is bumped under the chat row's lock for every chat event, so a chat's cursors are
 --   gap-free and commit in order. private.chat_events keeps them (for event_retention) for get_chat_events.
 -- * Events for messages and reactions are built at commit (deferred triggers, in the messages migration), from the
@@ -11,6 +18,10 @@
 -- * A global point for get_updates is a transaction snapshot (pg_current_snapshot): events are returned when their
 --   transaction was not visible at the previous point and is visible now, which is exact under concurrency.
 -- * Large chats (more than realtime_settings.large_chat_members) get no typing broadcasts and no read receipts.
+-- * A send writes a bounded number of realtime.messages rows whatever the member count (message.sent, plus
+--   chat.activity to the other person of a direct chat, plus one mention per mentioned member).
+-- * postgres_changes: only chats and messages are published (INSERT/UPDATE are checked against the subscriber's RLS;
+--   a DELETE reaches every subscriber without RLS and carries only the row's id).
 -- Retention is a pg_cron job (scheduled jobs migration).
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -19,16 +30,15 @@
 create table private.realtime_settings (
   id boolean primary key default true,
   large_chat_members integer not null default 1000,
-  activity_fanout_max integer not null default 50,
   event_retention interval not null default interval '30 days',
   heartbeat_interval interval not null default interval '30 seconds',
   presence_timeout interval not null default interval '2 minutes',
   constraint realtime_settings_single_row check (id),
-  constraint realtime_settings_positive check (large_chat_members > 0 and activity_fanout_max >= 0
+  constraint realtime_settings_positive check (large_chat_members > 0
     and event_retention > interval '1 hour' and heartbeat_interval > interval '0' and presence_timeout > heartbeat_interval)
 );
 comment on table private.realtime_settings is
-  'One row of realtime tuning: large-chat threshold, chat-list fan-out limit, event retention, presence timing.';
+  'One row of realtime tuning: large-chat threshold, event retention, presence timing.';
 
 insert into private.realtime_settings default values;
 
@@ -102,6 +112,9 @@ revoke all on function private.realtime_setting(text) from public, anon, authent
 
 -- Appends an event to a chat's log and broadcasts it on chat:<id>. Returns the cursor, or null when the chat is
 -- gone (events of a chat being deleted are dropped; members learn from chat.removed on their own topic).
+-- The broadcast of a message or reaction event is thin ({message_id, message_seq}): realtime.messages rows are
+-- replayed without RLS to whoever may read the topic, including members whose history starts after the message,
+-- and they stay for 72 h whatever happens to the message. The log keeps what get_chat_events needs.
 create function private.emit_chat_event(
   chat uuid, event text, data jsonb, message uuid default null, message_seq bigint default null
 ) returns bigint
@@ -119,13 +132,10 @@ begin
   insert into private.chat_events (chat_id, seq, event, actor_id, message_id, message_seq, payload)
   values (chat, cursor_value, event, auth.uid(), message, message_seq,
           case when message is null or event like 'reaction.%' then data else '{}'::jsonb end);
-  -- Members who joined with hidden history must not read older messages: for those, the broadcast names the message
-  -- only, and clients that may see it fetch it with get_chat_events.
-  if message_seq is not null and event <> 'message.sent' and not private.visible_to_all(chat, message_seq) then
-    data := jsonb_build_object('message_id', message, 'message_seq', message_seq, 'message', null, 'partial', true);
-  end if;
   perform realtime.send(
-    jsonb_build_object('chat_id', chat, 'cursor', cursor_value, 'actor_id', auth.uid(), 'at', now(), 'data', data),
+    jsonb_build_object('chat_id', chat, 'cursor', cursor_value, 'actor_id', auth.uid(), 'at', now(),
+      'data', case when message is null then data
+                   else jsonb_build_object('message_id', message, 'message_seq', message_seq) end),
     event, 'chat:' || chat::text, true);
   return cursor_value;
 end
@@ -133,20 +143,6 @@ $$;
 comment on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) is
   'Logs a chat event under the next cursor and broadcasts it to chat:<id> (private).';
 revoke all on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) from public, anon, authenticated;
-
-create function private.visible_to_all(chat uuid, message_seq bigint) returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  return coalesce((select max(m.history_from_seq) from public.chat_members m
-                    where m.chat_id = chat and m.history_from_seq > 0), 0) < message_seq;
-end
-$$;
-comment on function private.visible_to_all(uuid, bigint) is 'Whether every current member can read the message with this seq.';
-revoke all on function private.visible_to_all(uuid, bigint) from public, anon, authenticated;
 
 -- Broadcasts an event on user:<id>; stored ones are returned again by get_updates.
 create function private.emit_user_event(target uuid, event text, data jsonb, store boolean default true) returns void
@@ -266,51 +262,107 @@ revoke all on function private.was_handled(text, uuid) from public, anon, authen
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers: topic authorization (the realtime.messages policies call them)
 -- ---------------------------------------------------------------------------------------------------------------
-create function private.topic_chat_id(topic text) returns uuid
-language sql
+-- The Realtime server authorizes a private channel with probe rows in realtime.messages that carry the topic and the
+-- extension only (lib/realtime/tenants/authorization.ex; lib/realtime/api/message.ex): a read probe per extension
+-- at join and after each token change (select under RLS), a write probe on the first broadcast or presence track
+-- (insert in a savepoint), both cached per channel. The event name and the payload are never seen, so what a
+-- member may send is decided by topic and extension alone, and server events live on topics nobody may write.
+
+-- `chat:<id>`, `chat:<id>:typing`, `user:<id>`, `status:<id>` (lowercase ids, as the API returns them); anything
+-- else has no kind.
+create function private.parse_topic(topic text, out kind text, out id uuid)
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case when topic ~ '^chat:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-              then substr(topic, 6)::uuid end
+begin
+  if topic ~ '^(chat|user|status):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    kind := split_part(topic, ':', 1);
+    id := split_part(topic, ':', 2)::uuid;
+  elsif topic ~ '^chat:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:typing$' then
+    kind := 'typing';
+    id := split_part(topic, ':', 2)::uuid;
+  end if;
+end
 $$;
-revoke all on function private.topic_chat_id(text) from public, anon, authenticated;
+comment on function private.parse_topic(text) is 'The kind (chat, typing, user, status) and id of a Realtime topic of ours.';
+revoke all on function private.parse_topic(text) from public, anon, authenticated;
 
-create function private.can_receive_topic(topic text) returns boolean
+-- Read (broadcast and presence are probed separately):
+-- * chat:<id>         members: broadcast (server events; nobody tracks presence there)
+-- * chat:<id>:typing  members: broadcast (typing) and presence
+-- * user:<id>         that user: broadcast
+-- * status:<id>       that user, and users who share a chat with them and are not blocked by them (as profiles)
+create function private.topic_read_extensions(topic text) returns text[]
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+declare
+  me uuid := auth.uid();
+  t record;
 begin
-  return coalesce(
-    case when topic like 'user:%' then topic = 'user:' || auth.uid()::text
-         else exists (select 1 from public.chat_members m
-                       where m.chat_id = private.topic_chat_id(topic) and m.user_id = auth.uid()) end,
-    false);
+  select p.kind, p.id into t from private.parse_topic(topic) p;
+  if me is null or t.kind is null then
+    return '{}'::text[];
+  end if;
+  if t.kind in ('chat', 'typing') then
+    if not exists (select 1 from public.chat_members m where m.chat_id = t.id and m.user_id = me) then
+      return '{}'::text[];
+    end if;
+    return case when t.kind = 'chat' then array['broadcast'] else array['broadcast', 'presence'] end;
+  end if;
+  if t.id = me then
+    return array['broadcast'];
+  end if;
+  if t.kind = 'status'
+     and exists (select 1 from public.chat_members mine join public.chat_members theirs on theirs.chat_id = mine.chat_id
+                  where mine.user_id = me and theirs.user_id = t.id)
+     and not exists (select 1 from public.user_blocks b where b.blocker_id = t.id and b.blocked_id = me) then
+    return array['broadcast'];
+  end if;
+  return '{}'::text[];
 end
 $$;
-comment on function private.can_receive_topic(text) is 'Realtime read: members on chat:<id>, the user on user:<id>.';
-revoke all on function private.can_receive_topic(text) from public, anon, authenticated;
-grant execute on function private.can_receive_topic(text) to authenticated;
+comment on function private.topic_read_extensions(text) is
+  'Realtime read: the extensions (broadcast, presence) the caller may receive on a topic.';
+revoke all on function private.topic_read_extensions(text) from public, anon, authenticated;
+grant execute on function private.topic_read_extensions(text) to authenticated;
 
-create function private.can_send_to_topic(topic text, extension text) returns boolean
+-- Write: only on chat:<id>:typing, only members; broadcast (typing) not in large chats; presence not while the
+-- member chose to be invisible (checked when the channel first tracks and again after a token change: Realtime
+-- caches the answer per channel, so a client that turns invisible untracks itself; see docs/realtime.md).
+create function private.topic_write_extensions(topic text) returns text[]
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+declare
+  me uuid := auth.uid();
+  t record;
+  members integer;
 begin
-  return coalesce((
-    select extension = 'presence' or not private.is_large_chat(c.member_count)
-      from public.chat_members m join public.chats c on c.id = m.chat_id
-     where m.chat_id = private.topic_chat_id(topic) and m.user_id = auth.uid()), false);
+  select p.kind, p.id into t from private.parse_topic(topic) p;
+  if me is null or t.kind is distinct from 'typing' then
+    return '{}'::text[];
+  end if;
+  select c.member_count into members
+    from public.chat_members m join public.chats c on c.id = m.chat_id
+   where m.chat_id = t.id and m.user_id = me;
+  if members is null then
+    return '{}'::text[];
+  end if;
+  return case when private.is_large_chat(members) then '{}'::text[] else array['broadcast'] end
+      || case when exists (select 1 from private.user_presence p where p.user_id = me and p.chosen_status = 'invisible')
+              then '{}'::text[] else array['presence'] end;
 end
 $$;
-comment on function private.can_send_to_topic(text, text) is
-  'Realtime write: members may track presence on chat:<id>, and broadcast typing unless the chat is large.';
-revoke all on function private.can_send_to_topic(text, text) from public, anon, authenticated;
-grant execute on function private.can_send_to_topic(text, text) to authenticated;
+comment on function private.topic_write_extensions(text) is
+  'Realtime write: the extensions (broadcast, presence) the caller may send on a topic (typing topics only).';
+revoke all on function private.topic_write_extensions(text) from public, anon, authenticated;
+grant execute on function private.topic_write_extensions(text) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers: retention
@@ -350,20 +402,15 @@ alter table private.event_retention enable row level security;
 -- ---------------------------------------------------------------------------------------------------------------
 -- policies: realtime.messages (how the Realtime server authorizes private channels)
 -- ---------------------------------------------------------------------------------------------------------------
-create policy "members receive their chats' events and users their own"
+create policy "members and users may read their realtime topics"
   on realtime.messages for select to authenticated
   using (topic = (select realtime.topic())
-         and extension in ('broadcast', 'presence')
-         and (select private.can_receive_topic(realtime.topic())));
+         and extension = any ((select private.topic_read_extensions(realtime.topic()))::text[]));
 
-create policy "members may send typing and presence on their chats"
+create policy "members may broadcast and track on their typing topics"
   on realtime.messages for insert to authenticated
   with check (topic = (select realtime.topic())
-              and case extension
-                    when 'broadcast' then (event is null or event in ('typing.start', 'typing.stop'))
-                                          and (select private.can_send_to_topic(realtime.topic(), 'broadcast'))
-                    when 'presence' then (select private.can_send_to_topic(realtime.topic(), 'presence'))
-                    else false end);
+              and extension = any ((select private.topic_write_extensions(realtime.topic()))::text[]));
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: catch-up
@@ -609,9 +656,9 @@ grant execute on function public.get_updates(text, integer) to authenticated, se
 -- ---------------------------------------------------------------------------------------------------------------
 -- realtime publication
 -- ---------------------------------------------------------------------------------------------------------------
--- Full replica identity where a delete must carry the chat it belonged to.
-alter table public.chat_members replica identity full;
-
-alter table public.message_reactions replica identity full;
-
-alter publication supabase_realtime add table public.chats, public.chat_members, public.messages, public.message_reactions;
+-- Only tables whose changes are safe for postgres_changes on the real server: INSERT and UPDATE are checked against
+-- each subscriber's RLS, but a DELETE goes to every subscriber whose filter matches, without RLS, with the old row
+-- cut to its primary key. chats and messages have a random id as their key and default replica identity (a filter
+-- on another column cannot match a DELETE), so a DELETE tells a subscriber only that some id is gone.
+-- chat_members and message_reactions are not published: their keys are user ids (who left, who reacted).
+alter publication supabase_realtime add table public.chats, public.messages;

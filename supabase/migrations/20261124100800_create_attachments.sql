@@ -863,7 +863,7 @@ begin
     return null;
   end if;
   perform private.emit_chat_event(m.chat_id, 'message.updated',
-    jsonb_build_object('message_id', m.id, 'message_seq', m.seq, 'message', private.message_json(m)), m.id, m.seq);
+    jsonb_build_object('message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
   return null;
 end
 $$;

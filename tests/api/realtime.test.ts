@@ -1,7 +1,7 @@
 // Realtime from the client's side, with every request committed as PostgREST commits it: every broadcast and every
 // catch-up answer parses with types/events.ts; a client that misses random broadcasts and fills the gaps with
 // get_chat_events ends with exactly the server's state (property test); get_updates is exact under concurrent
-// writers; the chat tables reach logical decoding (postgres_changes) with what a delete needs.
+// writers; only chats and messages reach postgres_changes, and a DELETE there carries nothing but an id.
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -12,6 +12,7 @@ import {
   type UserEventName,
   chatBroadcast,
   chatEventNames,
+  statusBroadcast,
   chatEventsPage,
   heartbeatResult,
   storedUserEventNames,
@@ -129,13 +130,26 @@ describe("the realtime contract", () => {
     await rpc(b!.claims, "leave_chat", { chat_id: team.id });
     const doomed = await rpc<Row>(a!.claims, "create_group_chat", { title: "Doomed", member_ids: [b!.id] });
     await rpc(a!.claims, "delete_chat", { chat_id: doomed.id });
+    // A direct message (chat.activity to the other person), a mention, the three invitation events, a status change.
+    await rpc(b!.claims, "send_message", { chat_id: direct.id, body: "hi @a", mentions: [a!.id] });
+    const club = await rpc<Row>(a!.claims, "create_group_chat", { title: "Invites", member_ids: [b!.id] });
+    const inv1 = await rpc<Row>(a!.claims, "invite_user", { chat_id: club.id, user_id: c!.id });
+    await rpc(c!.claims, "respond_to_invitation", { invitation_id: inv1.id, accept: false });
+    const inv2 = await rpc<Row>(a!.claims, "invite_user", { chat_id: club.id, user_id: c!.id });
+    await rpc(a!.claims, "revoke_invitation", { invitation_id: inv2.id });
+    await rpc(b!.claims, "heartbeat", { status: "busy" });
 
-    const topics = [`chat:${team.id}`, `chat:${direct.id}`, `chat:${doomed.id}`, ...[a, b, c, d].map((u) => `user:${u!.id}`)];
+    const topics = [`chat:${team.id}`, `chat:${direct.id}`, `chat:${doomed.id}`, `chat:${club.id}`,
+      ...[a, b, c, d].flatMap((u) => [`user:${u!.id}`, `status:${u!.id}`])];
     const seen = await broadcasts(topics);
     const counts: Record<string, number> = {};
     for (const bc of seen) {
       counts[bc.event] = (counts[bc.event] ?? 0) + 1;
-      if (bc.topic.startsWith("chat:")) {
+      if (bc.topic.startsWith("status:")) {
+        const parsed = statusBroadcast.safeParse(bc.payload);
+        expect(parsed.success, `${bc.event}: ${parsed.error?.message}`).toBe(true);
+        expect(bc.event).toBe("status.changed");
+      } else if (bc.topic.startsWith("chat:")) {
         expect(chatEventNames, bc.event).toContain(bc.event);
         const parsed = chatBroadcast(bc.event as ChatEventName).safeParse(bc.payload);
         expect(parsed.success, `${bc.event}: ${parsed.error?.message}`).toBe(true);
@@ -147,8 +161,10 @@ describe("the realtime contract", () => {
       }
     }
     // Every event of the contract occurred at least once in this scenario.
-    for (const name of [...chatEventNames, ...userEventNames]) expect(counts[name] ?? 0, name).toBeGreaterThan(0);
-    expect(seen.some((bc) => (bc.payload.data as Row).partial === true)).toBe(true);
+    for (const name of [...chatEventNames, ...userEventNames, "status.changed"]) expect(counts[name] ?? 0, name).toBeGreaterThan(0);
+    // Stored broadcasts never carry message content (Broadcast Replay hands them out without RLS).
+    const stored = JSON.stringify(seen.map((bc) => bc.payload));
+    for (const body of ["first", "reply", "hi @a"]) expect(stored.includes(`"${body}`), body).toBe(false);
 
     // Catch-up pages and global sync answers parse too.
     const page = chatEventsPage.parse(await rpc(a!.claims, "get_chat_events", { chat_id: team.id }, "GET"));
@@ -214,7 +230,7 @@ describe("exact delivery", () => {
             title: "Property", member_ids: [users[1]!.id, users[2]!.id],
           });
           const chatId = chat.id as string;
-          // New members do not see earlier history: edits of old messages are then broadcast without content.
+          // New members do not see earlier history (broadcasts are thin either way; catch-up applies the rules).
           await rpc(owner.claims, "update_chat", { chat_id: chatId, history_visible_to_new_members: false });
 
           const client = new ChatClient(pageFetcher(owner.claims, chatId, pageSize));
@@ -372,22 +388,25 @@ describe("global catch-up", () => {
 // postgres_changes: the tables reach logical decoding
 // ---------------------------------------------------------------------------------------------------------------
 describe("postgres_changes", () => {
-  it("message and reaction changes are decoded from the WAL, and a reaction delete names its chat", async () => {
+  it("only chats and messages are published, and a message DELETE (sent to subscribers without RLS) carries only its id", async () => {
+    const published = (await sql`select tablename from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' order by 1`)
+      .map((r) => r.tablename as string);
+    expect(published).toEqual(["chats", "messages"]);
     const slot = `chat_test_${process.pid}`;
     const a = await createUser("wal_a");
     const chat = await rpc<Row>(a.claims, "create_group_chat", { title: "WAL" });
     await sql`select pg_create_logical_replication_slot(${slot}, 'wal2json')`;
     try {
       const m = await rpc<Row>(a.claims, "send_message", { chat_id: chat.id, body: "decoded" });
-      await rpc(a.claims, "toggle_reaction", { message_id: m.id, emoji: "👍" });
-      await rpc(a.claims, "toggle_reaction", { message_id: m.id, emoji: "👍" });
+      // A hard delete (service role, account deletion): the DELETE postgres_changes would send to every subscriber.
+      await sql`delete from public.messages where id = ${m.id as string}`;
       // Decoding reads WAL up to what is flushed (the test cluster commits asynchronously): poll briefly.
       const changes: Row[] = [];
-      const done = () => changes.some((c) => c.table === "message_reactions" && c.action === "D");
+      const done = () => changes.some((c) => c.table === "messages" && c.action === "D");
       for (let i = 0; i < 50 && !done(); i++) {
         const rows = (await sql`
           select data from pg_logical_slot_get_changes(${slot}, null, null, 'format-version', '2',
-                                                       'add-tables', 'public.messages,public.message_reactions')`) as unknown as { data: string }[];
+                                                       'add-tables', 'public.messages')`) as unknown as { data: string }[];
         changes.push(...rows.map((r) => JSON.parse(r.data) as Row).filter((c) => c.action !== "B" && c.action !== "C"));
         if (!done()) await new Promise((r) => setTimeout(r, 100));
       }
@@ -395,9 +414,10 @@ describe("postgres_changes", () => {
         && (c.columns as { name: string; value: unknown }[]).some((col) => col.name === "id" && col.value === m.id));
       const columns = insert?.columns as { name: string; value: unknown }[];
       expect(columns.find((c) => c.name === "body")?.value).toBe("decoded");
-      const removal = changes.find((c) => c.table === "message_reactions" && c.action === "D");
+      const removal = changes.find((c) => c.table === "messages" && c.action === "D");
       const identity = removal?.identity as { name: string; value: unknown }[];
-      expect(identity.find((c) => c.name === "chat_id")?.value).toBe(chat.id);
+      expect(identity.map((c) => c.name)).toEqual(["id"]);
+      expect(identity[0]?.value).toBe(m.id);
     } finally {
       await sql`select pg_drop_replication_slot(${slot})`;
     }

@@ -144,11 +144,17 @@ describe("realtime: presence limits", () => {
   });
 });
 
-describe("realtime: presence on a private chat topic", () => {
-  it("members see each other; a member of another chat cannot join the topic to track", async () => {
+describe("realtime: presence on a chat's typing topic", () => {
+  it("members see each other; nobody tracks on the server topic; a member of another chat cannot join to track", async () => {
     const [owner, member, other] = await Promise.all([person("olga"), person("mo"), person("eve")]);
     const chatId = await groupChat(owner, [member]);
-    const topic = `chat:${chatId}`;
+    // chat:<id> carries server events only: the write check refuses presence there, even for members.
+    const server = member.live.channel(`chat:${chatId}`, { config: { private: true, presence: { key: member.id } } });
+    server.on("presence", { event: "sync" }, () => {});
+    await joined(server);
+    expect(await server.track({ user_id: owner.id, status: "online" })).toBe("error");
+    await member.live.removeChannel(server);
+    const topic = `chat:${chatId}:typing`;
     const a = owner.live.channel(topic, { config: { private: true, presence: { key: owner.id } } });
     const b = member.live.channel(topic, { config: { private: true, presence: { key: member.id } } });
     for (const ch of [a, b]) ch.on("presence", { event: "sync" }, () => {});
@@ -235,11 +241,24 @@ describe("realtime: private chat topics", () => {
     );
   });
 
-  it("members broadcast typing to each other on the chat topic; the write check runs once per join", async () => {
+  it("a member cannot forge a server event: broadcasts on chat:<id> are dropped silently, even with ack", async () => {
     const [owner, member] = await Promise.all([person("olga"), person("mo")]);
     const chatId = await groupChat(owner, [member]);
-    const chOwner = owner.live.channel(`chat:${chatId}`, { config: { private: true, broadcast: { ack: true } } });
-    const chMember = member.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const forger = member.live.channel(`chat:${chatId}`, { config: { private: true, broadcast: { ack: true } } });
+    const victim = owner.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const inVictim = collect(victim, "message.sent");
+    await Promise.all([joined(forger), joined(victim)]);
+    const forged = { chat_id: chatId, cursor: 999, data: { message_id: crypto.randomUUID(), message_seq: 999 } };
+    expect(await forger.send({ type: "broadcast", event: "message.sent", payload: forged }, { timeout: 1000 })).toBe("timed out");
+    await sleep(300);
+    expect(inVictim).toEqual([]);
+  });
+
+  it("members broadcast typing to each other on the typing topic; the write check runs once per join", async () => {
+    const [owner, member] = await Promise.all([person("olga"), person("mo")]);
+    const chatId = await groupChat(owner, [member]);
+    const chOwner = owner.live.channel(`chat:${chatId}:typing`, { config: { private: true, broadcast: { ack: true } } });
+    const chMember = member.live.channel(`chat:${chatId}:typing`, { config: { private: true } });
     const inMember = collect(chMember, "typing.start");
     await Promise.all([joined(chOwner), joined(chMember)]);
     expect(await chOwner.send({ type: "broadcast", event: "typing.start", payload: { user_id: owner.id } })).toBe("ok");
@@ -265,14 +284,14 @@ describe("realtime: private chat topics", () => {
   it("REST broadcasts to a private topic pass the caller's write check: a member's arrives, an outsider's does not", async () => {
     const [owner, member, outsider] = await Promise.all([person("olga"), person("mo"), person("eve")]);
     const chatId = await groupChat(owner, [member]);
-    const ch = owner.live.channel(`chat:${chatId}`, { config: { private: true } });
+    const ch = owner.live.channel(`chat:${chatId}:typing`, { config: { private: true } });
     const got = collect(ch, "typing.start");
     await joined(ch);
     const post = (token: string, who: string) =>
       fetch(`${stack.url}/realtime/v1/api/broadcast`, {
         method: "POST",
         headers: { apikey: stack.publishableKey, authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ messages: [{ topic: `chat:${chatId}`, event: "typing.start", payload: { who }, private: true }] }),
+        body: JSON.stringify({ messages: [{ topic: `chat:${chatId}:typing`, event: "typing.start", payload: { who }, private: true }] }),
       });
     expect((await post(outsider.token, "eve")).status).toBe(202);
     expect((await post(member.token, "mo")).status).toBe(202);

@@ -18,8 +18,8 @@ select is(array(
   select p.proname::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
    order by 1
-), array['blocker_ids', 'can_delete_attachment', 'can_read_attachment', 'can_receive_topic', 'can_send_to_topic',
-        'can_upload_attachment', 'my_chat_ids', 'require_member', 'require_user'],
+), array['blocker_ids', 'can_delete_attachment', 'can_read_attachment', 'can_upload_attachment', 'my_chat_ids',
+        'require_member', 'require_user', 'topic_read_extensions', 'topic_write_extensions'],
   'authenticated executes only the private helpers that policies and invoker RPCs need');
 select ok(position('private' in current_setting('pgrst.db_schemas')) = 0, 'private is not an exposed API schema');
 

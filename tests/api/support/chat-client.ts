@@ -51,7 +51,7 @@ function messageView(m: Json): MessageView {
   };
 }
 
-/** What applying one event needs: "ok", or "fetch" when the payload left content out (partial). */
+/** What applying one event needs: "ok", or "fetch" when it is a thin broadcast (it names a message, no content). */
 export type Applied = "ok" | "fetch";
 
 /** Applies one chat event (live broadcast or from get_chat_events) to the view. */
@@ -60,7 +60,7 @@ export function applyEvent(view: ChatView, event: string, data: Json): Applied {
     case "message.sent":
     case "message.updated":
     case "message.deleted": {
-      if (data.partial === true) return "fetch";
+      if (!("message" in data)) return "fetch";
       const id = data.message_id as string;
       const m = data.message as Json | null;
       if (m === null) {
@@ -77,7 +77,7 @@ export function applyEvent(view: ChatView, event: string, data: Json): Applied {
     }
     case "reaction.added":
     case "reaction.removed": {
-      if (data.partial === true) return "fetch";
+      if (!("reaction_counts" in data)) return "fetch";
       const target = view.messages[data.message_id as string];
       if (target) target.reaction_counts = { ...(data.reaction_counts as Record<string, number>) };
       return "ok";
@@ -148,7 +148,7 @@ export class ChatClient {
       if (page.reset_required) throw new Error(`reset required at cursor ${this.cursor}`);
       for (const e of page.events) {
         if (applyEvent(this.view, e.event, e.data as Json) === "fetch") {
-          throw new Error(`catch-up returned a partial event at cursor ${e.cursor}`);
+          throw new Error(`catch-up returned a thin event at cursor ${e.cursor}`);
         }
       }
       this.cursor = page.next_cursor;
