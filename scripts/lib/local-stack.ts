@@ -1,8 +1,9 @@
 // The Docker-free local stack: state in .local/dev (git-ignored), processes tracked by pid. The database and clamd
 // keep theirs there too unless their OS users cannot reach the checkout (see service-dir.ts); status says where.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { Cluster, clusterDir } from "./cluster.ts";
 import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
@@ -30,6 +31,8 @@ interface StackState {
   publishableKey: string;
   secretKey: string;
   gatewayPid?: number;
+  /** The migration files this database has applied, by content hash (see start()). */
+  migrations?: Record<string, string>;
   functionsPid?: number;
   clamdPid?: number;
 }
@@ -120,6 +123,13 @@ export class LocalStack {
       cluster.migrate();
       cluster.seed();
     } else {
+      // Unreleased migrations are edited where their objects are defined, and `migration up` only applies versions
+      // it has not seen: a database built before such an edit silently keeps the old objects.
+      const edited = Object.entries(state.migrations ?? {}).filter(([file, hash]) => migrationHashes()[file] !== hash);
+      if (edited.length > 0) {
+        throw new Error(`${edited.map(([f]) => f).join(", ")} changed since this local database applied ${edited.length > 1 ? "them" : "it"} ` +
+          "(unreleased migrations are edited in place, see docs/schema.md); rebuild the database with `npm run db:reset` (its data is lost)");
+      }
       step("database exists; applying the platform stand-in and any new migrations");
       cluster.applyPlatform();
       try {
@@ -134,6 +144,7 @@ export class LocalStack {
         throw error;
       }
     }
+    state.migrations = migrationHashes();
     try {
       await this.startClamd(state);
       // What the database needs to call the edge functions through pg_net (docs/operations.md, Files).
@@ -272,4 +283,14 @@ export class LocalStack {
     };
     return Object.entries(vars).map(([k, v]) => `${k}="${v}"`).join("\n");
   }
+}
+
+/** The content hash of every migration file, by file name. */
+function migrationHashes(): Record<string, string> {
+  const dir = path.join(ROOT, "supabase", "migrations");
+  const hashes: Record<string, string> = {};
+  for (const file of readdirSync(dir).filter((f) => /^\d{14}_.*\.sql$/.test(f)).sort()) {
+    hashes[file] = createHash("sha256").update(readFileSync(path.join(dir, file))).digest("hex");
+  }
+  return hashes;
 }
