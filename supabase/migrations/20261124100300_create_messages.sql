@@ -485,6 +485,44 @@ comment on function public.send_message(uuid, text, public.message_kind, uuid, u
 revoke all on function public.send_message(uuid, text, public.message_kind, uuid, uuid, uuid[], jsonb, uuid, uuid[]) from public, anon, authenticated;
 grant execute on function public.send_message(uuid, text, public.message_kind, uuid, uuid, uuid[], jsonb, uuid, uuid[]) to authenticated, service_role;
 
+-- May the caller post in this chat? The authorization of a send, in send_message's order and with its messages:
+-- a member (else PT404), posting rights (a read-only channel), no block in a direct chat. Every path that writes or
+-- answers a message in a chat runs it before anything else, an idempotent retry included (docs/security.md).
+create function private.authorize_send(chat uuid) returns public.chat_members
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_user();
+  c public.chats;
+  member public.chat_members;
+  other uuid;
+begin
+  select * into c from public.chats where id = chat;
+  select * into member from public.chat_members m where m.chat_id = chat and m.user_id = me;
+  if c.id is null or member.user_id is null then
+    raise exception 'chat not found' using errcode = 'PT404',
+      hint = 'The chat does not exist or you are not a member of it.';
+  end if;
+  if c.who_can_post = 'admins' and member.role = 'member' then
+    raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
+  end if;
+  if c.kind = 'direct' then
+    select m.user_id into other from public.chat_members m where m.chat_id = c.id and m.user_id <> me;
+    if other is null or private.is_blocked_between(me, other) then
+      raise exception 'cannot message this user' using errcode = '42501',
+        hint = 'One of you has blocked the other or left the chat.';
+    end if;
+  end if;
+  return member;
+end
+$$;
+comment on function private.authorize_send(uuid) is
+  'The send authorization (member, posting rights, blocks in direct chats), run before any early return.';
+revoke all on function private.authorize_send(uuid) from public, anon, authenticated;
+
 create function public.forward_message(message_id uuid, to_chat_id uuid, client_id uuid default null)
 returns public.messages
 language plpgsql
@@ -496,6 +534,9 @@ declare
   origin public.messages;
   msg public.messages;
 begin
+  -- Authorize the send to the target first: a retry with a known client_id is answered only to someone who may
+  -- still post there (a removed, banned or blocked caller gets the refusal, not the stored row's live state).
+  perform private.authorize_send(forward_message.to_chat_id);
   -- The caller must be able to read the original: a member of its chat, within their visible history.
   select m.* into origin from public.messages m
     join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = me and m.seq > cm.history_from_seq

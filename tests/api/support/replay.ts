@@ -1,0 +1,363 @@
+// The replay registry (issue 21, item 2): for every function in `public` that `authenticated` may execute, a call
+// that is valid for a member (the "actor"), and what each persona state must get when the same call, with the same
+// arguments and the same idempotency key, is replayed after the state changed. tests/api/authorization.test.ts takes
+// the functions from the catalog and fails on any signature that has no entry here, so a new RPC cannot ship
+// without saying how it refuses outsiders, removed, banned and blocked users and anon.
+//
+// Every world is built through the request context (tests/api/support/db.ts), committed like real API calls, with
+// fresh users, so the cases do not see each other.
+import { randomUUID } from "node:crypto";
+import { ANON, createUser, request, type Claims, type TestUser, type Tx } from "./db.ts";
+
+/** The persona states of issue 21 (suspended comes with issue 18). */
+export const STATES = ["outsider", "removed", "banned", "blocked", "anon"] as const;
+export type State = (typeof STATES)[number];
+
+/** What the replay must get: a refusal with this SQLSTATE, or an answer that shows nothing of the chat. */
+export type Expect =
+  | { refuse: string; /** a known gap, with the reason and who owns the fix: the case is expected to fail */ known?: string }
+  | { hides: true; /** why the answer may name the chat (ids only, never its content) */ namesChat?: string }
+  | { na: string };
+
+export interface World {
+  /** Owner of the group (admin when the actor is the owner); never changes state. */
+  keeper: TestUser;
+  /** The persona under test: admin (or owner) of the group when the call is valid. */
+  actor: TestUser;
+  /** A member of the group, author of `peerMessage`. */
+  peer: TestUser;
+  /** A user in no chat: the other party of direct chats, additions and invitations; blocks the actor in `blocked`. */
+  stranger: TestUser;
+  /** Never a member of anything the world has. */
+  outsider: TestUser;
+  group: string;
+  peerMessage: string;
+  actorMessage: string;
+  /** What `prepare` made: chat ids, tokens, cursors, idempotency keys. */
+  extra: Record<string, string>;
+  /** Text every message of the world contains; no refusal and no hidden answer may contain it. */
+  secret: string;
+}
+
+type Query = PromiseLike<readonly unknown[]>;
+
+export interface Entry {
+  /** The actor's role in the group when the call is valid (default admin). */
+  actorRole?: "admin" | "owner";
+  /** The chat whose membership `removed` and `banned` change (default the group; `channel` = extra.channel). */
+  scope?: "group" | "channel";
+  /** Committed set-up before the valid call, as real API calls. */
+  prepare?: (w: World) => Promise<void>;
+  /** The call, identical for the valid call and the replay (`state` picks the target where states differ). */
+  call: (tx: Tx, w: World, state: State) => Query;
+  /** The call takes an idempotency key: the valid call is committed, so the replay meets the stored row. */
+  keep?: boolean;
+  states: Record<Exclude<State, "anon">, Expect>;
+}
+
+const as = <T>(who: TestUser | Claims, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+  request("claims" in who ? who.claims : who, fn);
+
+async function one<T>(who: TestUser, fn: (tx: Tx) => Query): Promise<T> {
+  const rows = (await as(who, async (tx) => [...(await fn(tx))])) as T[];
+  if (rows[0] === undefined) throw new Error("set-up call returned no row");
+  return rows[0];
+}
+
+const PT404 = { refuse: "PT404" } as const;
+const NOT_A_MEMBER = { outsider: PT404, removed: PT404, banned: PT404 } as const;
+const GROUP_ONLY = { blocked: { na: "acts on a group; a block between two users does not change group rights" } } as const;
+const NEW_CHAT = {
+  outsider: { na: "creates a new chat: no earlier membership to lose" },
+  removed: { na: "creates a new chat: no earlier membership to lose" },
+  banned: { na: "creates a new chat: no earlier membership to lose" },
+} as const;
+
+async function channel(w: World, discoverable: boolean): Promise<void> {
+  const c = await one<{ id: string }>(w.keeper, (tx) =>
+    tx`select * from public.create_channel(title => 'replay channel', discoverable => ${discoverable})`);
+  w.extra.channel = c.id;
+}
+
+async function directWithStranger(w: World): Promise<void> {
+  const c = await one<{ id: string }>(w.actor, (tx) => tx`select * from public.create_direct_chat(user_id => ${w.stranger.id})`);
+  w.extra.direct = c.id;
+}
+
+/** A second group the actor stays in, with a message of the keeper to forward from. */
+async function originChat(w: World): Promise<void> {
+  const g = await one<{ id: string }>(w.keeper, (tx) =>
+    tx`select * from public.create_group_chat(title => 'replay origin', member_ids => ${[w.actor.id]}::uuid[])`);
+  const m = await one<{ id: string }>(w.keeper, (tx) =>
+    tx`select * from public.send_message(chat_id => ${g.id}, body => ${w.secret + " origin"})`);
+  w.extra.origin = g.id;
+  w.extra.originMessage = m.id;
+}
+
+/**
+ * Keyed by the function's signature as `format('%I.%I(%s)', schema, name, pg_get_function_identity_arguments(oid))`
+ * with an empty search_path: a changed argument list is a new signature and needs its own entry.
+ */
+export const REGISTRY: Record<string, Entry> = {
+  "public.accept_invite_link(token text)": {
+    prepare: async (w) => {
+      const link = await one<{ token: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
+      w.extra.token = link.token;
+    },
+    call: (tx, w) => tx`select * from public.accept_invite_link(token => ${w.extra.token})`,
+    states: {
+      outsider: { na: "an invite link is for outsiders" },
+      removed: { na: "an invite link lets a removed member back in; that is what links are for" },
+      banned: { refuse: "42501" },
+      ...GROUP_ONLY,
+    },
+  },
+  "public.add_chat_members(chat_id uuid, user_ids uuid[])": {
+    call: (tx, w) => tx`select * from public.add_chat_members(chat_id => ${w.group}, user_ids => ${[w.stranger.id]}::uuid[])`,
+    states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
+  },
+  "public.ban_chat_member(chat_id uuid, user_id uuid, reason text)": {
+    call: (tx, w) => tx`select * from public.ban_chat_member(chat_id => ${w.group}, user_id => ${w.peer.id}, reason => 'replay')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.create_channel(title text, description text, discoverable boolean)": {
+    call: (tx) => tx`select * from public.create_channel(title => 'replay channel')`,
+    states: { ...NEW_CHAT, blocked: { na: "a channel has no other party at creation" } },
+  },
+  "public.create_direct_chat(user_id uuid)": {
+    call: (tx, w) => tx`select * from public.create_direct_chat(user_id => ${w.stranger.id})`,
+    states: { ...NEW_CHAT, blocked: { refuse: "42501" } },
+  },
+  "public.create_group_chat(title text, member_ids uuid[], description text)": {
+    call: (tx, w) => tx`select * from public.create_group_chat(title => 'replay group', member_ids => ${[w.stranger.id]}::uuid[])`,
+    states: { ...NEW_CHAT, blocked: { refuse: "42501" } },
+  },
+  "public.create_invite_link(chat_id uuid, expires_in_seconds integer, max_uses integer)": {
+    call: (tx, w) => tx`select * from public.create_invite_link(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.delete_chat(chat_id uuid)": {
+    actorRole: "owner",
+    call: (tx, w) => tx`select * from public.delete_chat(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.delete_message(message_id uuid)": {
+    call: (tx, w) => tx`select * from public.delete_message(message_id => ${w.peerMessage})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.edit_message(message_id uuid, body text)": {
+    call: (tx, w) => tx`select * from public.edit_message(message_id => ${w.actorMessage}, body => 'edited on replay')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.forward_message(message_id uuid, to_chat_id uuid, client_id uuid)": {
+    keep: true,
+    prepare: async (w) => {
+      await originChat(w);
+      await directWithStranger(w);
+      w.extra.clientId = randomUUID();
+    },
+    // Into the group (removed, banned, outsider) or into the direct chat with the stranger (blocked); the origin is
+    // a chat the actor stays in, so only the target's rule can refuse.
+    call: (tx, w, state) => tx`select * from public.forward_message(message_id => ${w.extra.originMessage},
+                                 to_chat_id => ${state === "blocked" ? w.extra.direct : w.group}, client_id => ${w.extra.clientId})`,
+    states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
+  },
+  "public.get_chat_events(chat_id uuid, after_cursor bigint, page_size integer)": {
+    call: (tx, w) => tx`select * from public.get_chat_events(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.get_chat_messages(chat_id uuid, before_seq bigint, after_seq bigint, around_seq bigint, page_size integer)": {
+    call: (tx, w) => tx`select * from public.get_chat_messages(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.get_invite_link_info(token text)": {
+    prepare: async (w) => {
+      const link = await one<{ token: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
+      w.extra.token = link.token;
+    },
+    call: (tx, w) => tx`select * from public.get_invite_link_info(token => ${w.extra.token})`,
+    states: {
+      outsider: { na: "the link's preview is for outsiders" },
+      removed: { na: "a removed member may rejoin through a link" },
+      banned: { refuse: "42501" },
+      ...GROUP_ONLY,
+    },
+  },
+  "public.get_updates(since text, page_size integer)": {
+    prepare: async (w) => {
+      const r = await one<{ get_updates: { cursor: string } }>(w.actor, (tx) => tx`select public.get_updates()`);
+      w.extra.cursor = r.get_updates.cursor;
+    },
+    call: (tx, w) => tx`select public.get_updates(since => ${w.extra.cursor})`,
+    states: {
+      outsider: { hides: true },
+      removed: { hides: true, namesChat: "the caller's own chat.removed event says which chat they were removed from" },
+      banned: { hides: true, namesChat: "the caller's own chat.removed event says which chat they were banned from" },
+      ...GROUP_ONLY,
+    },
+  },
+  "public.heartbeat(status public.user_status)": {
+    call: (tx) => tx`select public.heartbeat(status => 'online')`,
+    states: {
+      outsider: { na: "the caller's own presence" },
+      removed: { na: "the caller's own presence" },
+      banned: { na: "the caller's own presence" },
+      blocked: { na: "the caller's own presence; what a blocker sees is the profiles policy's" },
+    },
+  },
+  "public.invite_user(chat_id uuid, user_id uuid)": {
+    call: (tx, w) => tx`select * from public.invite_user(chat_id => ${w.group}, user_id => ${w.stranger.id})`,
+    states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
+  },
+  "public.join_chat(chat_id uuid)": {
+    scope: "channel",
+    prepare: (w) => channel(w, true),
+    call: (tx, w) => tx`select * from public.join_chat(chat_id => ${w.extra.channel})`,
+    states: {
+      outsider: { na: "anyone may join a discoverable channel" },
+      removed: { na: "a removed member may join a discoverable channel again; a ban keeps them out" },
+      banned: { refuse: "42501" },
+      blocked: { na: "a channel has no other party" },
+    },
+  },
+  "public.leave_chat(chat_id uuid)": {
+    call: (tx, w) => tx`select * from public.leave_chat(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.list_chats(kind public.chat_kind, archived boolean, unread_only boolean, search text, before_activity_at timestamp with time zone, before_chat_id uuid, page_size integer)": {
+    call: (tx) => tx`select * from public.list_chats()`,
+    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
+  },
+  "public.mark_chat_read(chat_id uuid, up_to_seq bigint)": {
+    call: (tx, w) => tx`select * from public.mark_chat_read(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.pin_message(message_id uuid, pinned boolean)": {
+    call: (tx, w) => tx`select * from public.pin_message(message_id => ${w.peerMessage})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.remove_chat_member(chat_id uuid, user_id uuid)": {
+    call: (tx, w) => tx`select * from public.remove_chat_member(chat_id => ${w.group}, user_id => ${w.peer.id})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.respond_to_invitation(invitation_id uuid, accept boolean)": {
+    scope: "channel",
+    prepare: async (w) => {
+      await channel(w, false);
+      const inv = await one<{ id: string }>(w.keeper, (tx) =>
+        tx`select * from public.invite_user(chat_id => ${w.extra.channel}, user_id => ${w.actor.id})`);
+      w.extra.invitation = inv.id;
+    },
+    call: (tx, w) => tx`select * from public.respond_to_invitation(invitation_id => ${w.extra.invitation}, accept => true)`,
+    states: {
+      outsider: PT404,
+      removed: { na: "the invited user is not a member yet" },
+      banned: { refuse: "42501" },
+      blocked: { na: "a channel has no other party" },
+    },
+  },
+  "public.revoke_invitation(invitation_id uuid)": {
+    prepare: async (w) => {
+      const link = await one<{ id: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
+      w.extra.link = link.id;
+    },
+    call: (tx, w) => tx`select * from public.revoke_invitation(invitation_id => ${w.extra.link})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.send_message(chat_id uuid, body text, kind public.message_kind, reply_to_id uuid, thread_root_id uuid, mentions uuid[], metadata jsonb, client_id uuid, attachment_ids uuid[])": {
+    keep: true,
+    prepare: async (w) => {
+      await directWithStranger(w);
+      w.extra.clientId = randomUUID();
+    },
+    call: (tx, w, state) => tx`select * from public.send_message(chat_id => ${state === "blocked" ? w.extra.direct : w.group},
+                                 body => 'sent once', client_id => ${w.extra.clientId})`,
+    states: {
+      ...NOT_A_MEMBER,
+      blocked: {
+        refuse: "42501",
+        known: "send_message answers a retry from the stored row before its block and posting-rights checks; " +
+          "the fix (call private.authorize_send first) is left to the notifications branch, which owns send_message",
+      },
+    },
+  },
+  "public.set_chat_preferences(chat_id uuid, archived boolean, pinned boolean, muted_until timestamp with time zone, notification_level public.notification_level)": {
+    call: (tx, w) => tx`select * from public.set_chat_preferences(chat_id => ${w.group}, pinned => true)`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.set_member_role(chat_id uuid, user_id uuid, role public.chat_role)": {
+    actorRole: "owner",
+    call: (tx, w) => tx`select * from public.set_member_role(chat_id => ${w.group}, user_id => ${w.peer.id}, role => 'admin')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.toggle_reaction(message_id uuid, emoji text)": {
+    call: (tx, w) => tx`select * from public.toggle_reaction(message_id => ${w.peerMessage}, emoji => '👍')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.transfer_chat_ownership(chat_id uuid, new_owner_id uuid)": {
+    actorRole: "owner",
+    call: (tx, w) => tx`select * from public.transfer_chat_ownership(chat_id => ${w.group}, new_owner_id => ${w.keeper.id})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.unban_chat_member(chat_id uuid, user_id uuid)": {
+    prepare: async (w) => {
+      await as(w.keeper, (tx) => tx`select public.ban_chat_member(chat_id => ${w.group}, user_id => ${w.stranger.id})`);
+    },
+    call: (tx, w) => tx`select * from public.unban_chat_member(chat_id => ${w.group}, user_id => ${w.stranger.id})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.update_chat(chat_id uuid, title text, description text, avatar_path text, who_can_post public.post_permission, slow_mode_seconds integer, history_visible_to_new_members boolean, discoverable boolean)": {
+    call: (tx, w) => tx`select * from public.update_chat(chat_id => ${w.group}, title => 'renamed on replay')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+};
+
+/** A fresh world for one case: the group, its messages, then the entry's own set-up. */
+export async function buildWorld(entry: Entry, tag: string): Promise<World> {
+  const [keeper, actor, peer, stranger, outsider] = await Promise.all(
+    ["keeper", "actor", "peer", "stranger", "outsider"].map((n) => createUser(`replay_${n}_${tag}`)),
+  ) as [TestUser, TestUser, TestUser, TestUser, TestUser];
+  const secret = `secret-${randomUUID()}`;
+  const owner = entry.actorRole === "owner" ? actor : keeper;
+  const second = entry.actorRole === "owner" ? keeper : actor;
+  const g = await one<{ id: string }>(owner, (tx) =>
+    tx`select * from public.create_group_chat(title => 'replay group', member_ids => ${[second.id, peer.id]}::uuid[])`);
+  await as(owner, (tx) => tx`select public.set_member_role(chat_id => ${g.id}, user_id => ${second.id}, role => 'admin')`);
+  const pm = await one<{ id: string }>(peer, (tx) => tx`select * from public.send_message(chat_id => ${g.id}, body => ${secret + " peer"})`);
+  const am = await one<{ id: string }>(actor, (tx) => tx`select * from public.send_message(chat_id => ${g.id}, body => ${secret + " actor"})`);
+  const w: World = { keeper, actor, peer, stranger, outsider, group: g.id, peerMessage: pm.id, actorMessage: am.id, extra: {}, secret };
+  await entry.prepare?.(w);
+  return w;
+}
+
+/** Changes the actor's state; returns the caller of the replay. */
+export async function enterState(entry: Entry, w: World, state: State): Promise<Claims> {
+  const scope = entry.scope === "channel" ? w.extra.channel : w.group;
+  if (!scope) throw new Error("no scope chat");
+  switch (state) {
+    case "anon":
+      return ANON;
+    case "outsider":
+      return w.outsider.claims;
+    case "blocked":
+      await as(w.stranger, (tx) => tx`insert into public.user_blocks (blocker_id, blocked_id) values (${w.stranger.id}, ${w.actor.id})`);
+      return w.actor.claims;
+    case "removed":
+    case "banned": {
+      if (entry.actorRole === "owner") {
+        await as(w.actor, (tx) => tx`select public.transfer_chat_ownership(chat_id => ${scope}, new_owner_id => ${w.keeper.id})`);
+      }
+      await as(w.keeper, (tx) => state === "removed"
+        ? tx`select public.remove_chat_member(chat_id => ${scope}, user_id => ${w.actor.id})`
+        : tx`select public.ban_chat_member(chat_id => ${scope}, user_id => ${w.actor.id})`);
+      return w.actor.claims;
+    }
+  }
+}
+
+/** After the state changed, the chat goes on: a message the replay must not reveal. */
+export async function lateMessage(w: World): Promise<string> {
+  const m = await one<{ id: string }>(w.keeper, (tx) =>
+    tx`select * from public.send_message(chat_id => ${w.group}, body => ${w.secret + " late"})`);
+  return m.id;
+}
