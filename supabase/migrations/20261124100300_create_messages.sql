@@ -633,6 +633,30 @@ comment on function public.edit_message(uuid, text) is 'Changes the body of your
 revoke all on function public.edit_message(uuid, text) from public, anon, authenticated;
 grant execute on function public.edit_message(uuid, text) to authenticated, service_role;
 
+-- May the caller delete this message? The one rule for deleting a message and the files sent with it (the Storage
+-- policy on attachments calls it through private.can_delete_attachment): a member who can see the message (seq after
+-- their history start) who is its author, or whose role outranks the author's (a former member counts as member).
+create function private.can_delete_message(chat uuid, message_seq bigint, author uuid) returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  me public.chat_members;
+begin
+  select * into me from public.chat_members m where m.chat_id = chat and m.user_id = auth.uid();
+  if me.user_id is null or message_seq <= me.history_from_seq then
+    return false;
+  end if;
+  return coalesce(author = me.user_id, false)
+      or private.role_rank(me.role) > private.role_rank(coalesce(private.chat_role_of(chat, author), 'member'));
+end
+$$;
+comment on function private.can_delete_message(uuid, bigint, uuid) is
+  'The delete right of a message and of its files: the author, or a member whose role outranks the author''s.';
+revoke all on function private.can_delete_message(uuid, bigint, uuid) from public, anon, authenticated;
+
 create function public.delete_message(message_id uuid) returns public.messages
 language plpgsql
 security definer
@@ -642,9 +666,7 @@ declare
   msg public.messages := private.message_for_update(delete_message.message_id);
 begin
   -- Authors delete their own messages; admins delete messages of members with a lower role (the owner: anyone's).
-  if msg.author_id is distinct from auth.uid()
-     and private.role_rank(private.chat_role_of(msg.chat_id, auth.uid()))
-         <= private.role_rank(coalesce(private.chat_role_of(msg.chat_id, msg.author_id), 'member')) then
+  if not private.can_delete_message(msg.chat_id, msg.seq, msg.author_id) then
     raise exception 'only the author or a chat admin can delete a message' using errcode = '42501',
       hint = 'You can delete your own messages; admins can delete messages of members with a lower role.';
   end if;

@@ -321,7 +321,9 @@ comment on function private.can_read_attachment(text, text) is
 revoke all on function private.can_read_attachment(text, text) from public, anon, authenticated;
 grant execute on function private.can_read_attachment(text, text) to authenticated;
 
--- May the caller delete this object? The uploader, or an owner or admin of the chat.
+-- May the caller delete this object (the file or its thumbnail)? A sent file has its message's delete right, decided
+-- by the same helper as delete_message (the author, or a role above the author's; never a former member); a file
+-- not sent yet, only its uploader while still a member of the chat.
 create function private.can_delete_attachment(object_name text) returns boolean
 language sql
 stable
@@ -333,13 +335,18 @@ as $$
       from public.attachments a
      where a.chat_id::text = split_part(object_name, '/', 1)
        and a.id::text = split_part(object_name, '/', 2)
-       and (a.uploader_id = auth.uid()
-            or exists (select 1 from public.chat_members m
-                        where m.chat_id = a.chat_id and m.user_id = auth.uid() and m.role in ('owner', 'admin')))
+       and case
+             when a.message_id is null then
+               a.uploader_id = auth.uid()
+               and exists (select 1 from public.chat_members m where m.chat_id = a.chat_id and m.user_id = auth.uid())
+             else exists (select 1 from public.messages msg
+                           where msg.id = a.message_id and private.can_delete_message(msg.chat_id, msg.seq, msg.author_id))
+           end
   )
 $$;
 comment on function private.can_delete_attachment(text) is
-  'Storage policy helper: the uploader or the chat''s owner and admins delete a file and its thumbnail.';
+  'Storage policy helper: a sent file has its message''s delete right (private.can_delete_message); an unsent one, '
+  'its uploader while a member.';
 revoke all on function private.can_delete_attachment(text) from public, anon, authenticated;
 grant execute on function private.can_delete_attachment(text) to authenticated;
 
@@ -940,8 +947,8 @@ create policy "uploaders and readers of the message can read attachments"
 -- * avatars (public bucket: public URLs are served without a policy): a signed-in user writes only their own folder
 --   `<user id>/`; signed-in users may list and download avatars through the API.
 -- * attachments (private): members who may post upload to `<chat_id>/<new uuid>/<file name>`; the uploader reads
---   the file at once, other members once it is clean and sent in a message they can read; the uploader and the
---   chat's admins delete it. Nobody overwrites an attachment (no update policy): a changed file is a new upload.
+--   the file at once, other members once it is clean and sent in a message they can read; whoever may delete the
+--   message deletes its files (an unsent file: its uploader, while a member). Nobody overwrites an attachment (no update policy): a changed file is a new upload.
 -- Name, type and size are validated by the trigger on storage.objects (above), which raises errors a client can
 -- show; these policies decide only who.
 create policy "signed-in users can read avatars"
@@ -972,6 +979,6 @@ create policy "uploaders and, once clean, message readers can read files"
   on storage.objects for select to authenticated
   using (bucket_id = 'attachments' and private.can_read_attachment(name, owner_id));
 
-create policy "uploaders and chat admins can delete attachments"
+create policy "who may delete the message can delete its attachments"
   on storage.objects for delete to authenticated
   using (bucket_id = 'attachments' and private.can_delete_attachment(name));

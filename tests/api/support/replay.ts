@@ -55,8 +55,14 @@ export interface Entry {
   states: Record<Exclude<State, "anon">, Expect>;
 }
 
-const as = <T>(who: TestUser | Claims, fn: (tx: Tx) => Promise<T>): Promise<T> =>
-  request("claims" in who ? who.claims : who, fn);
+const as = <T>(who: TestUser, fn: (tx: Tx) => Promise<T>): Promise<T> => request(who.claims, fn);
+
+/** A value `prepare` made; a missing one is a mistake in the entry. */
+function x(w: World, key: string): string {
+  const v = w.extra[key];
+  if (v === undefined) throw new Error(`the entry's prepare made no ${key}`);
+  return v;
+}
 
 async function one<T>(who: TestUser, fn: (tx: Tx) => Query): Promise<T> {
   const rows = (await as(who, async (tx) => [...(await fn(tx))])) as T[];
@@ -104,7 +110,7 @@ export const REGISTRY: Record<string, Entry> = {
       const link = await one<{ token: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
       w.extra.token = link.token;
     },
-    call: (tx, w) => tx`select * from public.accept_invite_link(token => ${w.extra.token})`,
+    call: (tx, w) => tx`select * from public.accept_invite_link(token => ${x(w, "token")})`,
     states: {
       outsider: { na: "an invite link is for outsiders" },
       removed: { na: "an invite link lets a removed member back in; that is what links are for" },
@@ -158,8 +164,8 @@ export const REGISTRY: Record<string, Entry> = {
     },
     // Into the group (removed, banned, outsider) or into the direct chat with the stranger (blocked); the origin is
     // a chat the actor stays in, so only the target's rule can refuse.
-    call: (tx, w, state) => tx`select * from public.forward_message(message_id => ${w.extra.originMessage},
-                                 to_chat_id => ${state === "blocked" ? w.extra.direct : w.group}, client_id => ${w.extra.clientId})`,
+    call: (tx, w, state) => tx`select * from public.forward_message(message_id => ${x(w, "originMessage")},
+                                 to_chat_id => ${state === "blocked" ? x(w, "direct") : w.group}, client_id => ${x(w, "clientId")})`,
     states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
   },
   "public.get_chat_events(chat_id uuid, after_cursor bigint, page_size integer)": {
@@ -175,7 +181,7 @@ export const REGISTRY: Record<string, Entry> = {
       const link = await one<{ token: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
       w.extra.token = link.token;
     },
-    call: (tx, w) => tx`select * from public.get_invite_link_info(token => ${w.extra.token})`,
+    call: (tx, w) => tx`select * from public.get_invite_link_info(token => ${x(w, "token")})`,
     states: {
       outsider: { na: "the link's preview is for outsiders" },
       removed: { na: "a removed member may rejoin through a link" },
@@ -188,7 +194,7 @@ export const REGISTRY: Record<string, Entry> = {
       const r = await one<{ get_updates: { cursor: string } }>(w.actor, (tx) => tx`select public.get_updates()`);
       w.extra.cursor = r.get_updates.cursor;
     },
-    call: (tx, w) => tx`select public.get_updates(since => ${w.extra.cursor})`,
+    call: (tx, w) => tx`select public.get_updates(since => ${x(w, "cursor")})`,
     states: {
       outsider: { hides: true },
       removed: { hides: true, namesChat: "the caller's own chat.removed event says which chat they were removed from" },
@@ -212,7 +218,7 @@ export const REGISTRY: Record<string, Entry> = {
   "public.join_chat(chat_id uuid)": {
     scope: "channel",
     prepare: (w) => channel(w, true),
-    call: (tx, w) => tx`select * from public.join_chat(chat_id => ${w.extra.channel})`,
+    call: (tx, w) => tx`select * from public.join_chat(chat_id => ${x(w, "channel")})`,
     states: {
       outsider: { na: "anyone may join a discoverable channel" },
       removed: { na: "a removed member may join a discoverable channel again; a ban keeps them out" },
@@ -245,10 +251,10 @@ export const REGISTRY: Record<string, Entry> = {
     prepare: async (w) => {
       await channel(w, false);
       const inv = await one<{ id: string }>(w.keeper, (tx) =>
-        tx`select * from public.invite_user(chat_id => ${w.extra.channel}, user_id => ${w.actor.id})`);
+        tx`select * from public.invite_user(chat_id => ${x(w, "channel")}, user_id => ${w.actor.id})`);
       w.extra.invitation = inv.id;
     },
-    call: (tx, w) => tx`select * from public.respond_to_invitation(invitation_id => ${w.extra.invitation}, accept => true)`,
+    call: (tx, w) => tx`select * from public.respond_to_invitation(invitation_id => ${x(w, "invitation")}, accept => true)`,
     states: {
       outsider: PT404,
       removed: { na: "the invited user is not a member yet" },
@@ -261,7 +267,7 @@ export const REGISTRY: Record<string, Entry> = {
       const link = await one<{ id: string }>(w.keeper, (tx) => tx`select * from public.create_invite_link(chat_id => ${w.group})`);
       w.extra.link = link.id;
     },
-    call: (tx, w) => tx`select * from public.revoke_invitation(invitation_id => ${w.extra.link})`,
+    call: (tx, w) => tx`select * from public.revoke_invitation(invitation_id => ${x(w, "link")})`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
   "public.send_message(chat_id uuid, body text, kind public.message_kind, reply_to_id uuid, thread_root_id uuid, mentions uuid[], metadata jsonb, client_id uuid, attachment_ids uuid[])": {
@@ -270,8 +276,8 @@ export const REGISTRY: Record<string, Entry> = {
       await directWithStranger(w);
       w.extra.clientId = randomUUID();
     },
-    call: (tx, w, state) => tx`select * from public.send_message(chat_id => ${state === "blocked" ? w.extra.direct : w.group},
-                                 body => 'sent once', client_id => ${w.extra.clientId})`,
+    call: (tx, w, state) => tx`select * from public.send_message(chat_id => ${state === "blocked" ? x(w, "direct") : w.group},
+                                 body => 'sent once', client_id => ${x(w, "clientId")})`,
     states: {
       ...NOT_A_MEMBER,
       blocked: {
@@ -332,8 +338,7 @@ export async function buildWorld(entry: Entry, tag: string): Promise<World> {
 
 /** Changes the actor's state; returns the caller of the replay. */
 export async function enterState(entry: Entry, w: World, state: State): Promise<Claims> {
-  const scope = entry.scope === "channel" ? w.extra.channel : w.group;
-  if (!scope) throw new Error("no scope chat");
+  const scope = entry.scope === "channel" ? x(w, "channel") : w.group;
   switch (state) {
     case "anon":
       return ANON;
