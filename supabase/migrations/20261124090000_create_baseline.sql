@@ -53,7 +53,8 @@ begin
 end
 $$;
 revoke all on function private.require_user() from public, anon, authenticated;
-grant execute on function private.require_user() to authenticated, service_role;
+-- Not granted to authenticated: only definer functions call it, as their owner (least privilege, docs/security.md).
+grant execute on function private.require_user() to service_role;
 
 create function private.assert_text(value text, what text, max_length integer, required boolean default false)
 returns text

@@ -1,7 +1,7 @@
 -- The baseline migration's security defaults, and the schema-wide rule that every exposed table has RLS and policies.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(11);
+select plan(14);
 
 select has_schema('private', 'schema private exists');
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon cannot use schema private');
@@ -14,13 +14,30 @@ select is_empty($$
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
 $$, 'anon cannot execute any private function');
+-- Least privilege (issue 21, item 6): authenticated executes exactly the private helpers a policy calls (policies
+-- run as the caller), plus require_member for the one security-invoker RPC. docs/security.md lists them.
 select is(array(
-  select p.proname::text from pg_proc p
+  select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
    order by 1
-), array['blocker_ids', 'can_delete_attachment', 'can_read_attachment', 'can_upload_attachment', 'my_chat_ids',
-        'require_member', 'require_user', 'topic_read_extensions', 'topic_write_extensions'],
-  'authenticated executes only the private helpers that policies and invoker RPCs need');
+), array['private.blocker_ids()', 'private.can_delete_attachment(text)', 'private.can_read_attachment(text,text)',
+        'private.can_upload_attachment(text)', 'private.my_chat_ids()', 'private.require_member(uuid)',
+        'private.topic_read_extensions(text)', 'private.topic_write_extensions(text)'],
+  'authenticated executes exactly the private helpers that policies and the invoker RPC need');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p
+   where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
+     and p.proname <> 'require_member'
+     and not exists (select 1 from pg_policies pol
+                      where coalesce(pol.qual, '') || ' ' || coalesce(pol.with_check, '') ~ ('private\.' || p.proname || '\('))
+$$, 'every private helper granted to authenticated is called by a policy');
+select ok((select not p.prosecdef and pg_get_functiondef(p.oid) like '%private.require_member(%'
+             from pg_proc p where p.oid = 'public.get_chat_messages(uuid,bigint,bigint,bigint,integer)'::regprocedure),
+  'require_member is granted because get_chat_messages runs as the caller (security invoker) and calls it');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p
+   where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
+$$, 'anon cannot execute any public function');
 select ok(position('private' in current_setting('pgrst.db_schemas')) = 0, 'private is not an exposed API schema');
 
 -- A function created by a later migration is not executable by API roles until it is granted.

@@ -564,6 +564,47 @@ differs from this file, and asserts the expectations that must never change (ano
 users get no rows and no chat RPC, members cannot administer, admins cannot act on the owner, only the owner deletes
 the chat, blocks hold, direct writes are refused).
 
+## Rules every path follows
+
+- **Authorize before any early return.** Every RPC checks who is calling before it answers anything, an idempotent
+  retry included: a retry with a known \`client_id\` is answered from the stored row only to a caller who may still
+  make the call (\`forward_message\` runs \`private.authorize_send\` on the target chat first). A caller who was
+  removed, banned or blocked since the first attempt gets the refusal, never the row's live state.
+- **One helper per act.** An act reachable through two paths is decided by one helper that both paths call:
+  deleting a message (\`delete_message\`) and deleting its files through Storage (the policy on \`storage.objects\`,
+  \`private.can_delete_attachment\`) both ask \`private.can_delete_message\` (the author, or a member whose role
+  outranks the author's; never a former member). A file not sent yet is its uploader's alone, while a member.
+  Forwarding uses \`send_message\`'s checks through \`private.authorize_send\` (\`send_message\` is to call it too).
+- **Least privilege.** Nothing in \`private\` is executable by \`anon\`; \`authenticated\` executes only the helpers a
+  policy calls (policies run as the caller), listed below. \`supabase/tests/database/01-baseline.test.sql\` keeps the
+  list exact and checks that each one is called by a policy.
+
+### Replayed calls
+
+\`tests/api/authorization.test.ts\` takes every function in \`public\` that \`authenticated\` (or \`anon\`) may execute
+from the catalog. For each, \`tests/api/support/replay.ts\` holds a call that is valid for a member, and the answer
+each persona state must get when the same call (same arguments, same \`client_id\`, the first call committed when it
+has one) is replayed after the state changed: **outsider** (never a member), **removed** (removed by an admin),
+**banned**, **blocked** (the other party blocked the caller; direct chats, additions, invitations) and **anon**. The
+replay must be refused with the documented SQLSTATE and carry none of the chat's content, or, for the caller's own
+lists (\`list_chats\`, \`get_updates\`), answer without the chat's messages. A function without an entry fails the
+suite; a state that does not apply says why in the entry. Known gap: \`send_message\` still answers a retry from the
+stored row before its block check in a direct chat (the case is marked \`it.fails\` until it calls
+\`private.authorize_send\` first).
+
+### Private helpers clients may execute
+
+| helper | needed by |
+|---|---|
+| \`private.blocker_ids()\` | policy on \`profiles\` (select): users who blocked the reader |
+| \`private.my_chat_ids()\` | policy on \`chat_members\` (select): members of the caller's chats |
+| \`private.can_upload_attachment(text)\` | policy on \`storage.objects\` (insert, bucket \`attachments\`) |
+| \`private.can_read_attachment(text, text)\` | policy on \`storage.objects\` (select, bucket \`attachments\`) |
+| \`private.can_delete_attachment(text)\` | policy on \`storage.objects\` (delete, bucket \`attachments\`) |
+| \`private.topic_read_extensions(text)\` | policy on \`realtime.messages\` (select): which topics a user may hear |
+| \`private.topic_write_extensions(text)\` | policy on \`realtime.messages\` (insert): which topics a user may send to |
+| \`private.require_member(uuid)\` | \`get_chat_messages\`, the one security-invoker RPC (RLS decides its rows; the guard gives outsiders \`PT404\`) |
+
 ## How it is generated
 
 \`tests/api/support/matrix.ts\` builds a fixture through real API calls (a group chat with an owner, an admin and a
