@@ -77,6 +77,39 @@ end
 $$;
 revoke all on function private.assert_text(text, text, integer, boolean) from public, anon, authenticated;
 
+-- A one-line name (chat title, display name): assert_text, and no character that makes the text lie about itself —
+-- C0/C1 control characters (tabs and line breaks included), U+2028/U+2029 line and paragraph separators, and the
+-- bidirectional formatting characters (marks U+200E/U+200F/U+061C, embeddings and overrides U+202A-U+202E, isolates
+-- U+2066-U+2069) that reorder what is shown around them. Right-to-left letters themselves are fine.
+create function private.name_forbidden_pattern() returns text
+language sql
+immutable
+set search_path = ''
+as $$ select '[\u0001-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]'::text $$;
+comment on function private.name_forbidden_pattern() is
+  'The characters a one-line name may not contain (control, line breaks, bidi formatting), as a regular expression.';
+revoke all on function private.name_forbidden_pattern() from public, anon, authenticated;
+
+create function private.assert_name(value text, what text, max_length integer, required boolean default false)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v text := private.assert_text(value, what, max_length, required);
+begin
+  if v ~ private.name_forbidden_pattern() then
+    raise exception '% has control or formatting characters', what using errcode = '22023',
+      hint = 'Use one line of text: no line breaks, tabs, control characters or bidirectional formatting characters.';
+  end if;
+  return v;
+end
+$$;
+comment on function private.assert_name(text, text, integer, boolean) is
+  'assert_text for one-line names and titles: refuses control characters, line breaks and bidi formatting characters.';
+revoke all on function private.assert_name(text, text, integer, boolean) from public, anon, authenticated;
+
 -- A "contains" pattern for ILIKE with the user's %, _ and \ taken literally.
 create function private.like_pattern(term text) returns text
 language sql

@@ -143,7 +143,9 @@ begin
   values (
     new.id,
     private.derive_username(wish, new.email),
-    nullif(left(coalesce(new.raw_user_meta_data ->> 'display_name', new.raw_user_meta_data ->> 'full_name', ''), 64), ''),
+    -- Sign-up must not fail on a provider's name: characters a name may not contain become spaces.
+    nullif(btrim(left(regexp_replace(coalesce(new.raw_user_meta_data ->> 'display_name', new.raw_user_meta_data ->> 'full_name', ''),
+                                     private.name_forbidden_pattern(), ' ', 'g'), 64)), ''),
     null
   );
   return new;
@@ -152,8 +154,10 @@ $$;
 comment on function private.handle_new_user() is 'Creates the profile of a new auth user.';
 revoke all on function private.handle_new_user() from public, anon, authenticated;
 
+-- Security definer: it calls private helpers (not granted to clients) and checks usernames across every profile.
 create function private.check_profile_update() returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 begin
@@ -165,6 +169,10 @@ begin
     select 1 from public.profiles p where lower(p.username) = lower(new.username) and p.id <> new.id
   ) then
     raise exception 'username is taken' using errcode = '23505', hint = 'Choose another username.';
+  end if;
+  -- One line, no bidi formatting; the length stays the check constraint's (23514).
+  if new.display_name is distinct from old.display_name then
+    perform private.assert_name(new.display_name, 'display name', 2147483647);
   end if;
   if new.avatar_path is distinct from old.avatar_path and new.avatar_path is not null
      and split_part(new.avatar_path, '/', 1) <> new.id::text then

@@ -541,7 +541,7 @@ begin
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
   insert into public.chats (kind, title, description, created_by)
-  values ('group', private.assert_text(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
+  values ('group', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
   foreach m in array coalesce(member_ids, '{}') loop
@@ -568,7 +568,7 @@ declare
   c public.chats;
 begin
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
-  values ('channel', private.assert_text(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
+  values ('channel', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
           me, 'admins', coalesce(create_channel.discoverable, true))
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
@@ -634,7 +634,7 @@ begin
     raise exception 'slow mode must be between 0 and 3600 seconds' using errcode = '22023', hint = 'Use 0 to turn it off.';
   end if;
   update public.chats set
-    title = coalesce(private.assert_text(update_chat.title, 'title', 128), chats.title),
+    title = coalesce(private.assert_name(update_chat.title, 'title', 128), chats.title),
     description = case when update_chat.description is null then chats.description
                        else private.assert_text(update_chat.description, 'description', 1000) end,
     avatar_path = coalesce(private.assert_text(update_chat.avatar_path, 'avatar path', 512), chats.avatar_path),

@@ -281,3 +281,55 @@ describe("bad input against every RPC", () => {
     expect(await inconsistencies(admin)).toEqual([]);
   }, SOAK ? 3_600_000 : 180_000);
 });
+
+// Content that lies (issue 21, item 3): a title or display name with a control character, a line break or a
+// bidirectional formatting character anywhere in it is refused with 22023, the documented message and a hint, and
+// nothing is written; the same names without that character are accepted (right-to-left letters and emoji included).
+describe("names and titles are one line of text", () => {
+  const FORBIDDEN = [
+    "\t", "\n", "\r", "\u000b", "\u000c", "\u0007", "\u001b", "\u007f", "\u0085", "\u009b", "\u2028", "\u2029",
+    "\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+  ];
+  const FORBIDDEN_RE = /[\p{Cc}\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/u;
+  const part = fc.oneof(
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 6 }),
+    fc.constantFrom("שלום", "مرحبا", "Ada", "👨‍👩‍👧", "Zoë", "東京"),
+  ).filter((s) => !FORBIDDEN_RE.test(s) && s.trim() !== "");
+  const bad = fc.tuple(part, fc.constantFrom(...FORBIDDEN), part).map(([a, c, b]) => ({ name: a + c + b, clean: a + b }));
+  const HINT = "Use one line of text: no line breaks, tabs, control characters or bidirectional formatting characters.";
+
+  it("refuses them in every title and display name with 22023 and a hint, writing nothing, and keeps the clean name", async () => {
+    await freshWorld();
+    const writes: Array<{ what: string; field: string; run: (tx: postgres.TransactionSql, name: string) => Promise<unknown> }> = [
+      { what: "create_group_chat", field: "title", run: (tx, n) => tx`select public.create_group_chat(${n})` },
+      { what: "create_channel", field: "title", run: (tx, n) => tx`select public.create_channel(${n})` },
+      { what: "update_chat", field: "title", run: (tx, n) => tx`select public.update_chat(${pool.chats[0]!}::uuid, title => ${n})` },
+      { what: "profiles.display_name", field: "display name",
+        run: (tx, n) => tx`update public.profiles set display_name = ${n} where id = ${alice.id}::uuid` },
+    ];
+    for (const [index, w] of writes.entries()) {
+      await fc.assert(
+        fc.asyncProperty(bad, async ({ name, clean }) => {
+          const before = await fingerprint(admin);
+          let error: { code?: string; message?: string; hint?: string } | undefined;
+          try {
+            await inRequest(client, alice.claims, (tx) => w.run(tx, name));
+          } catch (err) {
+            error = err as typeof error;
+          }
+          expect(error?.code, `${w.what} ${JSON.stringify(name)}`).toBe("22023");
+          expect(error?.message).toBe(`${w.field} has control or formatting characters`);
+          expect(error?.hint).toBe(HINT);
+          expect(diffFingerprints(before, await fingerprint(admin))).toEqual([]);
+          // Without the character the same name is accepted (rolled back: the world stays as it was).
+          const ok = await inRequest(client, alice.claims, async (tx) => {
+            await w.run(tx, clean);
+            throw Object.assign(new Error("rollback"), { code: "ROLLBACK_OK" });
+          }).catch((err: { code?: string; message?: string }) => err);
+          expect(ok.code, `${w.what} ${JSON.stringify(clean)}: ${ok.message}`).toBe("ROLLBACK_OK");
+        }),
+        { seed: SEED + 1000 + index, numRuns: RUNS },
+      );
+    }
+  }, SOAK ? 3_600_000 : 120_000);
+});
