@@ -38,7 +38,16 @@ export class LiveChat {
   private generation = 0;
   private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly supabase: SupabaseClient<Database>, readonly chatId: string, readonly pageSize = 200) {}
+  /**
+   * `supabase` is the client whose Realtime socket follows the chat; `api` (default: the same client) is the one that
+   * calls get_chat_events, so a test can stop the Realtime service while the REST API stays up, as in production.
+   */
+  constructor(
+    readonly supabase: SupabaseClient<Database>,
+    readonly chatId: string,
+    readonly pageSize = 200,
+    readonly api: SupabaseClient<Database> = supabase,
+  ) {}
 
   get state(): string {
     return this.channel?.state ?? "none";
@@ -127,7 +136,7 @@ export class LiveChat {
   async catchUp(): Promise<void> {
     this.stats.catchUps += 1;
     for (let guard = 0; guard < 1000; guard++) {
-      const { data, error } = await this.supabase.rpc("get_chat_events", {
+      const { data, error } = await this.api.rpc("get_chat_events", {
         chat_id: this.chatId, after_cursor: this.cursor, page_size: this.pageSize,
       });
       if (error) throw new Error(`get_chat_events: ${JSON.stringify(error)}`);
