@@ -392,7 +392,7 @@ async function main(): Promise<number> {
         // service, next to a bare broadcast (an insert into realtime.messages, no triggers); then the sustained rate.
         const delivery = await measureDelivery(
           { url: stack.url, apikey: keys.publishableKey, jwtSecret: DEFAULT_JWT_SECRET, admin, clients, baseClients, channelId: special.channel },
-          { sends: preset.work.deliverySends, channelSubscribers: 1000, rateChats: 150, rateSteps: [50, 100, 200, 300, 400, 600, 800, 1200, 1600], stepSeconds: 3, goalP95Ms: 150 },
+          { sends: preset.work.deliverySends, channelSubscribers: 1000, rateChats: 200, rateSteps: [50, 100, 200, 300, 400, 600, 800, 1200, 1600], stepSeconds: 3, goalP95Ms: 150 },
         );
         records.push(...delivery.records);
         notes.push(...delivery.notes);

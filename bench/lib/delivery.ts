@@ -112,13 +112,24 @@ export async function measureDelivery(deps: DeliveryDeps, opts: DeliveryOptions)
     admin.unsafe<Person[]>(
       `select m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
         where m.chat_id = $1 and ${where} order by m.user_id`, [chatId]);
-  const directIds = await admin<{ id: string }[]>`
-    select id::text from public.chats where kind = 'direct' and member_count = 2 order by id limit ${opts.rateChats}`;
+  // 2-member chats with no member in common, so no sender meets the send rate limit (30 per 10 s) at the top steps
+  // (the hub user alone is in hundreds of direct chats).
+  const pairs = await admin<{ chat_id: string; user_id: string; email: string }[]>`
+    select m.chat_id::text, m.user_id::text, u.email
+      from (select id from public.chats where kind = 'direct' and member_count = 2 order by id limit ${opts.rateChats * 20}) c
+      join public.chat_members m on m.chat_id = c.id join auth.users u on u.id = m.user_id
+     order by m.chat_id, m.user_id`;
+  const byChat = new Map<string, Person[]>();
+  for (const p of pairs) byChat.set(p.chat_id, [...(byChat.get(p.chat_id) ?? []), { user_id: p.user_id, email: p.email }]);
+  const used = new Set<string>();
   const direct: Topic[] = [];
-  for (const { id } of directIds) {
-    const ms = await members(id);
-    direct.push({ chatId: id, subscribers: ms, senders: ms });
+  for (const [chatId, ms] of byChat) {
+    if (direct.length >= opts.rateChats) break;
+    if (ms.length !== 2 || ms.some((m) => used.has(m.user_id))) continue;
+    for (const m of ms) used.add(m.user_id);
+    direct.push({ chatId, subscribers: ms, senders: ms });
   }
+  if (direct.length < opts.rateChats) throw new Error(`only ${direct.length} disjoint 2-member chats`);
   const [g] = await admin<{ id: string; n: number }[]>`
     select id::text, member_count as n from public.chats where kind = 'group' and member_count between 80 and 150
      order by abs(member_count - 100), id limit 1`;
