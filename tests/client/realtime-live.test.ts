@@ -11,6 +11,7 @@ import {
 import { call, group, message } from "./support/world.ts";
 import { stack } from "./support/clients.ts";
 import { db } from "./support/users.ts";
+import { PhoenixSocket, type Arrival } from "../../bench/lib/phoenix-socket.ts";
 import { LiveChat, messagesOf, serverMessages } from "./support/live-chat.ts";
 import { eventually, joined, liveUser, sleep, type LiveUser } from "./support/realtime.ts";
 
@@ -298,5 +299,27 @@ describe("realtime live: forgery and replay", () => {
     // The one message after the join is readable, with its body.
     const { data: mine } = await late.client.from("messages").select("id, body").eq("chat_id", chatId);
     expect(mine).toEqual([{ id: after.id, body: "welcome lia" }]);
+  });
+});
+
+describe("realtime live: the bench's raw Phoenix subscriber", () => {
+  it("joins a private chat topic with a member's token, is refused for an outsider, and receives message.sent", async () => {
+    const [owner, member, outsider] = await Promise.all([person("olga"), person("mo"), person("eve")]);
+    const chatId = await group(owner, [member], "Bench client");
+    const socket = await PhoenixSocket.open(stack.url, stack.publishableKey);
+    const refused = await PhoenixSocket.open(stack.url, stack.publishableKey);
+    try {
+      const got: Arrival[] = [];
+      socket.onBroadcast = (a) => got.push(a);
+      await socket.join(topics.chat(chatId), member.token);
+      await expect(refused.join(topics.chat(chatId), outsider.token)).rejects.toThrow(/Unauthorized: You do not have permissions/);
+      const m = await message(owner, chatId, "to the raw socket");
+      const sent = await eventually(() => got.find((a) => a.event === "message.sent"), 5000, "message.sent");
+      expect(sent.topic).toBe(`realtime:chat:${chatId}`);
+      expect(chatBroadcast("message.sent").parse(sent.payload).data).toEqual({ message_id: m.id, message_seq: m.seq });
+    } finally {
+      socket.close();
+      refused.close();
+    }
   });
 });
