@@ -77,7 +77,7 @@ const scheduleArb = fc
   });
 
 /** The documented refusals a random op may meet (not your message, gone, rate limit). */
-const REFUSALS = new Set(["42501", "22023", "PT404", "PT429", "23514", "P0001"]);
+const REFUSALS = new Set(["42501", "22023", "PT404", "PT429", "23514", "23505"]);
 
 async function rpc(u: LiveUser, name: string, args: Record<string, unknown>): Promise<Record<string, unknown> | null> {
   const { data, error } = await (u.client.rpc as (n: string, a: unknown) => PromiseLike<{ data: unknown; error: { code?: string } | null }>)(name, args);
