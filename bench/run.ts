@@ -17,6 +17,7 @@ import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/share
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, summarize, type Measurement } from "./lib/stats.ts";
+import { measureDelivery } from "./lib/delivery.ts";
 import { ROOT, freePort, step, waitFor } from "../scripts/lib/util.ts";
 
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -34,6 +35,8 @@ export const TARGETS: Target[] = [
   { label: "RLS overhead, history page p95", name: "compare.rls_history_page", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
   { label: "RLS overhead, chat table list p95", name: "compare.rls_chat_table_list", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
   { label: "catch-up 1,000 events p95 (ms)", name: "catchup.1000_events", metric: "p95", on: "value", op: "<=", goal: 25 },
+  { label: "delivery 2-member chat p95 (ms)", name: "delivery.2_member_chat", metric: "p95", on: "value", op: "<=", goal: 150 },
+  { label: "delivery 1,000 subscribers p95 (ms)", name: "delivery.channel_1000_subscribers", metric: "p95", on: "value", op: "<=", goal: 150 },
 ];
 
 interface Member {
@@ -321,7 +324,7 @@ async function main(): Promise<number> {
       records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
     }
 
-    // 7. through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
+    // 7. (and 8, delivery) through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
     // one transaction per request), next to the same calls over a direct SQL connection in the request context -----
     {
       // The stack runs in its own process, as `npm start` runs it (and as PostgREST is its own server), so the
@@ -384,6 +387,15 @@ async function main(): Promise<number> {
         const pageHttp = await drive(clients, reads, httpPage);
         failOnErrors("history page through the gateway (supabase-js)", pageHttp);
         records.push(...benchRecords("gateway.history_page", pageHttp, pageSql));
+
+        // 8. delivery: send_message commit -> every subscriber's socket, through the same server process's Realtime
+        // service, next to a bare broadcast (an insert into realtime.messages, no triggers); then the sustained rate.
+        const delivery = await measureDelivery(
+          { url: stack.url, apikey: keys.publishableKey, jwtSecret: DEFAULT_JWT_SECRET, admin, clients, baseClients, channelId: special.channel },
+          { sends: preset.work.deliverySends, channelSubscribers: 1000, rateChats: 200, rateSteps: [50, 100, 200, 300, 400, 600, 800, 1200, 1600], stepSeconds: 3, goalP95Ms: 150 },
+        );
+        records.push(...delivery.records);
+        notes.push(...delivery.notes);
       } finally {
         server.kill("SIGTERM");
       }

@@ -29,6 +29,8 @@ export interface Preset {
     /** How deep the "deep" history page is (capped by the deep chat's size). */
     depth: number;
     catchupRounds: number;
+    /** Sends per chat size in the delivery benchmark (each also as a bare broadcast). */
+    deliverySends: number;
   };
 }
 
@@ -52,7 +54,7 @@ export const PRESETS: Record<string, Preset> = {
       reaction_rate: 0.05,
       deleted_rate: 0.005,
     },
-    work: { sends: 2_000, fanoutSends: 400, reads: 1_000, depth: 100_000, catchupRounds: 5 },
+    work: { sends: 2_000, fanoutSends: 400, reads: 1_000, depth: 100_000, catchupRounds: 5, deliverySends: 200 },
   },
   large: {
     name: "large",
@@ -73,7 +75,7 @@ export const PRESETS: Record<string, Preset> = {
       reaction_rate: 0.05,
       deleted_rate: 0.005,
     },
-    work: { sends: 8_000, fanoutSends: 1_000, reads: 3_000, depth: 1_000_000, catchupRounds: 20 },
+    work: { sends: 8_000, fanoutSends: 1_000, reads: 3_000, depth: 1_000_000, catchupRounds: 20, deliverySends: 500 },
   },
 };
 
