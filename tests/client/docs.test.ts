@@ -504,6 +504,42 @@ const scenarios: Record<string, Entry> = {
     },
   },
 
+  // Notifications
+  "The inbox: list, unread count, mark read #1": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "send_message", { chat_id: chatId, body: "hi @bob", mentions: [bob.id] });
+      return { as: bob };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("notifications").select("kind, preview").order("updated_at", { ascending: false });
+      expect(data?.map((n) => n.kind)).toEqual(["mention", "added_to_chat"]);
+      expect(data?.[0]?.preview).toBe("hi @bob");
+    },
+  },
+  "The inbox: list, unread count, mark read #2": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "send_message", { chat_id: chatId, body: "hi @bob", mentions: [bob.id] });
+      const [first] = (await call(bob, "list_notifications", {})) as Array<{ id: string }>;
+      return { as: bob, scope: { chatId, notificationId: first!.id } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.rpc("get_unread_notification_count");
+      expect(data).toBe(0);
+    },
+  },
+  "Notification settings #1": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("notification_settings").select("disabled_kinds, time_zone").single();
+      expect(data).toEqual({ disabled_kinds: ["reaction"], time_zone: "Europe/Berlin" });
+    },
+  },
+
   // Catch-up and presence
   "Catch up one chat #1": {
     async setup() {

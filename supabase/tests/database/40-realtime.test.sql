@@ -13,9 +13,9 @@ select tests.remember('team', (public.create_group_chat('Team', array[tests.id('
 select tests.commit_point();
 select is(tests.took(), array[
   'chat:team participant.added', 'user:alice chat.added',
-  'chat:team participant.added', 'user:bob chat.added',
-  'chat:team participant.added', 'user:carol chat.added'],
-  'creating a group announces each member on the chat topic and to each member''s own topic');
+  'chat:team participant.added', 'user:bob chat.added', 'user:bob notification.created',
+  'chat:team participant.added', 'user:carol chat.added', 'user:carol notification.created'],
+  'creating a group announces each member on the chat topic and to each member''s own topic (and notifies those added)');
 select is((select last_event_seq from public.chats where id = tests.id('team')), 3::bigint, 'three events, cursor 3');
 select is(tests.last_payload('chat.added') -> 'data' -> 'chat' ->> 'title', 'Team', 'chat.added carries the chat');
 select is(tests.last_payload('participant.added') -> 'data' -> 'profile' ->> 'username', 'carol',
@@ -64,7 +64,8 @@ select is(tests.last_payload('message.sent') -> 'data' -> 'message' ->> 'forward
 select tests.authenticate_as('bob');
 select public.toggle_reaction(tests.id('m1'), '👍');
 select tests.commit_point();
-select is(tests.took(), array['chat:team reaction.added'], 'a reaction broadcasts reaction.added');
+select is(tests.took(), array['user:alice notification.created', 'chat:team reaction.added'],
+  'a reaction broadcasts reaction.added (and notifies the author at once, the chat event follows at commit)');
 select is(tests.last_payload('reaction.added') -> 'data' -> 'reaction_counts', '{"👍": 1}'::jsonb, 'with the new counts');
 select is(tests.last_payload('reaction.added') -> 'data' ->> 'user_id', tests.id('bob')::text, 'and who reacted');
 select public.toggle_reaction(tests.id('m1'), '👍');
@@ -105,14 +106,16 @@ select public.update_chat(tests.id('team'), title => 'Team A');
 select is(tests.took(), array['chat:team chat.updated'], 'a settings change broadcasts chat.updated');
 select is(tests.last_payload('chat.updated') -> 'data' -> 'chat' ->> 'title', 'Team A', 'with the chat as it is now');
 select public.add_chat_members(tests.id('team'), array[tests.id('dave'), tests.id('erin')]);
-select is(tests.took(), array['chat:team participant.added', 'user:dave chat.added', 'chat:team participant.added', 'user:erin chat.added'],
-  'adding members announces each of them');
+select is(tests.took(), array['chat:team participant.added', 'user:dave chat.added', 'user:dave notification.created',
+  'chat:team participant.added', 'user:erin chat.added', 'user:erin notification.created'],
+  'adding members announces each of them (and notifies them)');
 select public.remove_chat_member(tests.id('team'), tests.id('dave'));
 select is(tests.took(), array['chat:team participant.removed', 'user:dave chat.removed'],
   'removing a member tells the chat and the removed user');
 select is(tests.last_payload('chat.removed') -> 'data' ->> 'reason', 'removed', 'reason: removed');
 select public.ban_chat_member(tests.id('team'), tests.id('erin'));
-select is(tests.took(), array['chat:team participant.removed', 'user:erin chat.removed'], 'a ban removes the member');
+select is(tests.took(), array['user:erin notification.created', 'chat:team participant.removed', 'user:erin chat.removed'],
+  'a ban notifies and removes the member');
 select is(tests.last_payload('chat.removed') -> 'data' ->> 'reason', 'banned', 'reason: banned');
 select tests.authenticate_as('carol');
 select public.leave_chat(tests.id('team'));
