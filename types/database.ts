@@ -393,6 +393,26 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"push_devices": {
+                  Row: {
+                    "app_id": string | null,"created_at": string,"device_name": string | null,"id": string,"last_seen_at": string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"session_id": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "app_id"?: string | null,"created_at"?: string,"device_name"?: string | null,"id"?: string,"last_seen_at"?: string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"session_id"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "app_id"?: string | null,"created_at"?: string,"device_name"?: string | null,"id"?: string,"last_seen_at"?: string,"platform"?: string,"provider"?: Database["public"]['Enums']["push_provider"],"session_id"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "push_devices_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_blocks": {
                   Row: {
                     "blocked_id": string,"blocker_id": string,"created_at": string
@@ -835,6 +855,25 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"register_push_device":
+{ Args: { "app_id"?: string,"device_name"?: string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"remove_on_sign_out"?: boolean,"subscription"?: Json,"token"?: string }; Returns: {
+              "app_id": string | null,
+"created_at": string,
+"device_name": string | null,
+"id": string,
+"last_seen_at": string,
+"platform": string,
+"provider": Database["public"]['Enums']["push_provider"],
+"session_id": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "push_devices"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "remove_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
@@ -944,6 +983,9 @@ isOneToOne: false
 "unban_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
+"unregister_push_device":
+{ Args: { "device_id"?: string,"provider"?: Database["public"]['Enums']["push_provider"],"subscription"?: Json,"token"?: string }; Returns: boolean
+                           },
 "update_chat":
 { Args: { "avatar_path"?: string,"chat_id": string,"description"?: string,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"slow_mode_seconds"?: number,"title"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"] }; Returns: {
               "avatar_path": string | null,
@@ -992,7 +1034,7 @@ isOneToOne: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"|"offline"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1112,7 +1154,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible", "offline"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"push_provider": ["web_push", "fcm", "apns"],"user_status": ["online", "away", "busy", "invisible", "offline"]
           }
         }
 } as const

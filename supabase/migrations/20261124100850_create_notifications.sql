@@ -12,6 +12,14 @@
 --   transition tables, so reading it is O(1) and "mark all read" costs one counter update, not one per row.
 -- * Realtime: private.emit_notification_event is the one call that puts notification events and the unread count on
 --   user:<id> (stored, so get_updates returns them after a reconnect).
+-- * Devices: push targets (Web Push subscriptions, FCM and APNs tokens) in public.push_devices; the token itself is
+--   in private.push_device_secrets, encrypted with pgcrypto (pgp_sym_encrypt, AES-256) under a key kept in Supabase
+--   Vault (`push_token_key`, created here if missing), and found again by an HMAC of it, so registering is
+--   idempotent without storing the token in the clear.
+-- * Outbox: private.notification_outbox gets, in the transaction of the notification, one row per device of the
+--   recipient when the notification may push, and one email row per chat for mentions (batched: a burst of mentions
+--   shares one pending row, sent after delivery_settings.email_delay if still unread). The notify edge function
+--   drains it.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- types
@@ -23,6 +31,9 @@ comment on type public.notification_kind is
   'What caused a notification: mention (@user, @channel, @here), reply (to my message or my thread), thread_reply '
   '(in a thread I took part in), direct_message (while I was offline), reaction (to my message, collapsed per '
   'message), invitation (direct), added_to_chat, system (moderation and service notices).';
+
+create type public.push_provider as enum ('web_push', 'fcm', 'apns');
+comment on type public.push_provider is 'How a device is reached: Web Push (VAPID), Firebase Cloud Messaging, Apple Push.';
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- tables
@@ -83,6 +94,78 @@ create table private.notification_counters (
 );
 comment on table private.notification_counters is 'Unread notifications per user, kept by triggers on notifications.';
 
+create table public.push_devices (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  provider public.push_provider not null,
+  platform text not null,
+  app_id text,
+  device_name text,
+  session_id uuid references auth.sessions (id) on delete cascade,
+  last_seen_at timestamptz not null default clock_timestamp(),
+  created_at timestamptz not null default clock_timestamp(),
+  updated_at timestamptz not null default now(),
+  constraint push_devices_platform check (platform in ('web', 'android', 'ios', 'ipados', 'macos', 'windows', 'linux')),
+  constraint push_devices_app_id_length check (char_length(app_id) between 1 and 255),
+  constraint push_devices_device_name_length check (char_length(device_name) between 1 and 100),
+  constraint push_devices_apns_topic check (provider <> 'apns' or app_id is not null)
+);
+comment on table public.push_devices is
+  'Push targets of a user (the tokens are encrypted in private.push_device_secrets); register_push_device / unregister_push_device.';
+comment on column public.push_devices.app_id is 'Bundle id (APNs topic) or application id of the app that registered.';
+comment on column public.push_devices.session_id is
+  'Set when the client asked for removal at sign-out: the device goes with this Auth session.';
+
+create table private.push_device_secrets (
+  device_id uuid primary key references public.push_devices (id) on delete cascade,
+  token_hmac bytea not null,
+  token_encrypted bytea not null,
+  constraint push_device_secrets_token_hmac_key unique (token_hmac)
+);
+comment on table private.push_device_secrets is
+  'A device''s token (FCM/APNs) or Web Push subscription JSON, pgp_sym_encrypt-ed with Vault''s push_token_key; '
+  'token_hmac (HMAC-SHA256 under the same key) finds a token again without decrypting.';
+
+create table private.notification_delivery_settings (
+  id boolean primary key default true,
+  max_devices integer not null default 20,
+  email_delay interval not null default interval '10 minutes',
+  max_attempts integer not null default 8,
+  retry_base interval not null default interval '30 seconds',
+  retry_max interval not null default interval '1 hour',
+  constraint notification_delivery_settings_single_row check (id),
+  constraint notification_delivery_settings_positive check (max_devices > 0 and max_attempts > 0
+    and email_delay >= interval '0' and retry_base > interval '0' and retry_max >= retry_base)
+);
+comment on table private.notification_delivery_settings is
+  'One row: devices per user, the email-on-mention delay, retries (attempts, backoff base and cap).';
+
+insert into private.notification_delivery_settings default values;
+
+create table private.notification_outbox (
+  id bigint generated always as identity primary key,
+  notification_id uuid not null references public.notifications (id) on delete cascade,
+  recipient_id uuid not null references auth.users (id) on delete cascade,
+  chat_id uuid references public.chats (id) on delete cascade,
+  channel text not null,
+  device_id uuid references public.push_devices (id) on delete cascade,
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  next_attempt_at timestamptz not null default now(),
+  locked_until timestamptz,
+  last_status integer,
+  last_error text,
+  created_at timestamptz not null default now(),
+  sent_at timestamptz,
+  constraint notification_outbox_channel check (channel in ('web_push', 'fcm', 'apns', 'email')),
+  constraint notification_outbox_status check (status in ('pending', 'sending', 'sent', 'skipped', 'dead')),
+  constraint notification_outbox_target check ((channel = 'email') = (device_id is null))
+);
+comment on table private.notification_outbox is
+  'Deliveries to send: one per push device, one per (recipient, chat) for email; drained by the notify function.';
+comment on column private.notification_outbox.status is
+  'pending (due at next_attempt_at), sending (leased until locked_until), sent, skipped (read meanwhile), dead (gave up).';
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
@@ -96,6 +179,17 @@ create unique index notifications_reaction_key on public.notifications (recipien
 create index notifications_chat_idx on public.notifications (chat_id) where chat_id is not null;
 create index notifications_message_idx on public.notifications (message_id) where message_id is not null;
 create index notifications_actor_idx on public.notifications (actor_id) where actor_id is not null;
+create index push_devices_user_idx on public.push_devices (user_id, last_seen_at desc);
+create index push_devices_session_idx on public.push_devices (session_id) where session_id is not null;
+-- The worker's queue: due pending rows, and leases that ran out.
+create index notification_outbox_due_idx on private.notification_outbox (next_attempt_at) where status = 'pending';
+create index notification_outbox_lease_idx on private.notification_outbox (locked_until) where status = 'sending';
+-- A burst of mentions in one chat shares one pending email.
+create unique index notification_outbox_email_batch_key on private.notification_outbox (recipient_id, chat_id)
+  where channel = 'email' and status = 'pending';
+create index notification_outbox_notification_idx on private.notification_outbox (notification_id);
+create index notification_outbox_device_idx on private.notification_outbox (device_id) where device_id is not null;
+create index notification_outbox_chat_idx on private.notification_outbox (chat_id) where chat_id is not null;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- grants
@@ -104,6 +198,13 @@ revoke all on public.notifications, public.notification_settings from anon, auth
 grant select on public.notifications, public.notification_settings to authenticated;
 grant all on public.notifications, public.notification_settings to service_role;
 revoke all on private.notification_counters from public, anon, authenticated;
+revoke all on public.push_devices from anon, authenticated;
+grant select on public.push_devices to authenticated;
+grant all on public.push_devices to service_role;
+revoke all on private.push_device_secrets, private.notification_outbox, private.notification_delivery_settings
+  from public, anon, authenticated;
+grant select, update on private.notification_delivery_settings to service_role;
+grant select on private.notification_outbox to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers: the unread counter (statement level, one counter update per user per statement)
@@ -166,6 +267,8 @@ create trigger notifications_count_deleted after delete on public.notifications
 
 create trigger notification_settings_touch_updated_at before update on public.notification_settings
   for each row execute function private.touch_updated_at();
+create trigger push_devices_touch_updated_at before update on public.push_devices
+  for each row execute function private.touch_updated_at();
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- row level security
@@ -173,6 +276,10 @@ create trigger notification_settings_touch_updated_at before update on public.no
 alter table public.notifications enable row level security;
 alter table public.notification_settings enable row level security;
 alter table private.notification_counters enable row level security;
+alter table public.push_devices enable row level security;
+alter table private.push_device_secrets enable row level security;
+alter table private.notification_outbox enable row level security;
+alter table private.notification_delivery_settings enable row level security;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- policies
@@ -183,6 +290,10 @@ create policy "users can read their own notifications"
 
 create policy "users can read their own notification settings"
   on public.notification_settings for select to authenticated
+  using (user_id = (select auth.uid()));
+
+create policy "users can read their own push devices"
+  on public.push_devices for select to authenticated
   using (user_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -230,6 +341,20 @@ comment on function private.in_quiet_hours(public.notification_settings, timesta
   'Whether a moment is inside the user''s quiet hours, in their time zone.';
 revoke all on function private.in_quiet_hours(public.notification_settings, timestamptz) from public, anon, authenticated;
 
+create function private.is_muted(recipient uuid, chat uuid) returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return chat is not null and exists (select 1 from public.chat_members m
+                                       where m.chat_id = chat and m.user_id = recipient and m.muted_until > now());
+end
+$$;
+comment on function private.is_muted(uuid, uuid) is 'Whether the user muted the chat (muted_until in the future).';
+revoke all on function private.is_muted(uuid, uuid) from public, anon, authenticated;
+
 -- Whether a notification for `recipient` about `chat` may push now: push on, chat not muted, not busy, not quiet hours.
 create function private.may_push(recipient uuid, chat uuid, s public.notification_settings) returns boolean
 language plpgsql
@@ -246,11 +371,7 @@ begin
               (select pr.status from public.profiles pr where pr.id = recipient)) = 'busy' then
     return false;
   end if;
-  if chat is not null and exists (select 1 from public.chat_members m
-                                   where m.chat_id = chat and m.user_id = recipient and m.muted_until > now()) then
-    return false;
-  end if;
-  return true;
+  return not private.is_muted(recipient, chat);
 end
 $$;
 comment on function private.may_push(uuid, uuid, public.notification_settings) is
@@ -298,6 +419,32 @@ comment on function private.emit_notification_event(uuid, text, jsonb) is
   'Broadcasts a notification event with the recipient''s unread count on user:<id>.';
 revoke all on function private.emit_notification_event(uuid, text, jsonb) from public, anon, authenticated;
 
+-- The outbox rows of a new (or updated) notification: every push device when it may push; for a mention, the
+-- chat's pending email (one per recipient and chat: a burst shares it) unless email is off or the chat is muted.
+create function private.queue_deliveries(n public.notifications, s public.notification_settings) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if not n.silent then
+    insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, device_id)
+    select n.id, n.recipient_id, n.chat_id, d.provider::text, d.id
+      from public.push_devices d where d.user_id = n.recipient_id;
+  end if;
+  if n.kind = 'mention' and s.email_on_mention and n.chat_id is not null and not private.is_muted(n.recipient_id, n.chat_id)
+     and exists (select 1 from auth.users u where u.id = n.recipient_id and u.email is not null) then
+    insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, next_attempt_at)
+    values (n.id, n.recipient_id, n.chat_id, 'email',
+            now() + (select d.email_delay from private.notification_delivery_settings d where d.id))
+    on conflict (recipient_id, chat_id) where channel = 'email' and status = 'pending' do nothing;
+  end if;
+end
+$$;
+comment on function private.queue_deliveries(public.notifications, public.notification_settings) is
+  'Fills the outbox for a notification: its push devices (unless silent) and the batched email of a mention.';
+revoke all on function private.queue_deliveries(public.notifications, public.notification_settings) from public, anon, authenticated;
+
 -- Makes (or, for reactions, updates) one notification, honouring blocks, per-kind switches and hidden previews, and
 -- deciding whether it may push. Returns null when nothing was made.
 create function private.create_notification(
@@ -337,6 +484,7 @@ begin
     values (recipient, what, chat, message, actor, shown, coalesce(data, '{}'::jsonb), not private.may_push(recipient, chat, s))
     returning * into n;
   end if;
+  perform private.queue_deliveries(n, s);
   perform private.emit_notification_event(recipient, 'notification.created',
     jsonb_build_object('notification', private.notification_json(n)));
   return n;
@@ -735,3 +883,455 @@ revoke all on function public.update_notification_settings(boolean, boolean, boo
   from public, anon, authenticated;
 grant execute on function public.update_notification_settings(boolean, boolean, boolean, time, time, text, public.notification_kind[], boolean)
   to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- devices: the token key, target checks, register and unregister
+-- ---------------------------------------------------------------------------------------------------------------
+-- The key that encrypts push tokens lives in Vault. A project gets a random one here; rotating it means
+-- re-registering devices (docs/operations.md).
+select vault.create_secret(encode(extensions.gen_random_bytes(32), 'hex'), 'push_token_key',
+                           'pgcrypto key of the push tokens in private.push_device_secrets (notifications migration)')
+ where not exists (select 1 from vault.secrets where name = 'push_token_key');
+
+create function private.push_token_key() returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  k text := private.vault_secret('push_token_key');
+begin
+  if k is null then
+    raise exception 'push token key is missing' using errcode = '55000',
+      hint = 'Create the Vault secret push_token_key (docs/operations.md).';
+  end if;
+  return k;
+end
+$$;
+comment on function private.push_token_key() is 'The Vault key that encrypts push tokens.';
+revoke all on function private.push_token_key() from public, anon, authenticated;
+
+-- A push target checked and in canonical form: `target` identifies it (the endpoint of a Web Push subscription, the
+-- token otherwise), `secret` is what is stored encrypted (the subscription JSON, or the token).
+create function private.push_target(provider public.push_provider, token text, subscription jsonb,
+                                    out target text, out secret text)
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  endpoint text;
+begin
+  if provider is null then
+    raise exception 'provider is required' using errcode = '22023', hint = 'Use web_push, fcm or apns.';
+  end if;
+  if provider = 'web_push' then
+    endpoint := subscription ->> 'endpoint';
+    if token is not null or jsonb_typeof(subscription) is distinct from 'object' or endpoint is null
+       or char_length(endpoint) > 2048
+       or not (endpoint ~ '^https://[^/\s]+/\S*$' or endpoint ~ '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?/\S*$')
+       or coalesce(subscription #>> '{keys,p256dh}', '') !~ '^[A-Za-z0-9_-]{86,88}={0,2}$'
+       or coalesce(subscription #>> '{keys,auth}', '') !~ '^[A-Za-z0-9_-]{21,24}={0,2}$' then
+      raise exception 'invalid web push subscription' using errcode = '22023',
+        hint = 'Pass subscription: PushSubscription.toJSON() (an https endpoint and keys p256dh, auth), no token.';
+    end if;
+    target := endpoint;
+    secret := jsonb_build_object('endpoint', endpoint, 'keys', jsonb_build_object(
+      'p256dh', subscription #>> '{keys,p256dh}', 'auth', subscription #>> '{keys,auth}'))::text;
+  elsif provider = 'fcm' then
+    if subscription is not null or coalesce(token, '') !~ '^[A-Za-z0-9_:.-]+$' or char_length(token) not between 20 and 4096 then
+      raise exception 'invalid FCM registration token' using errcode = '22023',
+        hint = 'Pass token: the registration token from getToken() (letters, digits, : _ - .), no subscription.';
+    end if;
+    target := token;
+    secret := token;
+  else
+    if subscription is not null or coalesce(token, '') !~ '^[0-9A-Fa-f]{64,200}$' then
+      raise exception 'invalid APNs device token' using errcode = '22023',
+        hint = 'Pass token: the device token as hex (64 or more hex digits), no subscription.';
+    end if;
+    target := lower(token);
+    secret := lower(token);
+  end if;
+end
+$$;
+comment on function private.push_target(public.push_provider, text, jsonb) is
+  'Checks a push target and returns its identity and the text to encrypt.';
+revoke all on function private.push_target(public.push_provider, text, jsonb) from public, anon, authenticated;
+
+create function private.push_target_hmac(provider public.push_provider, target text) returns bytea
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return extensions.hmac(provider::text || ':' || target, private.push_token_key(), 'sha256');
+end
+$$;
+revoke all on function private.push_target_hmac(public.push_provider, text) from public, anon, authenticated;
+
+-- The decrypted target of a device, for the delivery worker (service role only).
+create function private.push_device_target(device uuid) returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  d public.push_devices;
+  secret text;
+begin
+  select * into d from public.push_devices where id = device;
+  if d.id is null then
+    return null;
+  end if;
+  select extensions.pgp_sym_decrypt(x.token_encrypted, private.push_token_key()) into secret
+    from private.push_device_secrets x where x.device_id = device;
+  return jsonb_build_object('device_id', d.id, 'provider', d.provider, 'platform', d.platform, 'app_id', d.app_id)
+      || case when d.provider = 'web_push' then jsonb_build_object('subscription', secret::jsonb)
+              else jsonb_build_object('token', secret) end;
+end
+$$;
+comment on function private.push_device_target(uuid) is 'A device''s decrypted token or subscription (delivery worker only).';
+revoke all on function private.push_device_target(uuid) from public, anon, authenticated;
+grant execute on function private.push_device_target(uuid) to service_role;
+
+create function public.register_push_device(
+  provider public.push_provider,
+  platform text,
+  token text default null,
+  subscription jsonb default null,
+  app_id text default null,
+  device_name text default null,
+  remove_on_sign_out boolean default false
+) returns public.push_devices
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_user();
+  t record;
+  h bytea;
+  sess uuid;
+  dev public.push_devices;
+  clean_app text := private.assert_text(register_push_device.app_id, 'app id', 255);
+  clean_name text := private.assert_text(register_push_device.device_name, 'device name', 100);
+  cap integer := (select d.max_devices from private.notification_delivery_settings d where d.id);
+begin
+  if register_push_device.platform is null
+     or register_push_device.platform not in ('web', 'android', 'ios', 'ipados', 'macos', 'windows', 'linux') then
+    raise exception 'unknown platform' using errcode = '22023',
+      hint = 'Use web, android, ios, ipados, macos, windows or linux.';
+  end if;
+  select * into t from private.push_target(register_push_device.provider, register_push_device.token, register_push_device.subscription);
+  if register_push_device.provider = 'apns' and clean_app is null then
+    raise exception 'app id is required' using errcode = '22023', hint = 'Pass the app''s bundle id (the APNs topic).';
+  end if;
+  if coalesce(remove_on_sign_out, false) then
+    sess := nullif(auth.jwt() ->> 'session_id', '')::uuid;
+    if sess is null or not exists (select 1 from auth.sessions s where s.id = sess and s.user_id = me) then
+      raise exception 'no session to tie the device to' using errcode = '22023',
+        hint = 'Call with a signed-in user''s access token, or pass remove_on_sign_out => false.';
+    end if;
+  end if;
+  h := private.push_target_hmac(register_push_device.provider, t.target);
+  -- One registration of a token at a time: the same device registering twice at once ends as one row.
+  perform pg_advisory_xact_lock(hashtextextended(encode(h, 'hex'), 0));
+  select d.* into dev from private.push_device_secrets x join public.push_devices d on d.id = x.device_id
+   where x.token_hmac = h
+   for update of d;
+  if dev.id is not null then
+    if dev.user_id <> me then
+      -- The device changed hands (another account signed in): nothing queued for the previous owner goes to it.
+      delete from private.notification_outbox o where o.device_id = dev.id;
+    end if;
+    update public.push_devices d
+       set user_id = me, platform = register_push_device.platform, app_id = clean_app,
+           device_name = coalesce(clean_name, case when dev.user_id = me then d.device_name end),
+           session_id = sess, last_seen_at = clock_timestamp()
+     where d.id = dev.id
+    returning * into dev;
+    update private.push_device_secrets x
+       set token_encrypted = extensions.pgp_sym_encrypt(t.secret, private.push_token_key(), 'cipher-algo=aes256')
+     where x.device_id = dev.id;
+  else
+    insert into public.push_devices (user_id, provider, platform, app_id, device_name, session_id)
+    values (me, register_push_device.provider, register_push_device.platform, clean_app, clean_name, sess)
+    returning * into dev;
+    insert into private.push_device_secrets (device_id, token_hmac, token_encrypted)
+    values (dev.id, h, extensions.pgp_sym_encrypt(t.secret, private.push_token_key(), 'cipher-algo=aes256'));
+  end if;
+  -- At most `max_devices` per user: the ones not seen for longest go.
+  delete from public.push_devices d
+   where d.id in (select x.id from public.push_devices x where x.user_id = me
+                   order by x.last_seen_at desc, x.created_at desc offset cap);
+  return dev;
+end
+$$;
+comment on function public.register_push_device(public.push_provider, text, text, jsonb, text, text, boolean) is
+  'Registers (or refreshes) a push target of the caller: a Web Push subscription, an FCM or an APNs token. '
+  'Idempotent per token; the oldest devices beyond the cap are removed.';
+revoke all on function public.register_push_device(public.push_provider, text, text, jsonb, text, text, boolean)
+  from public, anon, authenticated;
+grant execute on function public.register_push_device(public.push_provider, text, text, jsonb, text, text, boolean)
+  to authenticated, service_role;
+
+create function public.unregister_push_device(
+  device_id uuid default null,
+  provider public.push_provider default null,
+  token text default null,
+  subscription jsonb default null
+) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_user();
+  t record;
+  h bytea;
+begin
+  if (unregister_push_device.device_id is null) = (unregister_push_device.provider is null) then
+    raise exception 'give device_id, or provider with its token or subscription' using errcode = '22023',
+      hint = 'Unregister by the id register_push_device returned, or by the same token or subscription.';
+  end if;
+  if unregister_push_device.device_id is not null then
+    delete from public.push_devices d where d.id = unregister_push_device.device_id and d.user_id = me;
+    return found;
+  end if;
+  select * into t from private.push_target(unregister_push_device.provider, unregister_push_device.token,
+                                           unregister_push_device.subscription);
+  h := private.push_target_hmac(unregister_push_device.provider, t.target);
+  delete from public.push_devices d
+   using private.push_device_secrets x
+   where x.device_id = d.id and x.token_hmac = h and d.user_id = me;
+  return found;
+end
+$$;
+comment on function public.unregister_push_device(uuid, public.push_provider, text, jsonb) is
+  'Removes one of the caller''s push targets by id or by its token/subscription. Returns whether one was removed.';
+revoke all on function public.unregister_push_device(uuid, public.push_provider, text, jsonb) from public, anon, authenticated;
+grant execute on function public.unregister_push_device(uuid, public.push_provider, text, jsonb) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- delivery: waking the worker, claiming and settling deliveries (service role: the notify edge function)
+-- ---------------------------------------------------------------------------------------------------------------
+-- New outbox rows wake the notify function once per transaction (pg_net sends after commit); the pg_cron job
+-- notifications-deliver is the backstop and sends the delayed emails.
+create function private.wake_notify() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Statement triggers fire for inserts of no rows too (a notification for a user without devices).
+  if current_setting('notifications.woken', true) is distinct from 'on' and exists (select 1 from new_rows) then
+    perform set_config('notifications.woken', 'on', true);
+    perform private.invoke_function('notify', '{}'::jsonb);
+  end if;
+  return null;
+end
+$$;
+revoke all on function private.wake_notify() from public, anon, authenticated;
+
+create trigger notification_outbox_wake after insert on private.notification_outbox
+  referencing new table as new_rows
+  for each statement execute function private.wake_notify();
+
+-- The cron backstop: wakes the worker when deliveries are due (or leases ran out).
+create function private.sweep_notification_outbox() returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from private.notification_outbox o where o.status = 'pending' and o.next_attempt_at <= now())
+     or exists (select 1 from private.notification_outbox o where o.status = 'sending' and o.locked_until <= now()) then
+    return private.invoke_function('notify', '{}'::jsonb);
+  end if;
+  return false;
+end
+$$;
+comment on function private.sweep_notification_outbox() is 'pg_cron: calls the notify function when deliveries are due.';
+revoke all on function private.sweep_notification_outbox() from public, anon, authenticated;
+
+-- The token of a user's one-click email unsubscribe link (List-Unsubscribe), an HMAC under the Vault key.
+create function private.email_unsubscribe_token(target uuid) returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return translate(encode(extensions.hmac('unsubscribe:' || target::text, private.push_token_key(), 'sha256'), 'base64'),
+                   '+/=', '-_');
+end
+$$;
+revoke all on function private.email_unsubscribe_token(uuid) from public, anon, authenticated;
+
+-- One-click unsubscribe (RFC 8058): turns email on mention off. Returns false for a wrong token.
+create function private.unsubscribe_email(target uuid, token text) returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if target is null or token is null or token <> private.email_unsubscribe_token(target)
+     or not exists (select 1 from public.profiles p where p.id = target) then
+    return false;
+  end if;
+  insert into public.notification_settings as x (user_id, email_on_mention) values (target, false)
+  on conflict (user_id) do update set email_on_mention = false;
+  delete from private.notification_outbox o where o.recipient_id = target and o.channel = 'email' and o.status = 'pending';
+  return true;
+end
+$$;
+comment on function private.unsubscribe_email(uuid, text) is 'One-click unsubscribe from mention emails (service role only).';
+revoke all on function private.unsubscribe_email(uuid, text) from public, anon, authenticated;
+grant execute on function private.unsubscribe_email(uuid, text) to service_role;
+
+-- Leases up to max_rows due deliveries to the caller (several workers at once: skip locked) and returns what each
+-- needs to be sent. Deliveries whose notification was read meanwhile, and emails whose mentions were all read, are
+-- skipped here; a lease that runs out (a worker died) makes its row due again.
+create function private.claim_deliveries(max_rows integer default 50, lease_seconds integer default 120)
+returns table (delivery_id bigint, channel text, attempt integer, payload jsonb)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  o private.notification_outbox;
+  n public.notifications;
+  body jsonb;
+begin
+  if max_rows is null or max_rows not between 1 and 500 or lease_seconds is null or lease_seconds not between 10 and 3600 then
+    raise exception 'invalid claim' using errcode = '22023', hint = 'max_rows 1 to 500, lease_seconds 10 to 3600.';
+  end if;
+  for o in
+    with due as (
+      select x.id from private.notification_outbox x
+       where (x.status = 'pending' and x.next_attempt_at <= now()) or (x.status = 'sending' and x.locked_until <= now())
+       order by x.next_attempt_at, x.id
+       limit max_rows
+       for update skip locked
+    )
+    update private.notification_outbox x
+       set status = 'sending', locked_until = now() + make_interval(secs => lease_seconds), attempts = x.attempts + 1
+      from due where x.id = due.id
+    returning x.*
+  loop
+    select * into n from public.notifications where id = o.notification_id;
+    if o.channel = 'email' then
+      select jsonb_build_object(
+               'to', u.email,
+               'user_id', o.recipient_id,
+               'display_name', coalesce(p.display_name, p.username),
+               'chat_id', o.chat_id,
+               'chat_title', c.title,
+               'unsubscribe_token', private.email_unsubscribe_token(o.recipient_id),
+               'mentions', coalesce((
+                 select jsonb_agg(jsonb_build_object('notification_id', m.id, 'message_id', m.message_id,
+                          'message_seq', m.data -> 'message_seq', 'preview', m.preview, 'created_at', m.created_at,
+                          'actor', (select coalesce(a.display_name, a.username) from public.profiles a where a.id = m.actor_id))
+                          order by m.created_at, m.id)
+                   from public.notifications m
+                  where m.recipient_id = o.recipient_id and m.chat_id = o.chat_id and m.kind = 'mention'
+                    and m.read_at is null and m.created_at >= coalesce(n.created_at, o.created_at)), '[]'::jsonb))
+        into body
+        from auth.users u
+        left join public.profiles p on p.id = u.id
+        left join public.chats c on c.id = o.chat_id
+       where u.id = o.recipient_id;
+      if body is null or body ->> 'to' is null or jsonb_array_length(body -> 'mentions') = 0 then
+        update private.notification_outbox x set status = 'skipped', locked_until = null where x.id = o.id;
+        continue;
+      end if;
+    else
+      if n.id is null or n.read_at is not null then
+        update private.notification_outbox x set status = 'skipped', locked_until = null where x.id = o.id;
+        continue;
+      end if;
+      body := jsonb_build_object(
+        'target', private.push_device_target(o.device_id),
+        'notification', jsonb_build_object('id', n.id, 'kind', n.kind, 'chat_id', n.chat_id, 'message_id', n.message_id,
+          'actor_id', n.actor_id, 'preview', n.preview, 'data', n.data, 'created_at', n.created_at),
+        'chat_title', (select c.title from public.chats c where c.id = n.chat_id),
+        'actor_name', (select coalesce(a.display_name, a.username) from public.profiles a where a.id = n.actor_id),
+        'unread_count', coalesce((select k.unread from private.notification_counters k where k.user_id = n.recipient_id), 0));
+    end if;
+    delivery_id := o.id;
+    channel := o.channel;
+    attempt := o.attempts;
+    payload := body;
+    return next;
+  end loop;
+end
+$$;
+comment on function private.claim_deliveries(integer, integer) is
+  'Leases due deliveries to one worker (for update skip locked) with what each needs; skips read ones.';
+revoke all on function private.claim_deliveries(integer, integer) from public, anon, authenticated;
+grant execute on function private.claim_deliveries(integer, integer) to service_role;
+
+-- Records the outcome of one delivery: sent; retry (exponential backoff with jitter, or Retry-After when the service
+-- gave one; dead after max_attempts); gone (the service said the target no longer exists: the device is removed,
+-- with its queued deliveries); failed (permanent: dead). Returns the row's new status ('pruned' for gone).
+create function private.settle_delivery(
+  delivery_id bigint, outcome text, http_status integer default null, retry_after_seconds integer default null,
+  error text default null
+) returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  o private.notification_outbox;
+  cfg private.notification_delivery_settings;
+  wait interval;
+begin
+  select * into cfg from private.notification_delivery_settings where id;
+  select * into o from private.notification_outbox x where x.id = delivery_id for update;
+  if o.id is null then
+    return null;
+  end if;
+  if outcome not in ('sent', 'retry', 'gone', 'failed') then
+    raise exception 'unknown outcome' using errcode = '22023', hint = 'Use sent, retry, gone or failed.';
+  end if;
+  if outcome = 'sent' then
+    update private.notification_outbox x set status = 'sent', sent_at = now(), locked_until = null,
+           last_status = http_status, last_error = null
+     where x.id = o.id;
+    return 'sent';
+  elsif outcome = 'gone' and o.device_id is not null then
+    delete from public.push_devices d where d.id = o.device_id;
+    return 'pruned';
+  elsif outcome = 'retry' and o.attempts < cfg.max_attempts then
+    wait := case when retry_after_seconds is not null and retry_after_seconds >= 0
+                 then least(make_interval(secs => retry_after_seconds), interval '1 day')
+                 else least(cfg.retry_max, cfg.retry_base * power(2, greatest(o.attempts - 1, 0)))
+                      * (0.5 + random() * 0.5) end;
+    update private.notification_outbox x set status = 'pending', next_attempt_at = now() + wait, locked_until = null,
+           last_status = http_status, last_error = left(error, 500)
+     where x.id = o.id;
+    return 'pending';
+  end if;
+  update private.notification_outbox x set status = 'dead', locked_until = null, last_status = http_status,
+         last_error = left(coalesce(error, 'gave up'), 500)
+   where x.id = o.id;
+  return 'dead';
+end
+$$;
+comment on function private.settle_delivery(bigint, text, integer, integer, text) is
+  'Records a delivery''s outcome: sent, retry (backoff with jitter or Retry-After; dead after max_attempts), gone (prune the device), failed.';
+revoke all on function private.settle_delivery(bigint, text, integer, integer, text) from public, anon, authenticated;
+grant execute on function private.settle_delivery(bigint, text, integer, integer, text) to service_role;
+
+-- Operators: deliveries that gave up, newest first.
+create view private.dead_deliveries with (security_invoker = true) as
+  select o.id, o.recipient_id, o.channel, o.device_id, o.attempts, o.last_status, o.last_error, o.created_at
+    from private.notification_outbox o where o.status = 'dead';
+comment on view private.dead_deliveries is 'Deliveries that gave up after max_attempts or a permanent error (operators).';
+revoke all on private.dead_deliveries from public, anon, authenticated;
+grant select on private.dead_deliveries to service_role;

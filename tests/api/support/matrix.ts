@@ -42,6 +42,8 @@ export interface Fixture {
   infectedFileId: string;
   /** The member's notification of the admin's reaction to their message. */
   memberNotificationId: string;
+  /** The member's registered FCM device. */
+  memberDeviceId: string;
 }
 
 /** Runs `fn` as a Storage API request does: the caller's claims plus the settings storage-api adds. */
@@ -118,6 +120,8 @@ export async function buildFixture(): Promise<Fixture> {
   const [reactionNotice] = await sql<{ id: string }[]>`
     select id from public.notifications where recipient_id = ${member.id} and kind = 'reaction'`;
   if (reactionNotice === undefined) throw new Error("the fixture's reaction made no notification");
+  const device = await call<{ id: string }>(member.claims, (tx) => tx`
+    select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"matrix-fcm-token-" + randomUUID()})`);
   await sql.begin(async (tx) => {
     await tx`select set_config('storage.allow_delete_query', 'true', true)`;
     await tx`delete from storage.objects where bucket_id = 'attachments' and name = ${infected.path}`;
@@ -135,6 +139,7 @@ export async function buildFixture(): Promise<Fixture> {
     draftFilePath: draft.path,
     infectedFileId: infected.id,
     memberNotificationId: reactionNotice.id,
+    memberDeviceId: device.id,
   };
 }
 
@@ -386,6 +391,19 @@ export const TABLE_OPERATIONS: Operation[] = [
   remove("notification_settings", "the member's settings", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.notification_settings where user_id = ${f.users.member.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+
+  // push_devices: the user's own push targets (tokens are encrypted in the private schema), through the RPCs.
+  select("push_devices", "the member's devices", (tx, f) =>
+    rows(tx`select * from public.push_devices where user_id = ${f.users.member.id}`)),
+  insert("push_devices", "a device for oneself", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.push_devices (user_id, provider, platform) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}, 'fcm', 'android') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("push_devices", "the member's devices: `device_name`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.push_devices set device_name = 'renamed' where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("push_devices", "the member's devices", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.push_devices where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
 ];
 
 /** Storage API requests on storage.objects (the statements storage-api runs, as the caller). */
@@ -522,6 +540,10 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.mark_all_notifications_read(chat_id => ${f.groupId})`)),
   rpc("get_notification_settings", "the caller's", (tx) =>
     rows(tx`select * from public.get_notification_settings()`)),
+  rpc("register_push_device", "an FCM token of one's own", (tx) =>
+    rows(tx`select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"matrix-other-token-" + "x".repeat(20)})`)),
+  rpc("unregister_push_device", "the member's device (only removed for its owner)", (tx, f) =>
+    rows(tx`select * from public.unregister_push_device(device_id => ${f.memberDeviceId})`)),
   rpc("update_notification_settings", "quiet hours 22:00-07:00 in Europe/Berlin", (tx) =>
     rows(tx`select * from public.update_notification_settings(quiet_hours_start => '22:00', quiet_hours_end => '07:00', time_zone => 'Europe/Berlin')`)),
 ];
