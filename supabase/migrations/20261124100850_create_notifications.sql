@@ -680,6 +680,40 @@ revoke all on function private.notify_member_added() from public, anon, authenti
 create trigger chat_members_notify_added after insert on public.chat_members
   for each row execute function private.notify_member_added();
 
+-- Reading a chat reads its message notifications: when a member's read cursor passes a message, the mentions,
+-- replies and direct-message notifications about it are marked read (their pushes and emails are then skipped).
+-- Reactions stay: reading the chat does not show who reacted to you.
+create function private.read_chat_notifications() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  ids uuid[];
+begin
+  with marked as (
+    update public.notifications n set read_at = now()
+     where n.recipient_id = new.user_id and n.chat_id = new.chat_id and n.read_at is null
+       and n.kind in ('mention', 'reply', 'thread_reply', 'direct_message')
+       and (n.data ->> 'message_seq')::bigint <= new.last_read_seq
+    returning n.id
+  )
+  select array_agg(id) into ids from marked;
+  if ids is not null then
+    perform private.emit_notification_event(new.user_id, 'notification.read',
+      jsonb_build_object('ids', to_jsonb(ids), 'chat_id', new.chat_id, 'all', false));
+  end if;
+  return null;
+end
+$$;
+comment on function private.read_chat_notifications() is
+  'Marks the message notifications of a chat read up to the member''s new read cursor.';
+revoke all on function private.read_chat_notifications() from public, anon, authenticated;
+
+create trigger chat_members_read_notifications after update of last_read_seq on public.chat_members
+  for each row when (new.last_read_seq > old.last_read_seq)
+  execute function private.read_chat_notifications();
+
 -- Moderation: a banned user is told, with the reason (not who banned them).
 create function private.notify_ban() returns trigger
 language plpgsql

@@ -4,7 +4,7 @@
 -- filter, mark read, O(1) unread count) and who may read or write what.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(90);
+select plan(94);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol', 'dave', 'erin', 'mallory']) u;
@@ -288,17 +288,38 @@ select is((select count(*)::integer from public.notifications where message_id =
 select tests.authenticate_as('bob');
 select is(public.get_unread_notification_count(), 6, 'and their unread count');
 
+-- reading the chat reads its message notifications
+select pg_temp.reset();
+select tests.authenticate_as('alice');
+select tests.remember('r1', (public.send_message(tests.id('team'), 'first @bob', mentions => array[tests.id('bob')])).id);
+select tests.remember('r2', (public.send_message(tests.id('team'), 'second @bob', mentions => array[tests.id('bob')])).id);
+select tests.authenticate_as('carol');
+select public.toggle_reaction((select id from public.messages where chat_id = tests.id('team') and author_id = tests.id('bob')
+  order by seq desc limit 1), '👀');
+select tests.authenticate_as('bob');
+select public.mark_chat_read(tests.id('team'), (select seq from public.messages where id = tests.id('r1')));
+select is((select array_agg(preview order by created_at) from public.notifications where read_at is null and kind = 'mention'),
+  array['second @bob'], 'reading a chat up to a message reads the notifications about it, not later ones');
+select public.mark_chat_read(tests.id('team'));
+select is((select array_agg(kind::text) from public.notifications where read_at is null), array['reaction'],
+  'reading to the end reads every message notification; a reaction to my message stays unread');
+select is(public.get_unread_notification_count(), 1, 'and the count follows');
+select tests.authenticate_as('alice');
+select public.send_message(tests.id('team'), 'after reading @bob', mentions => array[tests.id('bob')]);
+select tests.authenticate_as('bob');
+select is(public.get_unread_notification_count(), 2, 'the sender''s own cursor moving on a send reads nothing of others');
+
 -- realtime: notification.created with the unread count on the user's topic -------------------------------------------------
 select tests.took();
 select tests.authenticate_as('alice');
 select public.send_message(tests.id('team'), 'live @bob', mentions => array[tests.id('bob')]);
 select ok('user:bob notification.created' = any (tests.took()), 'notification.created goes to the recipient''s own topic');
-select is(tests.last_payload('notification.created') -> 'data' ->> 'unread_count', '7', 'the event carries the unread count');
+select is(tests.last_payload('notification.created') -> 'data' ->> 'unread_count', '3', 'the event carries the unread count');
 select is(tests.last_payload('notification.created') -> 'data' -> 'notification' ->> 'kind', 'mention', 'and the notification');
 select tests.authenticate_as('bob');
 select tests.remember('bobs', (select id from public.list_notifications(unread_only => true, page_size => 1)));
 select public.mark_notifications_read(array[tests.id('bobs')]);
-select is(tests.last_payload('notification.read') -> 'data' ->> 'unread_count', '6', 'marking read broadcasts the new count');
+select is(tests.last_payload('notification.read') -> 'data' ->> 'unread_count', '2', 'marking read broadcasts the new count');
 select tests.remember('unread-of-bob', (select id from public.notifications where read_at is null limit 1));
 
 -- who may read and write --------------------------------------------------------------------------------------------------------
@@ -310,7 +331,7 @@ select is_empty($$ select 1 from public.notification_settings where user_id = te
 select is(public.mark_notifications_read(array[tests.id('unread-of-bob')]), 0,
   'marking another user''s notification read changes nothing of theirs');
 select tests.authenticate_as('bob');
-select is(public.get_unread_notification_count(), 6, 'another user''s ids are ignored by mark read');
+select is(public.get_unread_notification_count(), 2, 'another user''s ids are ignored by mark read');
 select isnt_empty($$ select 1 from public.notifications $$, 'the recipient reads their own notifications');
 select throws_ok($$ update public.notifications set read_at = now() $$, '42501', null, 'nobody writes notifications directly');
 select throws_ok($$ insert into public.notifications (recipient_id, kind) values (auth.uid(), 'system') $$, '42501', null,
