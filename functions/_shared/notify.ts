@@ -10,7 +10,9 @@
 //   pruned); 429/5xx retried after Retry-After or with exponential backoff and jitter; other 4xx failed (dead).
 // - Email on mention: one message per (recipient, chat) batch with the mentions still unread, text and HTML,
 //   List-Unsubscribe with a one-click link (RFC 8058) to GET/POST /notify/unsubscribe.
-// - FCM and APNs: not implemented yet; their deliveries fail as not configured (dead, visible to operators).
+// - FCM HTTP v1 (functions/_shared/fcm.ts): notification + data + Android/APNs overrides, collapse key per chat;
+//   UNREGISTERED prunes the device, 429/5xx are retried.
+// - APNs: not implemented yet; its deliveries fail as not configured (dead, visible to operators).
 // Answers 200 {claimed, sent, retried, pruned, dead}, 401/403 without the service role, 400 for bad input.
 
 import { z } from "npm:zod@4.6.7";
@@ -19,6 +21,7 @@ import { preflightResponse } from "./cors.ts";
 import type { Sql } from "./db.ts";
 import { errorResponse, json, methodNotAllowed, parseJsonBody } from "./http.ts";
 import { requireServiceRole, type ServiceAuth } from "./service-auth.ts";
+import type { FcmClient } from "./fcm.ts";
 
 export const notifyRequestSchema = z.strictObject({ max_deliveries: z.int().min(1).max(500).optional() });
 
@@ -52,6 +55,8 @@ export interface NotifyDeps {
   /** Public base URL of this function (for unsubscribe links), e.g. https://<ref>.supabase.co/functions/v1/notify. */
   publicUrl?: string;
   fetch?: typeof fetch;
+  /** FCM HTTP v1 (FCM_SERVICE_ACCOUNT); without it FCM deliveries fail as not configured. */
+  fcm?: FcmClient;
   /** Seconds a claimed delivery stays leased to this worker. */
   leaseSeconds?: number;
 }
@@ -73,8 +78,7 @@ interface Claimed {
   payload: Record<string, unknown>;
 }
 
-const pushSchema = z.object({
-  target: z.object({ subscription: z.object({ endpoint: z.string(), keys: z.object({ p256dh: z.string(), auth: z.string() }) }) }),
+const notificationPart = {
   notification: z.object({
     id: z.string(),
     kind: z.string(),
@@ -88,7 +92,13 @@ const pushSchema = z.object({
   chat_title: z.string().nullable(),
   actor_name: z.string().nullable(),
   unread_count: z.number(),
+};
+const pushSchema = z.object({
+  target: z.object({ subscription: z.object({ endpoint: z.string(), keys: z.object({ p256dh: z.string(), auth: z.string() }) }) }),
+  ...notificationPart,
 });
+const fcmSchema = z.object({ target: z.object({ token: z.string() }), ...notificationPart });
+type PushDelivery = z.infer<typeof pushSchema> | z.infer<typeof fcmSchema>;
 
 const emailSchema = z.object({
   to: z.string(),
@@ -120,11 +130,16 @@ export function outcomeOf(status: number, retryAfter?: number): Outcome {
 }
 
 /** The JSON a service worker receives: what to show, and where to go when it is clicked. */
-export function webPushPayload(p: z.infer<typeof pushSchema>): string {
+function titleOf(p: PushDelivery): string {
   const n = p.notification;
-  const title = n.kind === "system"
+  return n.kind === "system"
     ? String(n.data.title ?? "Notice")
     : [p.actor_name, p.chat_title].filter(Boolean).join(" in ") || "New notification";
+}
+
+export function webPushPayload(p: z.infer<typeof pushSchema>): string {
+  const n = p.notification;
+  const title = titleOf(p);
   const body = { notification_id: n.id, kind: n.kind, chat_id: n.chat_id, message_id: n.message_id, title,
     body: n.preview, data: n.data, unread_count: p.unread_count, created_at: n.created_at };
   let text = JSON.stringify(body);
@@ -168,6 +183,34 @@ async function sendWebPush(deps: NotifyDeps, raw: Record<string, unknown>): Prom
     });
     await response.body?.cancel();
     return outcomeOf(response.status, retryAfterSeconds(response.headers.get("retry-after")));
+  } catch (error) {
+    return { outcome: "retry", error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function sendFcm(deps: NotifyDeps, raw: Record<string, unknown>): Promise<Outcome> {
+  if (!deps.fcm) return { outcome: "failed", error: "fcm delivery is not configured (FCM_SERVICE_ACCOUNT)" };
+  const parsed = fcmSchema.safeParse(raw);
+  if (!parsed.success) return { outcome: "failed", error: "malformed delivery: " + parsed.error.message.slice(0, 200) };
+  const p = parsed.data;
+  const n = p.notification;
+  try {
+    const r = await deps.fcm.send({
+      token: p.target.token,
+      title: titleOf(p),
+      body: n.preview,
+      // FCM data values are strings.
+      data: Object.fromEntries(Object.entries({ notification_id: n.id, kind: n.kind, chat_id: n.chat_id, message_id: n.message_id,
+        unread_count: String(p.unread_count) }).filter(([, v]) => v !== null) as Array<[string, string]>),
+      ...(n.chat_id ? { collapseKey: n.chat_id } : {}),
+      urgent: urgencyOf(n.kind) === "high",
+      ttlSeconds: 24 * 3600,
+    });
+    if (r.status >= 200 && r.status < 300) return { outcome: "sent", status: r.status };
+    // The token is no longer valid (app uninstalled, token rotated): FCM's own signal to drop it.
+    if (r.errorCode === "UNREGISTERED") return { outcome: "gone", status: r.status, error: r.errorCode };
+    if (r.status === 429 || r.status >= 500) return { outcome: "retry", status: r.status, retryAfter: retryAfterSeconds(r.retryAfter ?? null), error: r.errorCode };
+    return { outcome: "failed", status: r.status, error: `FCM answered ${r.status} ${r.errorCode ?? ""}`.trim() };
   } catch (error) {
     return { outcome: "retry", error: error instanceof Error ? error.message : String(error) };
   }
@@ -221,6 +264,8 @@ async function deliver(deps: NotifyDeps, row: Claimed): Promise<Outcome> {
       return await sendWebPush(deps, row.payload);
     case "email":
       return await sendEmail(deps, row.payload);
+    case "fcm":
+      return await sendFcm(deps, row.payload);
     default:
       return { outcome: "failed", error: `${row.channel} delivery is not configured` };
   }

@@ -12,6 +12,8 @@ import { createDb, type Sql } from "../../functions/_shared/db.ts";
 import { signJwt } from "../../functions/_shared/jwt.ts";
 import { createNotifyHandler, drainOutbox, type NotifyDeps, retryAfterSeconds } from "../../functions/_shared/notify.ts";
 import { createSmtpMailer } from "../../functions/_shared/smtp.ts";
+import { createFcmClient, FCM_SCOPE } from "../../functions/_shared/fcm.ts";
+import { z } from "npm:zod@4.6.7";
 import { databaseUrl, jwtSecret } from "./gateway-process.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -132,6 +134,79 @@ function startPushService(vapidPublicKey: string) {
   };
 }
 
+/**
+ * FCM's two endpoints as the real ones check a request: the OAuth token endpoint verifies the service account's
+ * RS256 JWT (signature with the account's public key, iss, scope, aud, lifetime) for the JWT bearer grant; the v1 send
+ * endpoint wants a token it issued and a message of the v1 schema (strict: unknown fields are an error, as FCM's
+ * INVALID_ARGUMENT). Registration tokens starting with `dead-` answer 404 UNREGISTERED.
+ */
+async function startFcm() {
+  const keys = await crypto.subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const pem = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...pkcs8)).match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
+  const clientEmail = "notify@test-project.iam.gserviceaccount.com";
+  const issued = new Set<string>();
+  const messages: Array<z.infer<typeof v1Message>> = [];
+  const rejected: string[] = [];
+  let tokenRequests = 0;
+  const v1Message = z.strictObject({
+    token: z.string().min(1),
+    notification: z.strictObject({ title: z.string().optional(), body: z.string().optional(), image: z.string().optional() }).optional(),
+    data: z.record(z.string(), z.string()).optional(),
+    android: z.strictObject({
+      collapse_key: z.string().optional(),
+      priority: z.enum(["NORMAL", "HIGH"]).optional(),
+      ttl: z.string().regex(/^\d+(\.\d{1,9})?s$/).optional(),
+    }).optional(),
+    apns: z.strictObject({ headers: z.record(z.string(), z.string()).optional(), payload: z.record(z.string(), z.unknown()).optional() }).optional(),
+  });
+  let origin = "";
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/token") {
+      tokenRequests++;
+      const form = new URLSearchParams(await request.text());
+      if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
+      const [h, p, sig] = (form.get("assertion") ?? "").split(".") as [string, string, string];
+      const ok = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", keys.publicKey, b64u.dec(sig ?? ""), utf8.encode(`${h}.${p}`));
+      const header = JSON.parse(new TextDecoder().decode(b64u.dec(h)));
+      const claims = JSON.parse(new TextDecoder().decode(b64u.dec(p)));
+      const now = Date.now() / 1000;
+      if (!ok || header.alg !== "RS256" || claims.iss !== clientEmail || claims.scope !== FCM_SCOPE || claims.aud !== `${origin}/token`
+          || !(claims.exp > now && claims.exp - claims.iat <= 3600)) {
+        rejected.push(`token: ${JSON.stringify({ ok, header, claims })}`);
+        return Response.json({ error: "invalid_grant" }, { status: 400 });
+      }
+      const token = `ya29.${crypto.randomUUID()}`;
+      issued.add(token);
+      return Response.json({ access_token: token, expires_in: 3599, token_type: "Bearer" });
+    }
+    if (path !== "/v1/projects/test-project/messages:send") return new Response(null, { status: 404 });
+    const bearer = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    if (!bearer || !issued.has(bearer)) return Response.json({ error: { code: 401, status: "UNAUTHENTICATED" } }, { status: 401 });
+    const body = z.strictObject({ message: v1Message, validate_only: z.boolean().optional() }).safeParse(await request.json());
+    if (!body.success) {
+      rejected.push(`send: ${body.error.message}`);
+      return Response.json({ error: { code: 400, status: "INVALID_ARGUMENT", message: body.error.message } }, { status: 400 });
+    }
+    if (body.data.message.token.startsWith("dead-")) {
+      return Response.json({ error: { code: 404, status: "NOT_FOUND", details: [
+        { "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "UNREGISTERED" }] } }, { status: 404 });
+    }
+    messages.push(body.data.message);
+    return Response.json({ name: `projects/test-project/messages/${crypto.randomUUID()}` });
+  });
+  origin = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
+  return {
+    messages, rejected,
+    tokenRequests: () => tokenRequests,
+    client: createFcmClient({ project_id: "test-project", client_email: clientEmail, private_key: pem, token_uri: `${origin}/token` },
+                            { apiUrl: origin }),
+    close: () => server.shutdown(),
+  };
+}
+
 /** A real SMTP server keeping every message it accepts, parsed as MIME. */
 async function startSmtp() {
   const messages: Awaited<ReturnType<typeof simpleParser>>[] = [];
@@ -198,6 +273,7 @@ async function setup() {
   const sql = createDb(databaseUrl(), { applicationName: "supabase-chat/tests", max: 4 });
   const push = startPushService(vapid.publicKey);
   const smtp = await startSmtp();
+  const fcm = await startFcm();
   const now = Math.floor(Date.now() / 1000);
   const deps: NotifyDeps = {
     sql,
@@ -206,11 +282,13 @@ async function setup() {
     mailer: createSmtpMailer({ host: "127.0.0.1", port: smtp.port }),
     mailFrom: "Chat <notifications@example.test>",
     publicUrl: "http://127.0.0.1:54321/functions/v1/notify",
+    fcm: fcm.client,
   };
   const serviceToken = await signJwt({ iss: "supabase-demo", role: "service_role", iat: now, exp: now + 3600 }, jwtSecret);
   return {
-    sql, push, smtp, deps, serviceToken,
+    sql, push, smtp, fcm, deps, serviceToken,
     async close() {
+      await fcm.close();
       await sql`update private.notification_delivery_settings set email_delay = interval '10 minutes', max_attempts = 8`;
       await push.close();
       await smtp.close();
@@ -344,6 +422,31 @@ Deno.test({ name: "notify", sanitizeResources: false, sanitizeOps: false }, asyn
       const bad = await createNotifyHandler(w.deps)(new Request(unsubscribe.replace(/token=[^&]+/, "token=forged"), { method: "POST" }));
       assert.equal(bad.status, 400);
       await bad.body?.cancel();
+    });
+
+    await t.step("FCM HTTP v1: an OAuth token from the service account (cached), the v1 message, UNREGISTERED prunes", async () => {
+      const ivan = await user(w.sql, "ivan");
+      const chat8 = await team(w.sql, alice, [ivan]);
+      const token = `fcm:${crypto.randomUUID()}`;
+      const dead = await as(w.sql, ivan, async (tx) => {
+        await tx`select public.register_push_device(provider => 'fcm', platform => 'android', token => ${token})`;
+        return (await tx<{ id: string }[]>`
+          select id from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"dead-" + crypto.randomUUID()})`)[0]!.id;
+      });
+      await mention(w.sql, alice, chat8, ivan, "first @ivan");
+      await mention(w.sql, alice, chat8, ivan, "second @ivan");
+      const before = w.fcm.tokenRequests();
+      await drainOutbox(w.deps);
+      assert.deepEqual(w.fcm.rejected, []);
+      const got = w.fcm.messages.filter((m) => m.token === token);
+      assert.deepEqual(got.map((m) => m.notification?.body).sort(), ["first @ivan", "second @ivan"]);
+      assert.match(got[0]!.notification!.title!, / in Launch$/);
+      assert.equal(got[0]!.data!.kind, "mention");
+      assert.equal(got[0]!.data!.chat_id, chat8);
+      assert.deepEqual({ ...got[0]!.android }, { priority: "HIGH", ttl: "86400s", collapse_key: chat8 });
+      assert.equal(got[0]!.apns!.headers!["apns-collapse-id"], chat8);
+      assert.ok(w.fcm.tokenRequests() - before <= 1, "the access token is fetched once and cached");
+      assert.equal((await w.sql`select id from public.push_devices where id = ${dead}`).length, 0, "UNREGISTERED prunes the token");
     });
 
     await t.step("an email whose mentions were read meanwhile is not sent", async () => {
