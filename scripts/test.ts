@@ -8,7 +8,7 @@ import { Cluster, clusterDir } from "./lib/cluster.ts";
 import { ensureSystemDeps } from "./lib/system-deps.ts";
 import { LOCAL_DIR, DEFAULT_JWT_SECRET } from "./lib/local-stack.ts";
 import { startClamd } from "./lib/clamd.ts";
-import { startFunctionsRuntime } from "./lib/functions-runtime.ts";
+import { generateVapidKeys, startFunctionsRuntime } from "./lib/functions-runtime.ts";
 import { projectKeys } from "../stack/shared/keys.ts";
 import { checkBucketConfig, checkReleaseRule } from "./lib/migrations.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step } from "./lib/util.ts";
@@ -185,6 +185,9 @@ const suites: Suite[] = [
       });
       const clamdPort = clamd.port;
       const clamdPid = clamd.pid;
+      // The notify function sends mention emails to the stack's mail catcher and Web Push with a fresh VAPID pair.
+      const mailSmtpPort = await freePort(56340, [stackPort, functionsPort, clamdPort]);
+      const vapid = generateVapidKeys();
       let functions: ChildProcess | undefined;
       let result: { code: number; output: string };
       try {
@@ -197,6 +200,8 @@ const suites: Suite[] = [
           dbUrl: cluster.url(),
           clamdPort,
           logFile: path.join(TEST_DIR, "functions-client.log"),
+          vapid,
+          smtpPort: mailSmtpPort,
         });
         cluster.setVaultSecret("functions_url", `http://127.0.0.1:${stackPort}/functions/v1`);
         cluster.setVaultSecret("service_role_key", keys.serviceRoleKey);
@@ -207,6 +212,8 @@ const suites: Suite[] = [
           DB_PORT: url.port,
           STACK_DATA_DIR: path.join(TEST_DIR, "stack"),
           STACK_PORT: String(stackPort),
+          MAIL_SMTP_PORT: String(mailSmtpPort),
+          VAPID_PUBLIC_KEY: vapid.publicKey,
           FUNCTIONS_URL: `http://127.0.0.1:${functionsPort}`,
         });
       } finally {

@@ -171,14 +171,14 @@ isOneToOne: false
                   ]
                 },"chats": {
                   Row: {
-                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Update: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Relationships: [
                     {
@@ -321,6 +321,64 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_settings": {
+                  Row: {
+                    "disabled_kinds": (Database["public"]['Enums']["notification_kind"])[],"email_on_mention": boolean,"hide_previews": boolean,"push_enabled": boolean,"quiet_hours_end": string | null,"quiet_hours_start": string | null,"time_zone": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "disabled_kinds"?: (Database["public"]['Enums']["notification_kind"])[],"email_on_mention"?: boolean,"hide_previews"?: boolean,"push_enabled"?: boolean,"quiet_hours_end"?: string | null,"quiet_hours_start"?: string | null,"time_zone"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "disabled_kinds"?: (Database["public"]['Enums']["notification_kind"])[],"email_on_mention"?: boolean,"hide_previews"?: boolean,"push_enabled"?: boolean,"quiet_hours_end"?: string | null,"quiet_hours_start"?: string | null,"time_zone"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "notification_settings_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: true
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"notifications": {
+                  Row: {
+                    "actor_id": string | null,"chat_id": string | null,"created_at": string,"data": NonNullable<Json>,"id": string,"kind": Database["public"]['Enums']["notification_kind"],"message_id": string | null,"preview": string | null,"read_at": string | null,"recipient_id": string,"silent": boolean,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"kind": Database["public"]['Enums']["notification_kind"],"message_id"?: string | null,"preview"?: string | null,"read_at"?: string | null,"recipient_id": string,"silent"?: boolean,"updated_at"?: string
+                  }
+                  Update: {
+                    "actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"data"?: NonNullable<Json>,"id"?: string,"kind"?: Database["public"]['Enums']["notification_kind"],"message_id"?: string | null,"preview"?: string | null,"read_at"?: string | null,"recipient_id"?: string,"silent"?: boolean,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "notifications_actor_id_fkey"
+      columns: ["actor_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "notifications_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "notifications_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "notifications_recipient_id_fkey"
+      columns: ["recipient_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"profiles": {
                   Row: {
                     "avatar_path": string | null,"bio": string | null,"created_at": string,"display_name": string | null,"id": string,"last_seen_at": string | null,"status": Database["public"]['Enums']["user_status"],"status_text": string | null,"updated_at": string,"username": string
@@ -334,6 +392,26 @@ isOneToOne: false
                   }
                   Relationships: [
                     
+                  ]
+                },"push_devices": {
+                  Row: {
+                    "app_id": string | null,"created_at": string,"device_name": string | null,"id": string,"last_seen_at": string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"session_id": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "app_id"?: string | null,"created_at"?: string,"device_name"?: string | null,"id"?: string,"last_seen_at"?: string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"session_id"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "app_id"?: string | null,"created_at"?: string,"device_name"?: string | null,"id"?: string,"last_seen_at"?: string,"platform"?: string,"provider"?: Database["public"]['Enums']["push_provider"],"session_id"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "push_devices_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
                   ]
                 },"user_blocks": {
                   Row: {
@@ -403,6 +481,7 @@ isOneToOne: false
 "description": string | null,
 "direct_key": string | null,
 "discoverable": boolean,
+"everyone_mentions": boolean,
 "history_visible_to_new_members": boolean,
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
@@ -430,6 +509,7 @@ isOneToOne: false
 "description": string | null,
 "direct_key": string | null,
 "discoverable": boolean,
+"everyone_mentions": boolean,
 "history_visible_to_new_members": boolean,
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
@@ -457,6 +537,7 @@ isOneToOne: false
 "description": string | null,
 "direct_key": string | null,
 "discoverable": boolean,
+"everyone_mentions": boolean,
 "history_visible_to_new_members": boolean,
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
@@ -635,6 +716,27 @@ isOneToOne: false
               "already_member": boolean,"avatar_path": string,"chat_id": string,"description": string,"expires_at": string,"kind": Database["public"]['Enums']["chat_kind"],"member_count": number,"title": string
             }[]
                            },
+"get_notification_settings":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "disabled_kinds": (Database["public"]['Enums']["notification_kind"])[],
+"email_on_mention": boolean,
+"hide_previews": boolean,
+"push_enabled": boolean,
+"quiet_hours_end": string | null,
+"quiet_hours_start": string | null,
+"time_zone": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "notification_settings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_unread_notification_count":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
 "get_updates":
 { Args: { "page_size"?: number,"since"?: string }; Returns: Json
                            },
@@ -691,8 +793,35 @@ isOneToOne: false
               "archived": boolean,"avatar_path": string,"chat_id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_message": Json,"last_message_seq": number,"last_read_seq": number,"member_count": number,"muted": boolean,"other_user_id": string,"pinned": boolean,"role": Database["public"]['Enums']["chat_role"],"title": string,"unread_count": number
             }[]
                            },
+"list_notifications":
+{ Args: { "before_at"?: string,"before_id"?: string,"chat_id"?: string,"page_size"?: number,"unread_only"?: boolean }; Returns: {
+              "actor_id": string | null,
+"chat_id": string | null,
+"created_at": string,
+"data": NonNullable<Json>,
+"id": string,
+"kind": Database["public"]['Enums']["notification_kind"],
+"message_id": string | null,
+"preview": string | null,
+"read_at": string | null,
+"recipient_id": string,
+"silent": boolean,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "notifications"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"mark_all_notifications_read":
+{ Args: { "chat_id"?: string }; Returns: number
+                           },
 "mark_chat_read":
 { Args: { "chat_id": string,"up_to_seq"?: number }; Returns: number
+                           },
+"mark_notifications_read":
+{ Args: { "notification_ids": (string)[] }; Returns: number
                            },
 "pin_message":
 { Args: { "message_id": string,"pinned"?: boolean }; Returns: {
@@ -723,6 +852,25 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "messages"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"register_push_device":
+{ Args: { "app_id"?: string,"device_name"?: string,"platform": string,"provider": Database["public"]['Enums']["push_provider"],"remove_on_sign_out"?: boolean,"subscription"?: Json,"token"?: string }; Returns: {
+              "app_id": string | null,
+"created_at": string,
+"device_name": string | null,
+"id": string,
+"last_seen_at": string,
+"platform": string,
+"provider": Database["public"]['Enums']["push_provider"],
+"session_id": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "push_devices"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -835,14 +983,18 @@ isOneToOne: false
 "unban_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
+"unregister_push_device":
+{ Args: { "device_id"?: string,"provider"?: Database["public"]['Enums']["push_provider"],"subscription"?: Json,"token"?: string }; Returns: boolean
+                           },
 "update_chat":
-{ Args: { "avatar_path"?: string,"chat_id": string,"description"?: string,"discoverable"?: boolean,"history_visible_to_new_members"?: boolean,"slow_mode_seconds"?: number,"title"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"] }; Returns: {
+{ Args: { "avatar_path"?: string,"chat_id": string,"description"?: string,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"slow_mode_seconds"?: number,"title"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"] }; Returns: {
               "avatar_path": string | null,
 "created_at": string,
 "created_by": string | null,
 "description": string | null,
 "direct_key": string | null,
 "discoverable": boolean,
+"everyone_mentions": boolean,
 "history_visible_to_new_members": boolean,
 "id": string,
 "kind": Database["public"]['Enums']["chat_kind"],
@@ -861,10 +1013,28 @@ isOneToOne: false
         to: "chats"
         isOneToOne: true
         isSetofReturn: false
+      } },
+"update_notification_settings":
+{ Args: { "clear_quiet_hours"?: boolean,"disabled_kinds"?: (Database["public"]['Enums']["notification_kind"])[],"email_on_mention"?: boolean,"hide_previews"?: boolean,"push_enabled"?: boolean,"quiet_hours_end"?: string,"quiet_hours_start"?: string,"time_zone"?: string }; Returns: {
+              "disabled_kinds": (Database["public"]['Enums']["notification_kind"])[],
+"email_on_mention": boolean,
+"hide_previews": boolean,
+"push_enabled": boolean,
+"quiet_hours_end": string | null,
+"quiet_hours_start": string | null,
+"time_zone": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "notification_settings"
+        isOneToOne: true
+        isSetofReturn: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","user_status": "online"|"away"|"busy"|"invisible"|"offline"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -984,7 +1154,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"user_status": ["online", "away", "busy", "invisible", "offline"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"push_provider": ["web_push", "fcm", "apns"],"user_status": ["online", "away", "busy", "invisible", "offline"]
           }
         }
 } as const

@@ -168,6 +168,26 @@ export const invitationEventData = z.strictObject({
   responded_at: timestamp.nullable(),
 });
 
+export const notificationKind = z.enum([
+  "mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system",
+]);
+
+/** A row of public.notifications, as notification.created carries it and list_notifications returns it. */
+export const notification = z.strictObject({
+  id: uuid,
+  recipient_id: uuid,
+  kind: notificationKind,
+  chat_id: uuid.nullable(),
+  message_id: uuid.nullable(),
+  actor_id: uuid.nullable(),
+  preview: z.string().max(140).nullable(),
+  data: z.record(z.string(), z.unknown()),
+  silent: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  read_at: timestamp.nullable(),
+});
+
 export const userEventData = {
   "chat.added": z.strictObject({ chat_id: uuid, role: chatRole, chat }),
   "chat.removed": z.strictObject({ chat_id: uuid, reason: removalReason }),
@@ -212,13 +232,29 @@ export const userEventData = {
     scan_error: z.string().nullable(),
     thumbnail_error: z.string().nullable(),
   }),
+  /** A notification was made, or a collapsed one (reactions) updated (thin: list_notifications has the row). */
+  "notification.created": z.strictObject({
+    notification_id: uuid,
+    kind: notificationKind,
+    chat_id: uuid.nullable(),
+    message_id: uuid.nullable(),
+    silent: z.boolean(),
+    unread_count: z.number().int().nonnegative(),
+  }),
+  /** Some (ids), all, or all of one chat's (all + chat_id) notifications were marked read. */
+  "notification.read": z.strictObject({
+    ids: z.array(uuid).nullable(),
+    chat_id: uuid.nullable(),
+    all: z.boolean(),
+    unread_count: z.number().int().nonnegative(),
+  }),
 } as const;
 export type UserEventName = keyof typeof userEventData;
 export const userEventNames = Object.keys(userEventData) as UserEventName[];
 /** User events that get_updates returns again (chat.activity is live only: chat events cover it). */
 export const storedUserEventNames: UserEventName[] = [
   "chat.added", "chat.removed", "mention", "invitation.received", "invitation.answered", "invitation.revoked",
-  "unread.updated", "preferences.updated", "attachment.updated",
+  "unread.updated", "preferences.updated", "attachment.updated", "notification.created", "notification.read",
 ];
 
 /** The topics of the contract (private channels; supabase.channel(topic, { config: { private: true } })). */

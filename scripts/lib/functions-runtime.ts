@@ -2,6 +2,7 @@
 // the client suite for the file flow and the health function.
 import { closeSync, openSync } from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { BIN, ROOT, waitFor } from "./util.ts";
 
 export interface FunctionsRuntimeOptions {
@@ -14,6 +15,9 @@ export interface FunctionsRuntimeOptions {
   dbUrl: string;
   clamdPort: number;
   logFile: string;
+  /** The notify function's Web Push keys (VAPID, base64url) and the SMTP port of the mail catcher. */
+  vapid?: { publicKey: string; privateKey: string };
+  smtpPort?: number;
   /** Keep running after the parent exits (`npm start`). */
   detached?: boolean;
 }
@@ -28,7 +32,18 @@ export function functionsEnv(o: FunctionsRuntimeOptions): Record<string, string>
     JWT_SECRET: o.jwtSecret,
     CLAMD_HOST: "127.0.0.1",
     CLAMD_PORT: String(o.clamdPort),
+    ...(o.vapid ? { VAPID_PUBLIC_KEY: o.vapid.publicKey, VAPID_PRIVATE_KEY: o.vapid.privateKey, VAPID_SUBJECT: "mailto:notifications@example.test" } : {}),
+    ...(o.smtpPort ? { SMTP_HOST: "127.0.0.1", SMTP_PORT: String(o.smtpPort), NOTIFY_MAIL_FROM: "Chat <notifications@example.test>" } : {}),
   };
+}
+
+/** A fresh VAPID key pair (P-256; public key uncompressed, both base64url), as `web-push generate-vapid-keys` makes. */
+export function generateVapidKeys(): { publicKey: string; privateKey: string } {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const pub = publicKey.export({ format: "jwk" });
+  const priv = privateKey.export({ format: "jwk" });
+  const raw = Buffer.concat([Buffer.from([4]), Buffer.from(pub.x!, "base64url"), Buffer.from(pub.y!, "base64url")]);
+  return { publicKey: raw.toString("base64url"), privateKey: priv.d! };
 }
 
 /** The health function answers 200 through `baseUrl` (the gateway or the functions runtime itself). */

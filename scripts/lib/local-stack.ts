@@ -9,7 +9,7 @@ import { clamdCommand, startClamd } from "./clamd.ts";
 import { ensureSystemDeps } from "./system-deps.ts";
 import { BIN, ROOT, freePort, pidAlive, portIsFree, step, waitFor } from "./util.ts";
 import { DEFAULT_JWT_SECRET, projectKeys } from "../../stack/shared/keys.ts";
-import { functionHealthy, startFunctionsRuntime } from "./functions-runtime.ts";
+import { functionHealthy, generateVapidKeys, startFunctionsRuntime } from "./functions-runtime.ts";
 
 export { DEFAULT_JWT_SECRET };
 
@@ -25,6 +25,9 @@ interface StackState {
   /** The mail catcher's HTTP API (MAILPIT_URL) and SMTP ports, [local_smtp] port / smtp_port in config.toml. */
   mailPort?: number;
   mailSmtpPort?: number;
+  /** The notify function's Web Push keys (VAPID), made once per local stack. */
+  vapidPublicKey?: string;
+  vapidPrivateKey?: string;
   jwtSecret: string;
   anonKey: string;
   serviceRoleKey: string;
@@ -67,6 +70,12 @@ export class LocalStack {
       this.state = { ...this.state, ...(await projectKeys(this.state.jwtSecret)) };
       this.save();
     }
+    if (this.state && !this.state.vapidPublicKey) {
+      // State written before notifications existed: give the stack its VAPID pair.
+      const vapid = generateVapidKeys();
+      this.state = { ...this.state, vapidPublicKey: vapid.publicKey, vapidPrivateKey: vapid.privateKey };
+      this.save();
+    }
     if (this.state) return this.state;
     const jwtSecret = process.env.SUPABASE_CHAT_JWT_SECRET ?? DEFAULT_JWT_SECRET;
     const apiPort = await freePort(54321);
@@ -76,8 +85,10 @@ export class LocalStack {
     const mailPort = await freePort(54324, [apiPort, dbPort, clamdPort, functionsPort]);
     const mailSmtpPort = await freePort(54325, [apiPort, dbPort, clamdPort, functionsPort, mailPort]);
     const { anonKey, serviceRoleKey, publishableKey, secretKey } = await projectKeys(jwtSecret);
+    const vapid = generateVapidKeys();
     this.state = {
       dbPort, apiPort, functionsPort, clamdPort, mailPort, mailSmtpPort, jwtSecret, anonKey, serviceRoleKey, publishableKey, secretKey,
+      vapidPublicKey: vapid.publicKey, vapidPrivateKey: vapid.privateKey,
     };
     this.save();
     return this.state;
@@ -213,6 +224,9 @@ export class LocalStack {
       clamdPort: state.clamdPort,
       logFile: path.join(this.dir, "logs", "functions.log"),
       detached: true,
+      ...(state.vapidPublicKey && state.vapidPrivateKey
+        ? { vapid: { publicKey: state.vapidPublicKey, privateKey: state.vapidPrivateKey } } : {}),
+      smtpPort: state.mailSmtpPort ?? 54325,
     });
     state.functionsPid = child.pid;
   }
@@ -278,6 +292,8 @@ export class LocalStack {
       MAILPIT_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       INBUCKET_URL: `http://127.0.0.1:${s.mailPort ?? 54324}`,
       MAIL_SMTP_URL: `smtp://127.0.0.1:${s.mailSmtpPort ?? 54325}`,
+      // The applicationServerKey web apps subscribe to push with (the notify function holds the private key).
+      VAPID_PUBLIC_KEY: s.vapidPublicKey ?? "",
       // Where the cluster's files are: .local/dev/pg/data, or outside the checkout when `postgres` cannot reach it.
       DB_DATA_DIR: this.cluster().dataDir,
     };

@@ -345,3 +345,51 @@ set search_path = ''
 as $$ delete from private.send_rate $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, postgres;
+
+-- notifications --------------------------------------------------------------------------------------------------------
+
+-- A user's notifications past RLS, newest first, as '<kind> <chat fixture name or ->' (probe).
+create or replace function tests.notifications_of(who text)
+returns text[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(array_agg(n.kind::text || ' ' || coalesce((select max(f.name) from tests.fixtures f where f.id = n.chat_id), '-')
+                            order by n.updated_at desc, n.id desc), '{}')
+    from public.notifications n where n.recipient_id = tests.get_user_id(who)
+$$;
+
+-- The newest notification of a user (probe).
+create or replace function tests.last_notification(who text)
+returns public.notifications
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select * from public.notifications n where n.recipient_id = tests.get_user_id(who)
+   order by n.updated_at desc, n.id desc limit 1
+$$;
+
+-- Shows a user offline, as the presence sweep would (past the presence-write guard).
+create or replace function tests.set_status(who text, status public.user_status)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform set_config('chat.presence_write', 'on', true);
+  update public.profiles set status = set_status.status where id = tests.get_user_id(who);
+  perform set_config('chat.presence_write', 'off', true);
+  if status <> 'offline' then
+    insert into private.user_presence (user_id, chosen_status, last_heartbeat_at)
+    values (tests.get_user_id(who), status, now())
+    on conflict (user_id) do update set chosen_status = excluded.chosen_status;
+  end if;
+end
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, postgres;

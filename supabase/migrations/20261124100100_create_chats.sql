@@ -41,6 +41,7 @@ create table public.chats (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   last_event_seq bigint not null default 0,
+  everyone_mentions boolean not null default true,
   constraint chats_title_length check (char_length(title) between 1 and 128),
   constraint chats_title_required check (kind = 'direct' or title is not null),
   constraint chats_description_length check (char_length(description) <= 1000),
@@ -51,6 +52,8 @@ comment on table public.chats is 'Conversations: direct (1:1), group, or channel
 comment on column public.chats.direct_key is 'Direct chats only: the two member ids in order; one chat per pair.';
 comment on column public.chats.last_message_seq is 'Sequence of the newest message; unread = this - member''s last_read_seq.';
 comment on column public.chats.who_can_post is 'members: everyone may post; admins: owner and admins only (channels default).';
+comment on column public.chats.everyone_mentions is
+  'Whether owners and admins may notify every member with @channel/@everyone (or the online ones with @here).';
 comment on column public.chats.last_event_seq is
   'Cursor of the newest chat event (gap-free per chat); pass a cursor you hold to get_chat_events to catch up.';
 
@@ -443,9 +446,9 @@ revoke all on function private.on_chat_updated() from public, anon, authenticate
 create trigger chats_emit_updated after update on public.chats
   for each row
   when ((old.title, old.description, old.avatar_path, old.who_can_post, old.slow_mode_seconds,
-         old.history_visible_to_new_members, old.discoverable)
+         old.history_visible_to_new_members, old.discoverable, old.everyone_mentions)
         is distinct from (new.title, new.description, new.avatar_path, new.who_can_post, new.slow_mode_seconds,
-         new.history_visible_to_new_members, new.discoverable))
+         new.history_visible_to_new_members, new.discoverable, new.everyone_mentions))
   execute function private.on_chat_updated();
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -614,7 +617,8 @@ create function public.update_chat(
   who_can_post public.post_permission default null,
   slow_mode_seconds integer default null,
   history_visible_to_new_members boolean default null,
-  discoverable boolean default null
+  discoverable boolean default null,
+  everyone_mentions boolean default null
 ) returns public.chats
 language plpgsql
 security definer
@@ -642,16 +646,17 @@ begin
     slow_mode_seconds = coalesce(update_chat.slow_mode_seconds, chats.slow_mode_seconds),
     history_visible_to_new_members = coalesce(update_chat.history_visible_to_new_members, chats.history_visible_to_new_members),
     discoverable = coalesce(update_chat.discoverable, chats.discoverable),
+    everyone_mentions = coalesce(update_chat.everyone_mentions, chats.everyone_mentions),
     last_activity_at = now()
   where id = update_chat.chat_id
   returning * into c;
   return c;
 end
 $$;
-comment on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean) is
+comment on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean, boolean) is
   'Changes a group''s or channel''s settings (owner and admins). Arguments left null keep their value.';
-revoke all on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean) from public, anon, authenticated;
-grant execute on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean) to authenticated, service_role;
+revoke all on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean, boolean) from public, anon, authenticated;
+grant execute on function public.update_chat(uuid, text, text, text, public.post_permission, integer, boolean, boolean, boolean) to authenticated, service_role;
 
 create function public.leave_chat(chat_id uuid) returns void
 language plpgsql

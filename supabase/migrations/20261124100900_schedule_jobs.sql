@@ -27,3 +27,7 @@ select cron.schedule('attachments-scan-sweep', '* * * * *', 'select private.swee
 -- removed through Storage by the attachments-cleanup edge function (attachments migration).
 select cron.schedule('attachments-unsent-cleanup', '17 * * * *',
   $$select private.invoke_function('attachments-cleanup', '{}'::jsonb)$$);
+
+-- Notifications: the backstop of the pg_net wake-up and the sender of delayed mention emails (notifications
+-- migration, private.sweep_notification_outbox).
+select cron.schedule('notifications-deliver', '* * * * *', 'select private.sweep_notification_outbox()');

@@ -107,6 +107,7 @@ describe("the realtime contract", () => {
     await rpc(b!.claims, "toggle_reaction", { message_id: m1.id, emoji: "👍" });
     await rpc(b!.claims, "toggle_reaction", { message_id: m1.id, emoji: "👍" });
     await rpc(b!.claims, "mark_chat_read", { chat_id: team.id });
+    await rpc(b!.claims, "mark_all_notifications_read", { chat_id: team.id });
     await rpc(b!.claims, "set_chat_preferences", { chat_id: team.id, muted_until: new Date(Date.now() + 3600_000).toISOString() });
     await rpc(a!.claims, "forward_message", { message_id: m1.id, to_chat_id: direct.id });
     // A file: uploaded as the Storage API inserts it, scanned clean, sent, then its thumbnail is ready.
@@ -362,7 +363,8 @@ describe("global catch-up", () => {
     // The user's own events come back too: a new chat shows up as chat.added.
     await rpc(x!.claims, "create_group_chat", { title: "Late", member_ids: [me!.id] });
     const late = updatesPage.parse(await rpc(me!.claims, "get_updates", { since: point }, "GET"));
-    expect(late.user_events.map((e) => e.event)).toEqual(["chat.added"]);
+    // ... and being added to it was a notification.
+    expect(late.user_events.map((e) => e.event)).toEqual(["chat.added", "notification.created"]);
     // Of the new chat's events, only those from the user's own join on are theirs.
     expect(late.events.map((e) => [e.event, (e.data as Row).user_id])).toEqual([["participant.added", me!.id]]);
   }, 120_000);

@@ -504,6 +504,75 @@ const scenarios: Record<string, Entry> = {
     },
   },
 
+  // Notifications
+  "The inbox: list, unread count, mark read #1": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "send_message", { chat_id: chatId, body: "hi @bob", mentions: [bob.id] });
+      return { as: bob };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("notifications").select("kind, preview").order("updated_at", { ascending: false });
+      expect(data?.map((n) => n.kind)).toEqual(["mention", "added_to_chat"]);
+      expect(data?.[0]?.preview).toBe("hi @bob");
+    },
+  },
+  "The inbox: list, unread count, mark read #2": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "send_message", { chat_id: chatId, body: "hi @bob", mentions: [bob.id] });
+      const [first] = (await call(bob, "list_notifications", {})) as Array<{ id: string }>;
+      return { as: bob, scope: { chatId, notificationId: first!.id } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.rpc("get_unread_notification_count");
+      expect(data).toBe(0);
+    },
+  },
+  "Notification settings #1": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("notification_settings").select("disabled_kinds, time_zone").single();
+      expect(data).toEqual({ disabled_kinds: ["reaction"], time_zone: "Europe/Berlin" });
+    },
+  },
+
+  "Push devices #1": {
+    async setup() {
+      // A real password sign-in: the access token names an Auth session the device can be tied to.
+      const { as } = await signedIn("webpush");
+      const subscription = {
+        endpoint: `https://push.example.test/send/${crypto.randomUUID()}`,
+        keys: { p256dh: "B" + "x".repeat(86), auth: "a".repeat(22) },
+      };
+      const navigator = { serviceWorker: { ready: Promise.resolve({ pushManager: { subscribe: async () => ({ toJSON: () => subscription }) } }) } };
+      return { as, scope: { navigator, VAPID_PUBLIC_KEY: "BPublicKey" } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("push_devices").select("id, provider, platform, device_name, session_id");
+      expect(data).toHaveLength(1);
+      expect(data![0]).toMatchObject({ provider: "web_push", platform: "web", device_name: "Firefox on my laptop" });
+      expect(data![0]!.session_id).not.toBeNull();
+      // Signing out of that session removes the device.
+      await as!.supabase.auth.signOut();
+      const [row] = await db()<{ n: number }[]>`select count(*)::int as n from public.push_devices where id = ${data![0]!.id}`;
+      expect(row!.n).toBe(0);
+    },
+  },
+  "Push devices #2": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice, scope: { apnsDeviceTokenHex: crypto.randomUUID().replaceAll("-", "").repeat(2) } };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("push_devices").select("id");
+      expect(data).toEqual([]);
+    },
+  },
+
   // Catch-up and presence
   "Catch up one chat #1": {
     async setup() {

@@ -15,9 +15,9 @@ select tests.remember('team', (public.create_group_chat('Team', array[tests.id('
 select tests.commit_point();
 select is(tests.took(), array[
   'chat:team participant.added', 'user:alice chat.added',
-  'chat:team participant.added', 'user:bob chat.added',
-  'chat:team participant.added', 'user:carol chat.added'],
-  'creating a group announces each member on the chat topic and to each member''s own topic');
+  'chat:team participant.added', 'user:bob chat.added', 'user:bob notification.created',
+  'chat:team participant.added', 'user:carol chat.added', 'user:carol notification.created'],
+  'creating a group announces each member on the chat topic and to each member''s own topic (and notifies those added)');
 select is((select last_event_seq from public.chats where id = tests.id('team')), 3::bigint, 'three events, cursor 3');
 select is(tests.last_payload('chat.added') -> 'data' -> 'chat' ->> 'title', 'Team', 'chat.added carries the chat');
 select is(tests.last_payload('participant.added') -> 'data' -> 'profile' ->> 'username', 'carol',
@@ -93,7 +93,8 @@ select is((select e -> 'data' -> 'message' ->> 'forwarded_from_message_id'
 select tests.authenticate_as('bob');
 select public.toggle_reaction(tests.id('m1'), '👍');
 select tests.commit_point();
-select is(tests.took(), array['chat:team reaction.added'], 'a reaction broadcasts reaction.added');
+select is(tests.took(), array['user:alice notification.created', 'chat:team reaction.added'],
+  'a reaction broadcasts reaction.added (and notifies the author at once, the chat event follows at commit)');
 select is(tests.last_payload('reaction.added') -> 'data', jsonb_build_object('message_id', tests.id('m1'), 'message_seq', 1),
   'thin: which message, not who or what');
 select is((select (e -> 'data') - 'message_id'::text - 'message_seq'::text from jsonb_array_elements(tests.chat_events(tests.id('team'),
@@ -144,14 +145,16 @@ select public.update_chat(tests.id('team'), title => 'Team A');
 select is(tests.took(), array['chat:team chat.updated'], 'a settings change broadcasts chat.updated');
 select is(tests.last_payload('chat.updated') -> 'data' -> 'chat' ->> 'title', 'Team A', 'with the chat as it is now');
 select public.add_chat_members(tests.id('team'), array[tests.id('dave'), tests.id('erin')]);
-select is(tests.took(), array['chat:team participant.added', 'user:dave chat.added', 'chat:team participant.added', 'user:erin chat.added'],
-  'adding members announces each of them');
+select is(tests.took(), array['chat:team participant.added', 'user:dave chat.added', 'user:dave notification.created',
+  'chat:team participant.added', 'user:erin chat.added', 'user:erin notification.created'],
+  'adding members announces each of them (and notifies them)');
 select public.remove_chat_member(tests.id('team'), tests.id('dave'));
 select is(tests.took(), array['chat:team participant.removed', 'user:dave chat.removed'],
   'removing a member tells the chat and the removed user');
 select is(tests.last_payload('chat.removed') -> 'data' ->> 'reason', 'removed', 'reason: removed');
 select public.ban_chat_member(tests.id('team'), tests.id('erin'));
-select is(tests.took(), array['chat:team participant.removed', 'user:erin chat.removed'], 'a ban removes the member');
+select is(tests.took(), array['user:erin notification.created', 'chat:team participant.removed', 'user:erin chat.removed'],
+  'a ban notifies and removes the member');
 select is(tests.last_payload('chat.removed') -> 'data' ->> 'reason', 'banned', 'reason: banned');
 select tests.authenticate_as('carol');
 select public.leave_chat(tests.id('team'));

@@ -40,6 +40,10 @@ export interface Fixture {
   cleanFilePath: string;
   draftFilePath: string;
   infectedFileId: string;
+  /** The member's notification of the admin's reaction to their message. */
+  memberNotificationId: string;
+  /** The member's registered FCM device. */
+  memberDeviceId: string;
 }
 
 /** Runs `fn` as a Storage API request does: the caller's claims plus the settings storage-api adds. */
@@ -112,6 +116,12 @@ export async function buildFixture(): Promise<Fixture> {
   await request(member.claims, (tx) => tx`
     select * from public.send_message(chat_id => ${group.id}, body => 'a photo', kind => 'image', attachment_ids => ${[clean.id]}::uuid[])`);
   await sql`select private.set_attachment_scan_result(${infected.id}::uuid, 'infected', 'Eicar-Test-Signature')`;
+  await request(member.claims, (tx) => tx`select * from public.update_notification_settings(hide_previews => true)`);
+  const [reactionNotice] = await sql<{ id: string }[]>`
+    select id from public.notifications where recipient_id = ${member.id} and kind = 'reaction'`;
+  if (reactionNotice === undefined) throw new Error("the fixture's reaction made no notification");
+  const device = await call<{ id: string }>(member.claims, (tx) => tx`
+    select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"matrix-fcm-token-" + randomUUID()})`);
   await sql.begin(async (tx) => {
     await tx`select set_config('storage.allow_delete_query', 'true', true)`;
     await tx`delete from storage.objects where bucket_id = 'attachments' and name = ${infected.path}`;
@@ -128,6 +138,8 @@ export async function buildFixture(): Promise<Fixture> {
     cleanFilePath: clean.path,
     draftFilePath: draft.path,
     infectedFileId: infected.id,
+    memberNotificationId: reactionNotice.id,
+    memberDeviceId: device.id,
   };
 }
 
@@ -353,6 +365,45 @@ export const TABLE_OPERATIONS: Operation[] = [
   remove("audit_log", "the group's audit log", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.audit_log where chat_id = ${f.groupId} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+
+  // notifications: made by the server; only the recipient reads them; marked read through the RPCs.
+  select("notifications", "the member's notifications (added to the group, the admin's reaction)", (tx, f) =>
+    rows(tx`select * from public.notifications where recipient_id = ${f.users.member.id}`)),
+  insert("notifications", "a notification for the member", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.notifications (recipient_id, kind, actor_id) values (${f.users.member.id}, 'system', ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("notifications", "the member's notifications: `read_at`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.notifications set read_at = now() where recipient_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("notifications", "the member's notifications", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.notifications where recipient_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // notification_settings: the user's own row, changed through update_notification_settings.
+  select("notification_settings", "the member's settings", (tx, f) =>
+    rows(tx`select * from public.notification_settings where user_id = ${f.users.member.id}`)),
+  insert("notification_settings", "own settings row", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.notification_settings (user_id) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}) on conflict do nothing returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("notification_settings", "the member's settings: `push_enabled`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.notification_settings set push_enabled = false where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("notification_settings", "the member's settings", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.notification_settings where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // push_devices: the user's own push targets (tokens are encrypted in the private schema), through the RPCs.
+  select("push_devices", "the member's devices", (tx, f) =>
+    rows(tx`select * from public.push_devices where user_id = ${f.users.member.id}`)),
+  insert("push_devices", "a device for oneself", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.push_devices (user_id, provider, platform) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}, 'fcm', 'android') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("push_devices", "the member's devices: `device_name`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.push_devices set device_name = 'renamed' where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("push_devices", "the member's devices", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.push_devices where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
 ];
 
 /** Storage API requests on storage.objects (the statements storage-api runs, as the caller). */
@@ -477,6 +528,24 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.accept_invite_link(token => ${f.linkToken})`)),
   rpc("respond_to_invitation", "accept the outsider's invitation", (tx, f) =>
     rows(tx`select * from public.respond_to_invitation(invitation_id => ${f.invitationId}, accept => true)`)),
+
+  // notifications: every call acts on the caller's own inbox and settings only
+  rpc("list_notifications", "the caller's inbox", (tx) =>
+    rows(tx`select * from public.list_notifications()`), { countsRows: true }),
+  rpc("get_unread_notification_count", "the caller's", (tx) =>
+    rows(tx`select * from public.get_unread_notification_count()`)),
+  rpc("mark_notifications_read", "the member's reaction notification (ignored unless it is the caller's)", (tx, f) =>
+    rows(tx`select * from public.mark_notifications_read(notification_ids => ${[f.memberNotificationId]}::uuid[])`)),
+  rpc("mark_all_notifications_read", "of the group", (tx, f) =>
+    rows(tx`select * from public.mark_all_notifications_read(chat_id => ${f.groupId})`)),
+  rpc("get_notification_settings", "the caller's", (tx) =>
+    rows(tx`select * from public.get_notification_settings()`)),
+  rpc("register_push_device", "an FCM token of one's own", (tx) =>
+    rows(tx`select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"matrix-other-token-" + "x".repeat(20)})`)),
+  rpc("unregister_push_device", "the member's device (only removed for its owner)", (tx, f) =>
+    rows(tx`select * from public.unregister_push_device(device_id => ${f.memberDeviceId})`)),
+  rpc("update_notification_settings", "quiet hours 22:00-07:00 in Europe/Berlin", (tx) =>
+    rows(tx`select * from public.update_notification_settings(quiet_hours_start => '22:00', quiet_hours_end => '07:00', time_zone => 'Europe/Berlin')`)),
 ];
 
 export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...STORAGE_OPERATIONS, ...RPC_OPERATIONS];

@@ -43,6 +43,8 @@ export async function setup(project: TestProject): Promise<void> {
     db: { host: dbUrl.hostname, port: Number(dbUrl.port), database: dbUrl.pathname.slice(1), password: "postgres" },
     dataDir: process.env.STACK_DATA_DIR ?? path.join(ROOT, ".local", "test", "stack"),
     ...(process.env.FUNCTIONS_URL ? { functionsUrl: process.env.FUNCTIONS_URL } : {}),
+    // The notify function (started by the runner) sends its mails to this SMTP port.
+    ...(process.env.MAIL_SMTP_PORT ? { mail: { smtpPort: Number(process.env.MAIL_SMTP_PORT) } } : {}),
   });
   const { keys } = running.deps;
   project.provide("stack", {

@@ -1,0 +1,87 @@
+// Notifications through the real supabase-js against the local stack: bob registers a Web Push subscription, alice
+// mentions him, and the whole path runs as in production: the send's transaction queues the delivery and wakes the
+// notify function through pg_net, the function encrypts and sends the push to a loopback Web Push service (which
+// checks VAPID and decrypts it), notification.created reaches bob's private user topic live, and the mention email
+// (batched per chat) arrives in the stack's mail catcher.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stack } from "./support/clients.ts";
+import { latestMail, mailsTo } from "./support/mail.ts";
+import { startPushService, type PushService } from "./support/push-service.ts";
+import { eventually, joined, liveUser, disconnect, type LiveUser } from "./support/realtime.ts";
+import { db } from "./support/users.ts";
+
+const vapidPublicKey = process.env.VAPID_PUBLIC_KEY;
+
+describe.skipIf(!stack.functions || !vapidPublicKey)("notifications end to end", () => {
+  let push: PushService;
+  let alice: LiveUser;
+  let bob: LiveUser;
+
+  beforeAll(async () => {
+    push = await startPushService(vapidPublicKey!);
+    [alice, bob] = await Promise.all([liveUser("alice"), liveUser("bob")]);
+  });
+  afterAll(async () => {
+    await db()`update private.notification_delivery_settings set email_delay = interval '10 minutes'`;
+    await disconnect(alice.live, bob.live);
+    await push.close();
+  });
+
+  it("a mention reaches bob's browser (Web Push, decrypted), his user topic and his inbox", async () => {
+    const { data: device, error } = await bob.live.rpc("register_push_device", {
+      provider: "web_push", platform: "web", subscription: await push.subscribe(`/push/${bob.id}`),
+    });
+    expect(error).toBeNull();
+    expect(device?.provider).toBe("web_push");
+
+    const live: Array<{ notification_id: string; kind: string; unread_count: number }> = [];
+    await bob.live.realtime.setAuth(bob.token);
+    await joined(bob.live.channel(`user:${bob.id}`, { config: { private: true } })
+      .on("broadcast", { event: "notification.created" }, (m) => live.push((m.payload as { data: (typeof live)[number] }).data)));
+
+    const { data: chat } = await alice.live.rpc("create_group_chat", { title: "Launch", member_ids: [bob.id] });
+    const { error: sendError } = await alice.live.rpc("send_message", {
+      chat_id: chat!.id, body: "@bob the launch is at 5", mentions: [bob.id],
+    });
+    expect(sendError).toBeNull();
+
+    const pushed = await eventually(() => push.received.find((r) => r.payload.kind === "mention"), 20_000, "the push");
+    expect(push.rejected).toEqual([]);
+    expect(pushed.payload).toMatchObject({ kind: "mention", chat_id: chat!.id, body: "@bob the launch is at 5" });
+    expect(pushed.payload.title).toMatch(/ in Launch$/);
+    expect(pushed.topic).toBe(chat!.id.replaceAll("-", ""));
+    expect(pushed.urgency).toBe("high");
+
+    const event = await eventually(() => live.find((e) => e.kind === "mention"), 5_000, "notification.created");
+    expect(event.unread_count).toBe(2); // added to the chat, then the mention
+    expect(event).not.toHaveProperty("preview"); // thin: the stored broadcast carries no message text
+
+    const { data: inbox } = await bob.live.rpc("list_notifications", { unread_only: true });
+    expect(inbox?.map((n) => n.kind)).toEqual(["mention", "added_to_chat"]);
+    expect(inbox?.[0]?.id).toBe(event.notification_id);
+    const { data: left } = await bob.live.rpc("mark_all_notifications_read", {});
+    expect(left).toBe(0);
+  });
+
+  it("a burst of mentions gives one email in the mail catcher, with List-Unsubscribe", async () => {
+    // A short delay so that the burst is over before the email is due (each send also wakes the worker).
+    await db()`update private.notification_delivery_settings set email_delay = interval '4 seconds'`;
+    const { data: chat } = await alice.live.rpc("create_group_chat", { title: "Standup", member_ids: [bob.id] });
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const { error } = await alice.live.rpc("send_message", { chat_id: chat!.id, body: `@bob point ${i}`, mentions: [bob.id] });
+      expect(error).toBeNull();
+    }
+    expect(Date.now() - started).toBeLessThan(4000);
+    await new Promise((r) => setTimeout(r, 4500 - (Date.now() - started)));
+    // The pg_cron backstop runs once a minute; the test asks the worker itself, as pg_net does.
+    const res = await fetch(`${stack.url}/functions/v1/notify`, {
+      method: "POST", headers: { authorization: `Bearer ${stack.serviceRoleKey}`, "content-type": "application/json" }, body: "{}",
+    });
+    expect(res.status).toBe(200);
+    const mail = await latestMail(bob.email, "mentions in Standup", 20_000);
+    expect(mail.Subject).toBe("5 new mentions in Standup");
+    expect(mail.Text).toContain(": @bob point 4");
+    expect((await mailsTo(bob.email)).filter((m) => m.Subject.includes("Standup"))).toHaveLength(1);
+  });
+});
