@@ -752,9 +752,14 @@ security invoker
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  -- Security invoker (RLS shows only the caller's rows), so the signed-in check is written here: private helpers
+  -- are not executable by clients (docs/security.md).
+  me uuid := auth.uid();
   n integer := least(greatest(coalesce(page_size, 50), 1), 200);
 begin
+  if me is null then
+    raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
   if (before_at is null) <> (before_id is null) then
     raise exception 'give both before_at and before_id, or neither' using errcode = '22023',
       hint = 'Pass the updated_at and id of the last notification of the previous page.';

@@ -58,7 +58,7 @@ select is(tests.stored_broadcasts_containing('psst'), 0, 'no stored broadcast ca
 select tests.forget_send_rate();
 select tests.remember('hey', (public.send_message(tests.id('team'), 'hey @bob @carol', mentions => array[tests.id('bob'), tests.id('carol'), tests.id('alice')])).id);
 select tests.commit_point();
-select is(array(select unnest(tests.took()) order by 1), array['chat:team message.sent', 'user:bob mention', 'user:carol mention'],
+select is(array(select unnest(tests.took()) order by 1), array['chat:team message.sent', 'user:bob mention', 'user:bob notification.created', 'user:carol mention', 'user:carol notification.created'],
   'a mention tells each mentioned member on their own topic (not the author)');
 select is(tests.last_payload('mention') -> 'data', jsonb_build_object('chat_id', tests.id('team'), 'message_id', tests.id('hey'),
   'message_seq', 2, 'author_id', tests.id('alice'), 'thread_root_id', null), 'mention names the message, without its body');
@@ -111,7 +111,7 @@ select is((select e -> 'data' -> 'reaction_counts' from jsonb_array_elements(tes
 -- read state --------------------------------------------------------------------------------------------------------
 select public.mark_chat_read(tests.id('team'));
 select tests.commit_point();
-select is(tests.took(), array['chat:team message.read', 'user:bob unread.updated'],
+select is(tests.took(), array['chat:team message.read', 'user:bob unread.updated', 'user:bob notification.read'],
   'reading broadcasts a read receipt to the chat and the unread count to the reader''s devices');
 select is(tests.last_payload('unread.updated') -> 'data' ->> 'unread_count', '0', 'unread.updated carries the count');
 select public.mark_chat_read(tests.id('team'));
@@ -404,7 +404,7 @@ select is(tests.took(), array['status:bob status.changed'], 'the presence sweep 
 -- Invitations: received, answered, revoked, on user topics -----------------------------------------------------------
 select tests.authenticate_as('alice');
 select tests.remember('inv1', (public.invite_user(tests.id('room'), tests.id('frank'))).id);
-select is(tests.took(), array['user:frank invitation.received'], 'an invitation reaches the invitee''s own topic');
+select is(tests.took(), array['user:frank invitation.received', 'user:frank notification.created'], 'an invitation reaches the invitee''s own topic');
 select is(tests.last_payload('invitation.received') -> 'data' ->> 'invitation_id', tests.id('inv1')::text, 'naming the invitation');
 select isnt(tests.last_payload('invitation.received') ->> 'event_id', null, 'stored for get_updates');
 select tests.remember('inv2', (public.invite_user(tests.id('room'), tests.id('erin'))).id);

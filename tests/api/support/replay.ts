@@ -189,6 +189,82 @@ export const REGISTRY: Record<string, Entry> = {
       ...GROUP_ONLY,
     },
   },
+  "public.get_notification_settings()": {
+    call: (tx) => tx`select * from public.get_notification_settings()`,
+    states: {
+      outsider: { na: "the caller's own notification settings" },
+      removed: { na: "the caller's own notification settings" },
+      banned: { na: "the caller's own notification settings" },
+      blocked: { na: "the caller's own notification settings" },
+    },
+  },
+  "public.get_unread_notification_count()": {
+    call: (tx) => tx`select public.get_unread_notification_count()`,
+    states: {
+      outsider: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      removed: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      banned: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      blocked: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+    },
+  },
+  "public.list_notifications(unread_only boolean, chat_id uuid, before_at timestamp with time zone, before_id uuid, page_size integer)": {
+    call: (tx, w) => tx`select * from public.list_notifications(chat_id => ${w.group})`,
+    states: {
+      outsider: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      removed: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      banned: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      blocked: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+    },
+  },
+  "public.mark_all_notifications_read(chat_id uuid)": {
+    call: (tx, w) => tx`select public.mark_all_notifications_read(chat_id => ${w.group})`,
+    states: {
+      outsider: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      removed: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      banned: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      blocked: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+    },
+  },
+  "public.mark_notifications_read(notification_ids uuid[])": {
+    prepare: async (w) => {
+      await as(w.peer, (tx) => tx`select public.send_message(chat_id => ${w.group}, body => ${w.secret + " @actor"}, mentions => ${[w.actor.id]}::uuid[])`);
+      w.extra.notification = (await one<{ id: string }>(w.actor, (tx) => tx`select id from public.list_notifications()`)).id;
+    },
+    call: (tx, w) => tx`select public.mark_notifications_read(notification_ids => ${[x(w, "notification")]}::uuid[])`,
+    states: {
+      outsider: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      removed: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      banned: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      blocked: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+    },
+  },
+  "public.register_push_device(provider public.push_provider, platform text, token text, subscription jsonb, app_id text, device_name text, remove_on_sign_out boolean)": {
+    call: (tx, w) => tx`select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"fcm-token-" + w.secret})`,
+    states: {
+      outsider: { na: "the caller's own push devices" },
+      removed: { na: "the caller's own push devices" },
+      banned: { na: "the caller's own push devices" },
+      blocked: { na: "the caller's own push devices" },
+    },
+  },
+  "public.unregister_push_device(device_id uuid, provider public.push_provider, token text, subscription jsonb)": {
+    call: (tx, w) => tx`select public.unregister_push_device(provider => 'fcm', token => ${"fcm-token-" + w.secret})`,
+    states: {
+      outsider: { na: "the caller's own push devices" },
+      removed: { na: "the caller's own push devices" },
+      banned: { na: "the caller's own push devices" },
+      blocked: { na: "the caller's own push devices" },
+    },
+  },
+  "public.update_notification_settings(push_enabled boolean, email_on_mention boolean, hide_previews boolean, quiet_hours_start time without time zone, quiet_hours_end time without time zone, time_zone text, disabled_kinds public.notification_kind[], clear_quiet_hours boolean)": {
+    call: (tx) => tx`select * from public.update_notification_settings(hide_previews => true)`,
+    states: {
+      outsider: { na: "the caller's own notification settings" },
+      removed: { na: "the caller's own notification settings" },
+      banned: { na: "the caller's own notification settings" },
+      blocked: { na: "the caller's own notification settings" },
+    },
+  },
   "public.get_updates(since text, page_size integer)": {
     prepare: async (w) => {
       const r = await one<{ get_updates: { cursor: string } }>(w.actor, (tx) => tx`select public.get_updates()`);
@@ -312,7 +388,7 @@ export const REGISTRY: Record<string, Entry> = {
     call: (tx, w) => tx`select * from public.unban_chat_member(chat_id => ${w.group}, user_id => ${w.stranger.id})`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
-  "public.update_chat(chat_id uuid, title text, description text, avatar_path text, who_can_post public.post_permission, slow_mode_seconds integer, history_visible_to_new_members boolean, discoverable boolean)": {
+  "public.update_chat(chat_id uuid, title text, description text, avatar_path text, who_can_post public.post_permission, slow_mode_seconds integer, history_visible_to_new_members boolean, discoverable boolean, everyone_mentions boolean)": {
     call: (tx, w) => tx`select * from public.update_chat(chat_id => ${w.group}, title => 'renamed on replay')`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
