@@ -357,7 +357,6 @@ declare
   c public.chats;
   member public.chat_members;
   msg public.messages;
-  other uuid;
   clean_body text := nullif(regexp_replace(send_message.body, '^\s+|\s+$', '', 'g'), '');
   clean_mentions uuid[];
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
@@ -390,28 +389,15 @@ begin
 
   -- The chat row's lock serializes sends per chat: the sequence is gap-free and idempotency is race-free.
   select * into c from public.chats where id = send_message.chat_id for update;
-  select * into member from public.chat_members m where m.chat_id = send_message.chat_id and m.user_id = me;
-  if c.id is null or member.user_id is null then
-    raise exception 'chat not found' using errcode = 'PT404',
-      hint = 'The chat does not exist or you are not a member of it.';
-  end if;
+  -- Authorize before anything is returned, a retry included: a removed, banned or blocked sender who retries with a
+  -- known client_id gets the refusal, not the stored message (docs/security.md). The same helper decides forwards.
+  member := private.authorize_send(send_message.chat_id);
 
   if send_message.client_id is not null then
     select * into msg from public.messages m
      where m.chat_id = send_message.chat_id and m.author_id = me and m.client_id = send_message.client_id;
     if msg.id is not null then
       return msg;
-    end if;
-  end if;
-
-  if c.who_can_post = 'admins' and member.role = 'member' then
-    raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
-  end if;
-  if c.kind = 'direct' then
-    select m.user_id into other from public.chat_members m where m.chat_id = c.id and m.user_id <> me;
-    if other is null or private.is_blocked_between(me, other) then
-      raise exception 'cannot message this user' using errcode = '42501',
-        hint = 'One of you has blocked the other or left the chat.';
     end if;
   end if;
   if c.slow_mode_seconds > 0 and member.role = 'member' and member.last_posted_at is not null

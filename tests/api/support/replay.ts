@@ -356,11 +356,7 @@ export const REGISTRY: Record<string, Entry> = {
                                  body => 'sent once', client_id => ${x(w, "clientId")})`,
     states: {
       ...NOT_A_MEMBER,
-      blocked: {
-        refuse: "42501",
-        known: "send_message answers a retry from the stored row before its block and posting-rights checks; " +
-          "the fix (call private.authorize_send first) is left to the notifications branch, which owns send_message",
-      },
+      blocked: { refuse: "42501" },
     },
   },
   "public.set_chat_preferences(chat_id uuid, archived boolean, pinned boolean, muted_until timestamp with time zone, notification_level public.notification_level)": {
