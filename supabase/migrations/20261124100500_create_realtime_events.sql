@@ -447,7 +447,7 @@ revoke all on function private.event_json(private.chat_events) from public, anon
 -- * The answer is built as json text instead of jsonb: it is sent to the client as text either way, and building
 --   jsonb only to print it again cost more than half of a page (500 message events: 19 ms as jsonb, 8 ms as json).
 -- The content is the same as event_json's (keys in column order rather than sorted);
--- supabase/tests/database/42-attachment-events.test.sql compares the two. Bench preset quick, catch-up of 1,000
+-- supabase/tests/database/51-attachment-events.test.sql compares the two. Bench preset quick, catch-up of 1,000
 -- events in pages of 500: 75 ms -> 26.5 ms p95.
 create function public.get_chat_events(chat_id uuid, after_cursor bigint default 0, page_size integer default 100)
 returns json

@@ -125,7 +125,7 @@ select is((select e -> 'data' -> 'message' -> 'attachments' -> 0 ->> 'scan_statu
             where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = tests.id('m_doc')::text),
   'infected', 'get_chat_events renders a message with its files as they are now');
 
--- The catch-up page is built in one query (20261124140100); it must equal event_json of each event.
+-- The catch-up page is built in one query (get_chat_events in 20261124100500_create_realtime_events.sql); it must equal event_json of each event.
 reset role;
 create temp table expected_events as
   select jsonb_agg(private.event_json(e) order by e.seq) as events from private.chat_events e
