@@ -1332,8 +1332,16 @@ declare
   o private.notification_outbox;
   cfg private.notification_delivery_settings;
   wait interval;
+  device uuid;
 begin
   select * into cfg from private.notification_delivery_settings where id;
+  -- A prune deletes the device, and with it (cascade) its other deliveries: lock the device before the delivery,
+  -- so two workers pruning one device queue on it instead of each holding a delivery the other's cascade needs
+  -- (a deadlock seen with two deliveries to one dead FCM token).
+  select x.device_id into device from private.notification_outbox x where x.id = delivery_id;
+  if outcome = 'gone' and device is not null then
+    perform 1 from public.push_devices d where d.id = device for update;
+  end if;
   select * into o from private.notification_outbox x where x.id = delivery_id for update;
   if o.id is null then
     return null;
