@@ -251,10 +251,12 @@ immutable
 set search_path = ''
 as $$
 begin
+  -- Bidi formatting characters too: 'Pay<U+202E>exe.png' would show as 'Paygnp.exe' (private.name_forbidden_pattern).
   if file_name is null or char_length(file_name) not between 1 and 255 or file_name ~ '[[:cntrl:]\\]'
+     or file_name ~ private.name_forbidden_pattern()
      or file_name ~ '^\.+$' then
     raise exception 'invalid file name' using errcode = '22023',
-      hint = 'Use 1-255 characters without control characters, slashes or backslashes.';
+      hint = 'Use 1-255 characters without control or bidirectional formatting characters, slashes or backslashes.';
   end if;
   if lower(file_name) ~ '\.(exe|dll|com|bat|cmd|msi|msp|scr|pif|cpl|ps1|psm1|vbs|vbe|js|jse|mjs|wsf|wsh|hta|jar|apk|app|dmg|pkg|deb|rpm|sh|bash|run|bin|elf|so|dylib|lnk|reg|iso|img)$' then
     raise exception 'executable files are not allowed' using errcode = '22023',

@@ -3,7 +3,7 @@
 -- hint; right-to-left letters and emoji sequences are fine; sign-up neutralises such characters instead of failing.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(17);
+select plan(19);
 
 select tests.create_user(u) from unnest(array['alice', 'bob']) u;
 select tests.create_group('team', 'alice', members => array['bob'], title => 'Team');
@@ -48,6 +48,12 @@ select lives_ok($$ update public.profiles set bio = E'two\nlines' where id = tes
 reset role;
 select tests.create_user('carol', metadata => jsonb_build_object('display_name', E'Carol\u202E\nX'));
 select is((tests.profile('carol')).display_name, 'Carol  X', 'sign-up replaces such characters in the provider''s name');
+
+-- File names: a bidi override could make an image's name read as a program's ('Pay<U+202E>exe.png' shows as
+-- 'Paygnp.exe'); plain right-to-left names stay allowed.
+select throws_ok($$ select private.assert_file_name(E'Pay\u202Eexe.png') $$, '22023', 'invalid file name',
+  'a file name with a bidi override is refused');
+select lives_ok($$ select private.assert_file_name('تقرير.pdf') $$, 'a right-to-left file name is accepted');
 
 select * from finish();
 rollback;
