@@ -11,7 +11,7 @@
 // - Answers every OPTIONS with 204 and adds CORS headers to every response; /health answers "OK".
 // Differences from the real gateway are listed in docs/local-stack.md.
 import type { ProjectKeys } from "../shared/keys.ts";
-import { json, rewriteRequest, stripPrefix, type Handler } from "../shared/http.ts";
+import { json, rewriteRequest, type Handler } from "../shared/http.ts";
 
 export interface GatewayServices {
   auth?: Handler;
@@ -71,12 +71,18 @@ export function gatewayAuthorization(headers: Headers, keys: ProjectKeys): strin
   return authorization;
 }
 
-function withAuthorization(request: Request, keys: ProjectKeys): Request {
+/** The request as the service receives it: prefix stripped and Authorization rewritten, in one copy. */
+function forwardedRequest(request: Request, route: Route, keys: ProjectKeys): Request {
+  if (!route.rewriteAuth && !route.strip) return request;
+  const url = new URL(request.url);
+  if (route.strip && url.pathname.startsWith(route.strip)) url.pathname = url.pathname.slice(route.strip.length) || "/";
   const headers = new Headers(request.headers);
-  const authorization = gatewayAuthorization(headers, keys);
-  if (authorization === undefined) headers.delete("authorization");
-  else headers.set("authorization", authorization);
-  return rewriteRequest(request, request.url, headers);
+  if (route.rewriteAuth) {
+    const authorization = gatewayAuthorization(headers, keys);
+    if (authorization === undefined) headers.delete("authorization");
+    else headers.set("authorization", authorization);
+  }
+  return rewriteRequest(request, url, headers);
 }
 
 const NO_ROUTE = () => json({ message: "no Route matched with those values" }, 404);
@@ -109,8 +115,7 @@ export function createGateway(deps: GatewayDeps): Handler {
     const route = ROUTES.find((r) => pathname === r.prefix || pathname.startsWith(`${r.prefix}/`));
     const service = route && deps.services[route.service];
     if (!route || !service) return withCors(NO_ROUTE());
-    let forwarded = route.rewriteAuth ? withAuthorization(request, deps.keys) : request;
-    if (route.strip) forwarded = stripPrefix(forwarded, route.strip);
+    const forwarded = forwardedRequest(request, route, deps.keys);
     try {
       return withCors(await service(forwarded));
     } catch (error) {

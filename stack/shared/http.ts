@@ -9,14 +9,6 @@ export function json(body: unknown, status = 200, headers?: HeadersInit): Respon
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: merged });
 }
 
-/** The request's URL with `prefix` removed from its path (the gateway strips `/rest/v1` and the like). */
-export function stripPrefix(request: Request, prefix: string): Request {
-  const url = new URL(request.url);
-  if (!url.pathname.startsWith(prefix)) return request;
-  url.pathname = url.pathname.slice(prefix.length) || "/";
-  return rewriteRequest(request, url);
-}
-
 /**
  * A copy of `request` at another URL and/or with other headers. The body is passed on as a stream (Node needs
  * `duplex: "half"` for that).

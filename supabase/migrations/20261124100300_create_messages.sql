@@ -391,7 +391,7 @@ begin
   select * into c from public.chats where id = send_message.chat_id for update;
   -- Authorize before anything is returned, a retry included: a removed, banned or blocked sender who retries with a
   -- known client_id gets the refusal, not the stored message (docs/security.md). The same helper decides forwards.
-  member := private.authorize_send(send_message.chat_id);
+  member := private.authorize_send(c);
 
   if send_message.client_id is not null then
     select * into msg from public.messages m
@@ -474,7 +474,8 @@ grant execute on function public.send_message(uuid, text, public.message_kind, u
 -- May the caller post in this chat? The authorization of a send, in send_message's order and with its messages:
 -- a member (else PT404), posting rights (a read-only channel), no block in a direct chat. Every path that writes or
 -- answers a message in a chat runs it before anything else, an idempotent retry included (docs/security.md).
-create function private.authorize_send(chat uuid) returns public.chat_members
+-- Takes the chat row the caller already read (send_message holds it locked), so the send path reads it once.
+create function private.authorize_send(c public.chats) returns public.chat_members
 language plpgsql
 stable
 security definer
@@ -482,12 +483,10 @@ set search_path = ''
 as $$
 declare
   me uuid := private.require_user();
-  c public.chats;
   member public.chat_members;
   other uuid;
 begin
-  select * into c from public.chats where id = chat;
-  select * into member from public.chat_members m where m.chat_id = chat and m.user_id = me;
+  select * into member from public.chat_members m where m.chat_id = c.id and m.user_id = me;
   if c.id is null or member.user_id is null then
     raise exception 'chat not found' using errcode = 'PT404',
       hint = 'The chat does not exist or you are not a member of it.';
@@ -505,9 +504,9 @@ begin
   return member;
 end
 $$;
-comment on function private.authorize_send(uuid) is
+comment on function private.authorize_send(public.chats) is
   'The send authorization (member, posting rights, blocks in direct chats), run before any early return.';
-revoke all on function private.authorize_send(uuid) from public, anon, authenticated;
+revoke all on function private.authorize_send(public.chats) from public, anon, authenticated;
 
 create function public.forward_message(message_id uuid, to_chat_id uuid, client_id uuid default null)
 returns public.messages
@@ -522,7 +521,7 @@ declare
 begin
   -- Authorize the send to the target first: a retry with a known client_id is answered only to someone who may
   -- still post there (a removed, banned or blocked caller gets the refusal, not the stored row's live state).
-  perform private.authorize_send(forward_message.to_chat_id);
+  perform private.authorize_send((select t from public.chats t where t.id = forward_message.to_chat_id));
   -- The caller must be able to read the original: a member of its chat, within their visible history.
   select m.* into origin from public.messages m
     join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = me and m.seq > cm.history_from_seq

@@ -637,13 +637,13 @@ the chat, blocks hold, direct writes are refused).
 
 - **Authorize before any early return.** Every RPC checks who is calling before it answers anything, an idempotent
   retry included: a retry with a known \`client_id\` is answered from the stored row only to a caller who may still
-  make the call (\`forward_message\` runs \`private.authorize_send\` on the target chat first). A caller who was
+  make the call (\`send_message\` and \`forward_message\` run \`private.authorize_send\` on the target chat first). A caller who was
   removed, banned or blocked since the first attempt gets the refusal, never the row's live state.
 - **One helper per act.** An act reachable through two paths is decided by one helper that both paths call:
   deleting a message (\`delete_message\`) and deleting its files through Storage (the policy on \`storage.objects\`,
   \`private.can_delete_attachment\`) both ask \`private.can_delete_message\` (the author, or a member whose role
   outranks the author's; never a former member). A file not sent yet is its uploader's alone, while a member.
-  Forwarding uses \`send_message\`'s checks through \`private.authorize_send\` (\`send_message\` is to call it too).
+  Sending and forwarding share their checks: \`private.authorize_send\`.
 - **Least privilege.** Nothing in \`private\` is executable by \`anon\`; \`authenticated\` executes only the helpers a
   policy calls (policies run as the caller), listed below. \`supabase/tests/database/01-baseline.test.sql\` keeps the
   list exact and checks that each one is called by a policy.
@@ -657,9 +657,7 @@ has one) is replayed after the state changed: **outsider** (never a member), **r
 **banned**, **blocked** (the other party blocked the caller; direct chats, additions, invitations) and **anon**. The
 replay must be refused with the documented SQLSTATE and carry none of the chat's content, or, for the caller's own
 lists (\`list_chats\`, \`get_updates\`), answer without the chat's messages. A function without an entry fails the
-suite; a state that does not apply says why in the entry. Known gap: \`send_message\` still answers a retry from the
-stored row before its block check in a direct chat (the case is marked \`it.fails\` until it calls
-\`private.authorize_send\` first).
+suite; a state that does not apply says why in the entry.
 
 ### Private helpers clients may execute
 
