@@ -97,6 +97,8 @@ create index message_edits_chat_idx on public.message_edits (chat_id);
 create index message_edits_edited_by_idx on public.message_edits (edited_by);
 create index message_reactions_user_idx on public.message_reactions (user_id);
 create index message_reactions_chat_idx on public.message_reactions (chat_id);
+-- Retention (gdpr_retention migration, private.expire_messages): a chat's live messages by age.
+create index messages_retention_idx on public.messages (chat_id, created_at) where deleted_at is null;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- grants

@@ -31,3 +31,7 @@ select cron.schedule('attachments-unsent-cleanup', '17 * * * *',
 -- Notifications: the backstop of the pg_net wake-up and the sender of delayed mention emails (notifications
 -- migration, private.sweep_notification_outbox).
 select cron.schedule('notifications-deliver', '* * * * *', 'select private.sweep_notification_outbox()');
+
+-- Retention: expired messages (disappearing messages, the app-wide retention) become tombstones in batches, and
+-- expired export archives are removed (gdpr_retention migration, private.expire_messages).
+select cron.schedule('messages-expire', '* * * * *', 'select private.expire_messages()');
