@@ -169,6 +169,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"chat_retention": {
+                  Row: {
+                    "chat_id": string,"message_ttl": string,"set_by": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"message_ttl": string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "chat_id"?: string,"message_ttl"?: string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_retention_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: true
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_retention_set_by_fkey"
+      columns: ["set_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"chats": {
                   Row: {
                     "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
@@ -188,6 +214,20 @@ isOneToOne: false
       referencedRelation: "profiles"
       referencedColumns: ["id"]
     }
+                  ]
+                },"data_exports": {
+                  Row: {
+                    "created_at": string,"download_expires_at": string | null,"download_url": string | null,"error": string | null,"expires_at": string | null,"file_count": number | null,"finished_at": string | null,"id": string,"message_count": number | null,"object_path": string | null,"phase": string | null,"progress": number,"size_bytes": number | null,"started_at": string | null,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
                   ]
                 },"message_edits": {
                   Row: {
@@ -968,6 +1008,19 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_disappearing_messages":
+{ Args: { "chat_id": string,"ttl_seconds": number }; Returns: {
+              "chat_id": string,
+"message_ttl": string,
+"set_by": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_retention"
         isOneToOne: true
         isSetofReturn: false
       } },

@@ -129,6 +129,8 @@ const memberEventData = {
   "participant.removed": z.strictObject({ user_id: uuid, reason: removalReason, member_count: z.number().int().nonnegative() }),
   "participant.updated": z.strictObject({ user_id: uuid, role: chatRole }),
   "chat.updated": z.strictObject({ chat }),
+  /** Disappearing messages turned on, changed (seconds) or off (null) by an admin: set_disappearing_messages. */
+  "chat.retention_updated": z.strictObject({ message_ttl_seconds: z.number().int().positive().nullable() }),
 } as const;
 
 /** Chat events as the catch-up RPCs return them (`data` by event name). */
@@ -154,7 +156,7 @@ export const chatBroadcastData = {
 } as const satisfies Record<ChatEventName, z.ZodType>;
 /** Chat events a client can apply from the broadcast alone; the others name a message to fetch. */
 export const selfContainedChatEvents: ChatEventName[] = [
-  "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated",
+  "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated", "chat.retention_updated",
 ];
 
 /** A direct invitation, as the invitation events carry it. */

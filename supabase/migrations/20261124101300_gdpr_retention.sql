@@ -168,12 +168,13 @@ declare
   c record;
   ids uuid[];
   total integer := 0;
-  files_before bigint := (select count(*) from private.storage_trash);
 begin
+  -- Without an app-wide retention only the chats with a TTL are visited.
   for c in
-    select ch.id, least(r.message_ttl, app_ttl) as ttl
-      from public.chats ch left join public.chat_retention r on r.chat_id = ch.id
-     where r.message_ttl is not null or app_ttl is not null
+    select r.chat_id as id, r.message_ttl as ttl from public.chat_retention r where app_ttl is null
+    union all
+    select ch.id, least(r.message_ttl, app_ttl) from public.chats ch left join public.chat_retention r on r.chat_id = ch.id
+     where app_ttl is not null
   loop
     exit when budget <= 0;
     ids := array(select m.id from public.messages m
@@ -195,7 +196,7 @@ begin
   select 'exports', o.object_path from old o where o.object_path is not null
   on conflict do nothing;
 
-  if (select count(*) from private.storage_trash) > files_before then
+  if exists (select 1 from private.storage_trash t where t.queued_at = now()) then
     perform private.invoke_function('attachments-cleanup', '{}'::jsonb);
   end if;
   return total;

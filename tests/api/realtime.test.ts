@@ -123,6 +123,7 @@ describe("the realtime contract", () => {
     await sql`select private.set_attachment_thumbnail(${fileId}, 'ready', ${`${team.id}/${fileId}/photo.png.thumb.jpg`}, 64, 48)`;
     await rpc(a!.claims, "set_member_role", { chat_id: team.id, user_id: b!.id, role: "admin" });
     await rpc(a!.claims, "update_chat", { chat_id: team.id, title: "Contract 2", history_visible_to_new_members: false });
+    await rpc(a!.claims, "set_disappearing_messages", { chat_id: team.id, ttl_seconds: 86400 });
     await rpc(a!.claims, "add_chat_members", { chat_id: team.id, user_ids: [d!.id] });
     await rpc(a!.claims, "edit_message", { message_id: m1.id, body: "first, edited twice" }); // partial for d
     await rpc(a!.claims, "delete_message", { message_id: m1.id });

@@ -23,6 +23,7 @@ import {
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs/security.md");
 const CHAT_TABLES = [
   "chats", "chat_members", "chat_bans", "messages", "message_edits", "message_reactions", "chat_invitations", "attachments", "audit_log",
+  "chat_retention",
 ];
 const API_PERSONAS = PERSONAS.filter((p) => p !== "service_role");
 const NON_MEMBERS = ["outsider", "banned", "blocked"] as const satisfies readonly Persona[];
@@ -123,6 +124,7 @@ describe("the security matrix", () => {
       "rpc.update_chat", "rpc.add_chat_members", "rpc.pin_message", "rpc.ban_chat_member", "rpc.unban_chat_member",
       "rpc.set_member_role", "rpc.set_member_role.demote_admin", "rpc.remove_chat_member", "rpc.create_invite_link",
       "rpc.invite_user", "rpc.revoke_invitation", "rpc.delete_message.owner", "rpc.transfer_chat_ownership", "rpc.delete_chat",
+      "rpc.set_disappearing_messages",
     ];
     expect(violations(adminOnly.map(op), ["member"], (o) => refusedWith(o, "42501"))).toEqual([]);
     expect(cell("chat_bans.select", "member")).toBe("0 rows");
@@ -184,6 +186,13 @@ describe("the security matrix", () => {
     expect(cell("storage.avatars.upload_member_folder", "member")).toBe("✓");
     expect(violations([op("storage.avatars.upload_member_folder")], ["anon", "admin", "owner", ...NON_MEMBERS],
       (o) => refusedWith(o, "42501"))).toEqual([]);
+  });
+
+  it("shows the message TTL to members and export jobs to their owner only", () => {
+    for (const p of ["member", "admin", "owner"] as const) expect(cell("chat_retention.select", p)).toBe("✓ 1 row");
+    expect(cell("data_exports.select", "member")).toBe("✓ 1 row");
+    expect(violations([op("data_exports.select")], ["owner", "admin", "outsider", "banned", "blocked"], noRows)).toEqual([]);
+    expect(outcome("rpc.set_disappearing_messages", "admin").allowed).toBe(true);
   });
 
   it("shows the audit log of a chat to its admins only", () => {

@@ -321,6 +321,17 @@ const scenarios: Record<string, Entry> = {
       return { as: alice, scope: { chatId } };
     },
   },
+  "PUT /chats/:id/disappearing-messages #1": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { chatId } };
+    },
+    async after(_as, scope) {
+      const [row] = await db()<{ seconds: number }[]>`
+        select extract(epoch from message_ttl)::int as seconds from public.chat_retention where chat_id = ${scope.chatId as string}`;
+      expect(row?.seconds).toBe(86400);
+    },
+  },
 
   // Participants, bans, invitations
   "GET /chats/:id/participants #1": {
@@ -663,6 +674,33 @@ const scenarios: Record<string, Entry> = {
     async setup() {
       if (!stack.functions) throw new Error("the client suite runs with the functions runtime (npm test -- client)");
       return { as: (await signedIn("health")).as };
+    },
+  },
+
+  // Your data
+  "POST /me/export #1": {
+    async setup() {
+      if (!stack.functions) throw new Error("the client suite runs with the functions runtime (npm test -- client)");
+      const { as, email } = await signedIn("exporter");
+      return { as, scope: { email } };
+    },
+    async after(_as, scope) {
+      const [row] = await db()<{ status: string; url: string | null }[]>`
+        select e.status, e.download_url as url from public.data_exports e join auth.users u on u.id = e.user_id
+         where u.email = ${scope.email as string}`;
+      expect(row?.status).toBe("ready");
+      expect((await fetch(row!.url!)).status).toBe(200);
+    },
+  },
+  "DELETE /me #1": {
+    async setup() {
+      if (!stack.functions) throw new Error("the client suite runs with the functions runtime (npm test -- client)");
+      const { as, email } = await signedIn("leaver");
+      return { as, scope: { email, password: PASSWORD } };
+    },
+    async after(_as, scope) {
+      const [row] = await db()<{ n: number }[]>`select count(*)::int as n from auth.users where email = ${scope.email as string}`;
+      expect(row!.n).toBe(0);
     },
   },
 

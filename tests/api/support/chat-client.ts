@@ -104,6 +104,9 @@ export function applyEvent(view: ChatView, event: string, data: Json): Applied {
       view.description = (c.description as string | null) ?? null;
       return "ok";
     }
+    case "chat.retention_updated":
+      // Disappearing messages: the view keeps no setting; expired messages arrive as message.deleted.
+      return "ok";
     default:
       throw new Error(`unknown chat event ${event}`);
   }

@@ -122,6 +122,10 @@ export async function buildFixture(): Promise<Fixture> {
   if (reactionNotice === undefined) throw new Error("the fixture's reaction made no notification");
   const device = await call<{ id: string }>(member.claims, (tx) => tx`
     select * from public.register_push_device(provider => 'fcm', platform => 'android', token => ${"matrix-fcm-token-" + randomUUID()})`);
+  // GDPR and retention: disappearing messages in the group (a month: nothing expires), a finished export of the member.
+  await request(owner.claims, (tx) => tx`
+    select * from public.set_disappearing_messages(chat_id => ${group.id}, ttl_seconds => 2592000)`);
+  await sql`insert into public.data_exports (user_id, status, progress) values (${member.id}, 'ready', 100)`;
   await sql.begin(async (tx) => {
     await tx`select set_config('storage.allow_delete_query', 'true', true)`;
     await tx`delete from storage.objects where bucket_id = 'attachments' and name = ${infected.path}`;
@@ -404,6 +408,32 @@ export const TABLE_OPERATIONS: Operation[] = [
   remove("push_devices", "the member's devices", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.push_devices where user_id = ${f.users.member.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+
+  // chat_retention: the group's disappearing-message TTL; members read it, admins set it through set_disappearing_messages.
+  select("chat_retention", "the group's message TTL", (tx, f) =>
+    rows(tx`select * from public.chat_retention where chat_id = ${f.groupId}`)),
+  insert("chat_retention", "a TTL for the group", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chat_retention (chat_id, message_ttl, set_by) values (${f.groupId}, interval '1 minute', ${actorId(f, p)}) on conflict do nothing returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_retention", "the group's TTL: `message_ttl`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chat_retention set message_ttl = interval '1 minute' where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_retention", "the group's TTL", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_retention where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // data_exports: export jobs, made and advanced by the gdpr-export function; only their owner reads them.
+  select("data_exports", "the member's export jobs", (tx, f) =>
+    rows(tx`select * from public.data_exports where user_id = ${f.users.member.id}`)),
+  insert("data_exports", "an export job for oneself", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.data_exports (user_id) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("data_exports", "the member's export jobs: `status`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.data_exports set status = 'failed' where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("data_exports", "the member's export jobs", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.data_exports where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
 ];
 
 /** Storage API requests on storage.objects (the statements storage-api runs, as the caller). */
@@ -446,6 +476,8 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.update_chat(chat_id => ${f.groupId}, title => 'renamed')`), { needsMembership: true }),
   rpc("set_chat_preferences", "pin the group for oneself", (tx, f) =>
     rows(tx`select * from public.set_chat_preferences(chat_id => ${f.groupId}, pinned => true)`), { needsMembership: true }),
+  rpc("set_disappearing_messages", "a one-day TTL in the group", (tx, f) =>
+    rows(tx`select * from public.set_disappearing_messages(chat_id => ${f.groupId}, ttl_seconds => 86400)`), { needsMembership: true }),
   rpc("mark_chat_read", "the group", (tx, f) =>
     rows(tx`select * from public.mark_chat_read(chat_id => ${f.groupId})`), { needsMembership: true }),
   rpc("leave_chat", "the group", (tx, f) =>

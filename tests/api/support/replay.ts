@@ -363,6 +363,10 @@ export const REGISTRY: Record<string, Entry> = {
     call: (tx, w) => tx`select * from public.set_chat_preferences(chat_id => ${w.group}, pinned => true)`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
+  "public.set_disappearing_messages(chat_id uuid, ttl_seconds integer)": {
+    call: (tx, w) => tx`select * from public.set_disappearing_messages(chat_id => ${w.group}, ttl_seconds => 3600)`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
   "public.set_member_role(chat_id uuid, user_id uuid, role public.chat_role)": {
     actorRole: "owner",
     call: (tx, w) => tx`select * from public.set_member_role(chat_id => ${w.group}, user_id => ${w.peer.id}, role => 'admin')`,
