@@ -79,7 +79,7 @@ describe.runIf(stack.functions)("account deletion", () => {
 
     // Erin owns a group with bob (admin) and carol, talks in it and in a direct chat, edits, reacts, mentions bob,
     // sends a file and has an avatar; carol forwards one of her messages into another chat; she exports her data.
-    const texts = [`erin first words ${tag}`, `erin second words ${tag}`, `erin edited words ${tag}`, `erin direct words ${tag}`];
+    const texts = [`erin first words ${tag}`, `erin second words ${tag}`, `erin edited words ${tag}`, `erin direct words ${tag}`] as const;
     const chatId = await group(erinAsUser, [bob, carol], `Team ${tag}`);
     await call(erinAsUser, "set_member_role", { chat_id: chatId, user_id: bob.id, role: "admin" });
     const first = await message(erinAsUser, chatId, texts[0]);
@@ -256,5 +256,49 @@ describe.runIf(stack.functions)("data export", () => {
   it("refuses callers that are not a signed-in user", async () => {
     expect((await invokeStatus(serviceClient(), "gdpr-export")).status).toBe(403);
     expect((await invokeStatus(anonClient(), "gdpr-export")).status).toBe(403);
+  });
+});
+
+describe.runIf(stack.functions)("disappearing messages", () => {
+  it("an admin sets a TTL; expired messages become tombstones for members and their files leave Storage", async () => {
+    const [alice, bob, carol] = await Promise.all([actor("alice"), actor("bob"), actor("carol")]);
+    const chatId = await group(alice, [bob, carol]);
+    const { error: refused } = await carol.supabase.rpc("set_disappearing_messages", { chat_id: chatId, ttl_seconds: 3600 });
+    expect(refused?.code).toBe("42501");
+    const { data: setting, error } = await alice.supabase.rpc("set_disappearing_messages", { chat_id: chatId, ttl_seconds: 3600 });
+    expect(error).toBeNull();
+    expect(setting).toMatchObject({ chat_id: chatId, message_ttl: "01:00:00" });
+    const { data: seen } = await bob.supabase.from("chat_retention").select("message_ttl").eq("chat_id", chatId).single();
+    expect(seen).toEqual({ message_ttl: "01:00:00" });
+
+    const fileId = crypto.randomUUID();
+    const filePath = `${chatId}/${fileId}/old-notes.txt`;
+    expect((await bob.supabase.storage.from("attachments").upload(filePath, new Blob(["old notes"], { type: "text/plain" }), { contentType: "text/plain" })).error).toBeNull();
+    const old = await call(bob, "send_message", { chat_id: chatId, kind: "file", body: "old words", attachment_ids: [fileId] }) as { id: string; seq: number };
+    const fresh = await message(bob, chatId, "fresh words");
+    await db()`update public.messages set created_at = now() - interval '2 hours' where id = ${old.id}`;
+
+    // What pg_cron runs every minute.
+    const [expired] = await db()<{ n: number }[]>`select private.expire_messages() as n`;
+    expect(expired?.n).toBe(1);
+
+    const { data: history } = await carol.supabase.from("messages").select("id, body, deleted_at, attachments(id)").eq("chat_id", chatId).order("seq");
+    expect(history!.find((m) => m.id === old.id)).toMatchObject({ body: null, attachments: [] });
+    expect(history!.find((m) => m.id === old.id)!.deleted_at).not.toBeNull();
+    expect(history!.find((m) => m.id === fresh.id)).toMatchObject({ body: "fresh words", deleted_at: null });
+    const { data: events } = await carol.supabase.rpc("get_chat_events", { chat_id: chatId, after_cursor: 0 });
+    const names = (events as { events: { event: string; data: { message_id?: string } }[] }).events
+      .filter((e) => e.data.message_id === old.id).map((e) => e.event);
+    expect(names.at(-1)).toBe("message.deleted");
+
+    // The job woke attachments-cleanup through pg_net: the file leaves Storage.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const rows = await db()`select 1 from storage.objects where bucket_id = 'attachments' and name = ${filePath}`;
+      if (rows.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`${filePath} is still in Storage`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await bob.supabase.storage.from("attachments").download(filePath)).error).not.toBeNull();
   });
 });
