@@ -188,17 +188,22 @@ export async function runExport(deps: GdprDeps, storage: ObjectStorage, job: Exp
     if (signed.error) throw new Error(`signing the archive failed: ${signed.error.message}`);
 
     const fileCount = files.length - missing.length;
-    await sql.begin(async (tx) => {
-      await tx`
+    const finished = await sql.begin(async (tx) => {
+      const rows = await tx`
         update public.data_exports
            set status = 'ready', progress = 100, phase = 'ready', object_path = ${objectPath}, size_bytes = ${archive.length},
                file_count = ${fileCount}, message_count = ${doc.messages.length}, download_url = ${signed.data.signedUrl},
                download_expires_at = now() + make_interval(secs => ${seconds}), finished_at = now(),
                expires_at = now() + private.retention_setting('export_lifetime')::interval
-         where id = ${job.id}`;
+         where id = ${job.id}
+        returning id`;
+      if (rows.length === 0) return false;
       await tx`select private.audit('account.exported', null, ${job.user_id}::uuid, 'data_exports', ${job.id}::uuid,
                  ${tx.json({ messages: doc.messages.length, files: fileCount, bytes: archive.length })})`;
+      return true;
     });
+    // The job is gone: the account was deleted while the archive was being built. Its archive goes too.
+    if (!finished) await storage.remove(EXPORT_BUCKET, [objectPath]);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`gdpr-export: export ${job.id} failed: ${message}`);

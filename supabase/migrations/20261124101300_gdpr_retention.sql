@@ -142,8 +142,11 @@ begin
     returning 1
   )
   select count(*) into changed from gone;
+  -- Broadcast Replay hands out rows of the last 72 h: older partitions are dropped by Realtime and not searched.
   delete from realtime.messages rm
-   where rm.payload -> 'data' ->> 'message_id' = any (select i::text from unnest(ids) i);
+   where rm.inserted_at > now() - interval '72 hours'
+     and rm.topic = any (select distinct 'chat:' || m.chat_id::text from public.messages m where m.id = any (ids))
+     and rm.payload -> 'data' ->> 'message_id' = any (select i::text from unnest(ids) i);
   return changed;
 end
 $$;
