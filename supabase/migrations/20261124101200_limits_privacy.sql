@@ -98,6 +98,27 @@ grant all on public.privacy_settings to service_role;
 create trigger privacy_settings_touch_updated_at before update on public.privacy_settings
   for each row execute function private.touch_updated_at();
 
+-- profiles.status and last_seen_at are what everyone reads: for a user whose who_can_see_presence is contacts or
+-- nobody they always say offline and nothing (after the presence writers: BEFORE triggers run in name order, and
+-- profiles_route_status_choice comes first). The people the choice lets in read the real presence with get_presence.
+create function private.mask_presence() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.privacy_settings ps where ps.user_id = new.id and ps.who_can_see_presence <> 'everyone') then
+    new.status := 'offline';
+    new.last_seen_at := null;
+  end if;
+  return new;
+end
+$$;
+revoke all on function private.mask_presence() from public, anon, authenticated;
+
+create trigger profiles_shown_presence before update of status, last_seen_at on public.profiles
+  for each row execute function private.mask_presence();
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- row level security
 -- ---------------------------------------------------------------------------------------------------------------
@@ -278,6 +299,27 @@ comment on function private.presence_visible(uuid, uuid) is
   'True if viewer may see target''s online status and last seen (target''s who_can_see_presence).';
 revoke all on function private.presence_visible(uuid, uuid) from public, anon, authenticated;
 
+-- The presence a user really has, from their chosen status and last heartbeat (presence migration): offline when
+-- invisible or quiet for longer than presence_timeout; no last seen while invisible.
+create function private.real_presence(target uuid, out status public.user_status, out last_seen_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  p private.user_presence;
+begin
+  select * into p from private.user_presence up where up.user_id = target;
+  status := case when p.user_id is null or p.chosen_status = 'invisible' or p.last_heartbeat_at is null
+                      or p.last_heartbeat_at < now() - private.realtime_setting('presence_timeout')::interval
+                 then 'offline'::public.user_status else p.chosen_status end;
+  last_seen_at := case when p.chosen_status = 'invisible' then null else p.last_heartbeat_at end;
+end
+$$;
+comment on function private.real_presence(uuid) is 'A user''s real shown status and last seen, whatever their privacy.';
+revoke all on function private.real_presence(uuid) from public, anon, authenticated;
+
 -- Refuses the caller opening or writing in a direct chat with `other` when other's who_can_message does not let
 -- them in. `opening`: a new direct chat (contacts need a shared chat); writing in an existing one only `nobody`
 -- refuses (the direct chat itself is a shared chat).
@@ -373,7 +415,8 @@ set search_path = ''
 as $$
 declare
   me uuid := private.require_user();
-  s public.privacy_settings := private.privacy_settings_of(me);
+  before public.privacy_settings := private.privacy_settings_of(me);
+  s public.privacy_settings := before;
 begin
   insert into public.privacy_settings as ps (user_id, who_can_message, who_can_add, who_can_see_presence)
   values (me, coalesce(update_privacy_settings.who_can_message, s.who_can_message),
@@ -383,6 +426,15 @@ begin
     set who_can_message = excluded.who_can_message, who_can_add = excluded.who_can_add,
         who_can_see_presence = excluded.who_can_see_presence
   returning * into s;
+  -- What everyone reads in profiles follows the new choice at once (private.mask_presence); the change of
+  -- profiles.status is announced on status:<id> as usual.
+  if s.who_can_see_presence is distinct from before.who_can_see_presence then
+    perform set_config('chat.presence_write', 'on', true);
+    update public.profiles p set status = r.status, last_seen_at = r.last_seen_at
+      from private.real_presence(me) r
+     where p.id = me;
+    perform set_config('chat.presence_write', 'off', true);
+  end if;
   return s;
 end
 $$;
@@ -390,3 +442,43 @@ comment on function public.update_privacy_settings(public.privacy_audience, publ
   'Changes the caller''s privacy settings; arguments left null keep their value. Returns the settings.';
 revoke all on function public.update_privacy_settings(public.privacy_audience, public.privacy_audience, public.privacy_audience) from public, anon, authenticated;
 grant execute on function public.update_privacy_settings(public.privacy_audience, public.privacy_audience, public.privacy_audience) to authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- RPCs: presence under privacy
+-- ---------------------------------------------------------------------------------------------------------------
+-- The online status and last seen of up to 200 users as the caller may see them: the real presence where the user's
+-- who_can_see_presence lets the caller in, else offline and no last seen. Users who blocked the caller are left out
+-- (as from profiles).
+create function public.get_presence(user_ids uuid[])
+returns table (user_id uuid, status public.user_status, last_seen_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_user();
+begin
+  if user_ids is null or cardinality(user_ids) > 200 then
+    raise exception 'give between 0 and 200 user ids' using errcode = '22023', hint = 'Ask for at most 200 users per call.';
+  end if;
+  return query
+    select p.id,
+           case when not private.presence_visible(p.id, me) then 'offline'::public.user_status
+                when ps.who_can_see_presence is null or ps.who_can_see_presence = 'everyone' then p.status
+                else r.status end,
+           case when not private.presence_visible(p.id, me) then null::timestamptz
+                when ps.who_can_see_presence is null or ps.who_can_see_presence = 'everyone' then p.last_seen_at
+                else r.last_seen_at end
+      from public.profiles p
+      left join public.privacy_settings ps on ps.user_id = p.id
+      left join lateral private.real_presence(p.id) r on true
+     where p.id = any (user_ids)
+       and not exists (select 1 from public.user_blocks b where b.blocker_id = p.id and b.blocked_id = me)
+     order by p.id;
+end
+$$;
+comment on function public.get_presence(uuid[]) is
+  'Status and last seen of up to 200 users as their who_can_see_presence lets the caller see them.';
+revoke all on function public.get_presence(uuid[]) from public, anon, authenticated;
+grant execute on function public.get_presence(uuid[]) to authenticated, service_role;
