@@ -9,7 +9,10 @@
 -- * Privacy settings (public.privacy_settings, changed with update_privacy_settings): who may message me directly,
 --   who may add me to groups (anyone else's add becomes an invitation) and who sees my online status and last seen.
 --   Each choice is everyone, contacts (people I share a chat with) or nobody, enforced in the RPCs, the profile reads
---   (private.visible_presence) and the status:<id> topic.
+--   (the profiles_shown_presence trigger, get_presence) and the status:<id> topic.
+-- * The block gaps: in a direct chat a block stops edits, reactions, pins and typing both ways; a user blocked by an
+--   owner or admin of a chat cannot join it on their own (link, discovery, invitation). The checks are helpers here,
+--   called from the functions they guard in the chats, invitations, messages and realtime migrations.
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- types
