@@ -3,7 +3,7 @@
 -- settings are the owner's alone.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(41);
+select plan(43);
 
 select tests.create_user(u) from unnest(array['pv_quiet', 'pv_friend', 'pv_stranger', 'pv_admin', 'pv_other']) u;
 -- pv_friend shares a group with pv_quiet; pv_stranger shares nothing with anyone.
@@ -99,6 +99,13 @@ select is((select (status, last_seen_at)::text from public.get_presence(array[te
   'and get_presence tells a stranger the same');
 select ok(not tests.realtime_can_read('status:' || tests.get_user_id('pv_quiet'), 'broadcast'),
   'a stranger cannot follow the status topic');
+reset role;
+create temp table profile_version as select ctid::text as v from public.profiles where id = tests.get_user_id('pv_quiet');
+select tests.authenticate_as('pv_quiet');
+select is(public.heartbeat() ->> 'shown_status', 'offline', 'the heartbeat says what others see: offline');
+reset role;
+select is((select ctid::text from public.profiles where id = tests.get_user_id('pv_quiet')), (select v from profile_version),
+  'and writes nothing to the hidden profile (the same row version)');
 select tests.authenticate_as('pv_friend');
 select is((select status::text from public.get_presence(array[tests.get_user_id('pv_quiet')])), 'busy',
   'contacts: someone who shares a chat reads the real status with get_presence');
