@@ -220,8 +220,9 @@ revoke all on function private.rate_limit_wait(text, uuid, bigint) from public, 
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers: privacy
 -- ---------------------------------------------------------------------------------------------------------------
--- Do two users share a chat (any kind)? Walks the smaller side's memberships: one index range and one primary-key
--- probe per chat of that side.
+-- Do two users share a chat (any kind)? An index range of a's memberships (chat_members_user_id_idx) and a
+-- primary-key probe of b's membership per chat; it stops at the first shared chat. Called on adds and invitations and
+-- by the privacy checks, never on the send path.
 create function private.shares_chat(a uuid, b uuid) returns boolean
 language plpgsql
 stable
