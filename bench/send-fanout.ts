@@ -73,7 +73,7 @@ commit;
     const rows = Number(cluster.psql({ sql: "select count(*) from realtime.messages" }).trim());
     // WAL written per send: a cost that does not depend on what else the machine is doing.
     const wal = Number(cluster.psql({ sql: `select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '${lsn}')` }).trim());
-    cluster.psql({ sql: "delete from realtime.messages; delete from private.send_rate;" });
+    cluster.psql({ sql: "delete from realtime.messages; delete from private.rate_counters;" });
     const tps = /tps = ([\d.]+)/.exec(out)?.[1];
     const latency = /latency average = ([\d.]+) ms/.exec(out)?.[1];
     lines.push(`${members} members: ${Number(tps).toFixed(0)} sends/s, ${latency} ms average, ` +

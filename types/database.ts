@@ -419,6 +419,26 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"privacy_settings": {
+                  Row: {
+                    "updated_at": string,"user_id": string,"who_can_add": Database["public"]['Enums']["privacy_audience"],"who_can_message": Database["public"]['Enums']["privacy_audience"],"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "updated_at"?: string,"user_id": string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Update: {
+                    "updated_at"?: string,"user_id"?: string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "privacy_settings_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: true
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"profiles": {
                   Row: {
                     "avatar_path": string | null,"bio": string | null,"created_at": string,"display_name": string | null,"id": string,"last_seen_at": string | null,"status": Database["public"]['Enums']["user_status"],"status_text": string | null,"updated_at": string,"username": string
@@ -774,6 +794,25 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_presence":
+{ Args: { "user_ids": (string)[] }; Returns: {
+              "last_seen_at": string,"status": Database["public"]['Enums']["user_status"],"user_id": string
+            }[]
+                           },
+"get_privacy_settings":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "get_unread_notification_count":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
@@ -1084,10 +1123,24 @@ isOneToOne: false
         to: "notification_settings"
         isOneToOne: true
         isSetofReturn: false
+      } },
+"update_privacy_settings":
+{ Args: { "who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"] }; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
+        isOneToOne: true
+        isSetofReturn: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","privacy_audience": "everyone"|"contacts"|"nobody","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1207,7 +1260,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"push_provider": ["web_push", "fcm", "apns"],"user_status": ["online", "away", "busy", "invisible", "offline"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"privacy_audience": ["everyone", "contacts", "nobody"],"push_provider": ["web_push", "fcm", "apns"],"user_status": ["online", "away", "busy", "invisible", "offline"]
           }
         }
 } as const

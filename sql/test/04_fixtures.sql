@@ -20,7 +20,7 @@
 --   tests.last_payload(event)     -- the payload of the newest broadcast of an event
 --   tests.last_event_fetched(event) -- that event as get_chat_events returns it to the current user (thin broadcasts)
 --   tests.chat_events(chat, ...)  -- get_chat_events as jsonb
---   tests.forget_send_rate()      -- a test that sends a lot in one transaction (now() stands still) resets the window
+--   tests.forget_send_rate()      -- a test that writes a lot in one transaction (now() stands still) resets every rate window
 
 -- session ----------------------------------------------------------------------------------------------------------
 
@@ -342,7 +342,7 @@ returns void
 language sql
 security definer
 set search_path = ''
-as $$ delete from private.send_rate $$;
+as $$ delete from private.rate_counters $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, postgres;
 

@@ -195,6 +195,11 @@ $$;
 revoke all on function private.require_admin(uuid) from public, anon, authenticated;
 
 -- Adds a member, checking bans, blocks and the member limit. Called by the RPCs below with the actor's id.
+-- * Someone else's add (actor <> member) to a group or channel follows the member's who_can_add: when it does not let
+--   the actor in, the add becomes an invitation (private.invite_member) and nothing is added. It counts against the
+--   actor's member_add limit, and against stranger_add when the two share no chat (limits and privacy migration).
+-- * Joining on one's own (a link, discovery, an invitation) is refused when an owner or admin of the chat blocked the
+--   user.
 create function private.add_member(chat uuid, member uuid, actor uuid, member_role public.chat_role default 'member')
 returns boolean
 language plpgsql
@@ -218,6 +223,22 @@ begin
   if member <> actor and private.is_blocked_between(member, actor) then
     raise exception 'user cannot be added' using errcode = '42501',
       hint = 'One of you has blocked the other.';
+  end if;
+  if c.kind <> 'direct' then
+    if member = actor then
+      if private.blocked_by_chat_admin(chat, member) then
+        raise exception 'cannot join this chat' using errcode = '42501', hint = 'Someone who runs this chat has blocked you.';
+      end if;
+    else
+      if not private.audience_allows((private.privacy_settings_of(member)).who_can_add, member, actor) then
+        perform private.invite_member(chat, member, actor);
+        return false;
+      end if;
+      perform private.rate_limit('member_add', actor);
+      if not private.shares_chat(actor, member) then
+        perform private.rate_limit('stranger_add', actor);
+      end if;
+    end if;
   end if;
   if c.member_count >= private.max_members(c.kind) then
     raise exception 'chat is full' using errcode = '23514',
@@ -510,12 +531,15 @@ begin
     raise exception 'cannot open a direct chat with this user' using errcode = '42501',
       hint = 'One of you has blocked the other.';
   end if;
+  perform private.assert_may_message(other, true);
   key := least(me::text, other::text) || ':' || greatest(me::text, other::text);
   insert into public.chats (kind, direct_key, created_by) values ('direct', key, me)
   on conflict (direct_key) do nothing
   returning * into c;
   if c.id is null then
     select * into c from public.chats where direct_key = key;
+  else
+    perform private.rate_limit('chat_create', me);
   end if;
   -- Both sides are (re)added: a no-op for current members, a re-join for one who left earlier.
   perform private.add_member(c.id, me, me, 'member');
@@ -525,7 +549,8 @@ begin
 end
 $$;
 comment on function public.create_direct_chat(uuid) is
-  'Opens (or returns) the direct chat with another user. Idempotent; refused if either blocked the other.';
+  'Opens (or returns) the direct chat with another user. Idempotent; refused if either blocked the other or the other''s '
+  'who_can_message does not allow it.';
 revoke all on function public.create_direct_chat(uuid) from public, anon, authenticated;
 grant execute on function public.create_direct_chat(uuid) to authenticated, service_role;
 
@@ -543,6 +568,7 @@ begin
   if coalesce(cardinality(member_ids), 0) > 100 then
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
+  perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by)
   values ('group', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
   returning * into c;
@@ -556,7 +582,9 @@ begin
   return c;
 end
 $$;
-comment on function public.create_group_chat(text, uuid[], text) is 'Creates a group owned by the caller with the given members.';
+comment on function public.create_group_chat(text, uuid[], text) is
+  'Creates a group owned by the caller with the given members (users whose who_can_add does not allow the caller are '
+  'invited instead).';
 revoke all on function public.create_group_chat(text, uuid[], text) from public, anon, authenticated;
 grant execute on function public.create_group_chat(text, uuid[], text) to authenticated, service_role;
 
@@ -570,6 +598,7 @@ declare
   me uuid := private.require_user();
   c public.chats;
 begin
+  perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
   values ('channel', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
           me, 'admins', coalesce(create_channel.discoverable, true))
@@ -777,7 +806,9 @@ begin
   return added;
 end
 $$;
-comment on function public.add_chat_members(uuid, uuid[]) is 'Adds users to a group or channel (admins). Returns how many were new.';
+comment on function public.add_chat_members(uuid, uuid[]) is
+  'Adds users to a group or channel (admins); users whose who_can_add does not allow the caller are invited instead. '
+  'Returns how many were added.';
 revoke all on function public.add_chat_members(uuid, uuid[]) from public, anon, authenticated;
 grant execute on function public.add_chat_members(uuid, uuid[]) to authenticated, service_role;
 

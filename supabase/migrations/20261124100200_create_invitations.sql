@@ -145,6 +145,7 @@ begin
   if max_uses is not null and max_uses not between 1 and 100000 then
     raise exception 'max_uses must be between 1 and 100000' using errcode = '22023', hint = 'Or null for no limit.';
   end if;
+  perform private.rate_limit('invite_link');
   insert into public.chat_invitations (chat_id, created_by, token, expires_at, max_uses)
   values (create_invite_link.chat_id, auth.uid(),
           translate(encode(extensions.gen_random_bytes(18), 'base64'), '+/', '-_'),
@@ -216,13 +217,44 @@ comment on function public.accept_invite_link(text) is
 revoke all on function public.accept_invite_link(text) from public, anon, authenticated;
 grant execute on function public.accept_invite_link(text) to authenticated, service_role;
 
-create function public.invite_user(chat_id uuid, user_id uuid) returns public.chat_invitations
+-- The pending invitation of a user to a chat, made if there is none (the checks are the caller's): counted against
+-- the actor's invite limit, and stranger_add when the two share no chat. Also where an add that the user's
+-- who_can_add refuses ends up (private.add_member).
+create function private.invite_member(chat uuid, member uuid, actor uuid) returns public.chat_invitations
 language plpgsql
 security definer
 set search_path = ''
 as $$
 declare
   inv public.chat_invitations;
+begin
+  -- An expired pending invitation is closed so that a fresh one can be sent.
+  update public.chat_invitations i set status = 'revoked', responded_at = now()
+   where i.chat_id = chat and i.invited_user_id = member and i.status = 'pending' and i.expires_at <= now();
+  select * into inv from public.chat_invitations i
+   where i.chat_id = chat and i.invited_user_id = member and i.status = 'pending';
+  if inv.id is not null then
+    return inv;
+  end if;
+  perform private.rate_limit('invite', actor);
+  if not private.shares_chat(actor, member) then
+    perform private.rate_limit('stranger_add', actor);
+  end if;
+  insert into public.chat_invitations (chat_id, created_by, invited_user_id, expires_at)
+  values (chat, actor, member, now() + interval '30 days')
+  returning * into inv;
+  return inv;
+end
+$$;
+comment on function private.invite_member(uuid, uuid, uuid) is
+  'The pending invitation of a user to a chat (made if none, counting the invite and stranger_add limits).';
+revoke all on function private.invite_member(uuid, uuid, uuid) from public, anon, authenticated;
+
+create function public.invite_user(chat_id uuid, user_id uuid) returns public.chat_invitations
+language plpgsql
+security definer
+set search_path = ''
+as $$
 begin
   perform private.require_invitable(invite_user.chat_id);
   if not exists (select 1 from public.profiles p where p.id = invite_user.user_id) then
@@ -237,19 +269,7 @@ begin
   if private.is_blocked_between(auth.uid(), invite_user.user_id) then
     raise exception 'user cannot be invited' using errcode = '42501', hint = 'One of you has blocked the other.';
   end if;
-  -- An expired pending invitation is closed so that a fresh one can be sent.
-  update public.chat_invitations i set status = 'revoked', responded_at = now()
-   where i.chat_id = invite_user.chat_id and i.invited_user_id = invite_user.user_id and i.status = 'pending'
-     and i.expires_at <= now();
-  select * into inv from public.chat_invitations i
-   where i.chat_id = invite_user.chat_id and i.invited_user_id = invite_user.user_id and i.status = 'pending';
-  if inv.id is not null then
-    return inv;
-  end if;
-  insert into public.chat_invitations (chat_id, created_by, invited_user_id, expires_at)
-  values (invite_user.chat_id, auth.uid(), invite_user.user_id, now() + interval '30 days')
-  returning * into inv;
-  return inv;
+  return private.invite_member(invite_user.chat_id, invite_user.user_id, auth.uid());
 end
 $$;
 comment on function public.invite_user(uuid, uuid) is

@@ -71,13 +71,6 @@ create table public.message_reactions (
 );
 comment on table public.message_reactions is 'Who reacted with which emoji; summary in messages.reaction_counts.';
 
-create table private.send_rate (
-  user_id uuid primary key references auth.users (id) on delete cascade,
-  window_started_at timestamptz not null,
-  sent integer not null
-);
-comment on table private.send_rate is 'Per-user send counter for the current rate-limit window.';
-
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
@@ -106,7 +99,6 @@ create index messages_retention_idx on public.messages (chat_id, created_at) whe
 revoke all on public.messages, public.message_edits, public.message_reactions from anon, authenticated;
 grant select on public.messages, public.message_edits, public.message_reactions to authenticated;
 grant all on public.messages, public.message_edits, public.message_reactions to service_role;
-revoke all on private.send_rate from public, anon, authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers
@@ -120,43 +112,13 @@ as $$
     'body_max_chars', 4000,
     'mentions_max', 50,
     'pinned_max', 50,
-    'distinct_reactions_max', 20,
-    'send_rate_window_seconds', 10,
-    'send_rate_max_messages', 30
+    'distinct_reactions_max', 20
   )
 $$;
-comment on function private.limits() is 'Message limits, documented in docs/api.md.';
+comment on function private.limits() is
+  'Message limits, documented in docs/api.md (rate limits: private.rate_limits, limits and privacy migration).';
 revoke all on function private.limits() from public, anon, authenticated;
 
--- Counts a send against the caller's window; raises PT429 (HTTP 429) with the time to wait.
-create function private.check_send_rate(actor uuid) returns void
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  window_s integer := (private.limits() ->> 'send_rate_window_seconds')::integer;
-  max_sent integer := (private.limits() ->> 'send_rate_max_messages')::integer;
-  r private.send_rate;
-begin
-  insert into private.send_rate as s (user_id, window_started_at, sent)
-  values (actor, now(), 1)
-  on conflict (user_id) do update
-    set sent = case when s.window_started_at <= now() - make_interval(secs => window_s) then 1 else s.sent + 1 end,
-        window_started_at = case when s.window_started_at <= now() - make_interval(secs => window_s)
-                                 then now() else s.window_started_at end
-  returning * into r;
-  if r.sent > max_sent then
-    raise exception 'sending too fast'
-      using errcode = 'PT429',
-            detail = json_build_object('retry_after_seconds',
-              ceil(extract(epoch from r.window_started_at + make_interval(secs => window_s) - now())))::text,
-            hint = format('At most %s messages per %s seconds; retry after %s seconds.', max_sent, window_s,
-              ceil(extract(epoch from r.window_started_at + make_interval(secs => window_s) - now())));
-  end if;
-end
-$$;
-revoke all on function private.check_send_rate(uuid) from public, anon, authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers: realtime events of messages (deferred, at commit)
@@ -309,7 +271,6 @@ create constraint trigger message_reactions_emit_removed after delete on public.
 alter table public.messages enable row level security;
 alter table public.message_edits enable row level security;
 alter table public.message_reactions enable row level security;
-alter table private.send_rate enable row level security;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- policies
@@ -411,7 +372,7 @@ begin
             hint = format('One message per %s seconds in this chat; retry after %s seconds.', c.slow_mode_seconds,
               ceil(extract(epoch from member.last_posted_at + make_interval(secs => c.slow_mode_seconds) - now())));
   end if;
-  perform private.check_send_rate(me);
+  perform private.rate_limit('send', me);
 
   if send_message.reply_to_id is not null and not exists (
     select 1 from public.messages m where m.id = send_message.reply_to_id and m.chat_id = c.id and m.seq > member.history_from_seq
@@ -502,12 +463,13 @@ begin
       raise exception 'cannot message this user' using errcode = '42501',
         hint = 'One of you has blocked the other or left the chat.';
     end if;
+    perform private.assert_may_message(other, false);
   end if;
   return member;
 end
 $$;
 comment on function private.authorize_send(public.chats) is
-  'The send authorization (member, posting rights, blocks in direct chats), run before any early return.';
+  'The send authorization (member, posting rights, blocks and who_can_message in direct chats), run before any early return.';
 revoke all on function private.authorize_send(public.chats) from public, anon, authenticated;
 
 create function public.forward_message(message_id uuid, to_chat_id uuid, client_id uuid default null)
@@ -594,6 +556,7 @@ begin
   if msg.author_id is distinct from auth.uid() then
     raise exception 'only the author can edit a message' using errcode = '42501', hint = 'You can edit your own messages.';
   end if;
+  perform private.assert_not_blocked_in_direct(msg.chat_id);
   if msg.deleted_at is not null then
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot be edited.';
   end if;
@@ -610,6 +573,7 @@ begin
   if clean_body is not distinct from msg.body then
     return msg;
   end if;
+  perform private.rate_limit('edit');
   insert into public.message_edits (message_id, chat_id, previous_body, edited_by)
   values (msg.id, msg.chat_id, msg.body, auth.uid());
   update public.messages m set body = clean_body, edited_at = now() where m.id = msg.id returning * into msg;
@@ -689,6 +653,8 @@ begin
   -- Both people in a direct chat may pin; in groups and channels only admins.
   if (select c.kind from public.chats c where c.id = msg.chat_id) <> 'direct' then
     perform private.require_admin(msg.chat_id);
+  else
+    perform private.assert_not_blocked_in_direct(msg.chat_id);
   end if;
   if msg.deleted_at is not null then
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot be pinned.';
@@ -735,6 +701,8 @@ begin
   if msg.deleted_at is not null then
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot get reactions.';
   end if;
+  perform private.assert_not_blocked_in_direct(msg.chat_id);
+  perform private.rate_limit('reaction');
   delete from public.message_reactions r
    where r.message_id = msg.id and r.user_id = auth.uid() and r.emoji = e;
   added := not found;

@@ -292,7 +292,8 @@ revoke all on function private.parse_topic(text) from public, anon, authenticate
 -- * chat:<id>         members: broadcast (server events; nobody tracks presence there)
 -- * chat:<id>:typing  members: broadcast (typing) and presence
 -- * user:<id>         that user: broadcast
--- * status:<id>       that user, and users who share a chat with them and are not blocked by them (as profiles)
+-- * status:<id>       that user, and users who share a chat with them, are not blocked by them and whom their
+--                     who_can_see_presence lets in (limits and privacy migration)
 create function private.topic_read_extensions(topic text) returns text[]
 language plpgsql
 stable
@@ -319,7 +320,8 @@ begin
   if t.kind = 'status'
      and exists (select 1 from public.chat_members mine join public.chat_members theirs on theirs.chat_id = mine.chat_id
                   where mine.user_id = me and theirs.user_id = t.id)
-     and not exists (select 1 from public.user_blocks b where b.blocker_id = t.id and b.blocked_id = me) then
+     and not exists (select 1 from public.user_blocks b where b.blocker_id = t.id and b.blocked_id = me)
+     and private.presence_visible(t.id, me) then
     return array['broadcast'];
   end if;
   return '{}'::text[];
@@ -330,9 +332,10 @@ comment on function private.topic_read_extensions(text) is
 revoke all on function private.topic_read_extensions(text) from public, anon, authenticated;
 grant execute on function private.topic_read_extensions(text) to authenticated;
 
--- Write: only on chat:<id>:typing, only members; broadcast (typing) not in large chats; presence not while the
--- member chose to be invisible (checked when the channel first tracks and again after a token change: Realtime
--- caches the answer per channel, so a client that turns invisible untracks itself; see docs/realtime.md).
+-- Write: only on chat:<id>:typing, only members, not in a direct chat with a block between the two; broadcast
+-- (typing) not in large chats; presence not while the member chose to be invisible (checked when the channel first
+-- tracks and again after a token change: Realtime caches the answer per channel, so a client that turns invisible
+-- untracks itself; see docs/realtime.md).
 create function private.topic_write_extensions(topic text) returns text[]
 language plpgsql
 stable
@@ -343,15 +346,21 @@ declare
   me uuid := auth.uid();
   t record;
   members integer;
+  kind public.chat_kind;
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
   if me is null or t.kind is distinct from 'typing' then
     return '{}'::text[];
   end if;
-  select c.member_count into members
+  select c.member_count, c.kind into members, kind
     from public.chat_members m join public.chats c on c.id = m.chat_id
    where m.chat_id = t.id and m.user_id = me;
   if members is null then
+    return '{}'::text[];
+  end if;
+  -- A block between the two people of a direct chat stops typing there.
+  if kind = 'direct' and exists (select 1 from public.chat_members o where o.chat_id = t.id and o.user_id <> me
+                                   and private.is_blocked_between(me, o.user_id)) then
     return '{}'::text[];
   end if;
   return case when private.is_large_chat(members) then '{}'::text[] else array['broadcast'] end

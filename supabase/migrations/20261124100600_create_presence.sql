@@ -48,6 +48,11 @@ begin
     chosen := 'invisible';
   end if;
   shown := case when chosen = 'invisible' then 'offline'::public.user_status else chosen end;
+  -- A user who hides their presence from everyone (who_can_see_presence not everyone) is shown offline in profiles
+  -- (private.mask_presence, limits and privacy migration): nothing to write there, the heartbeat above is the truth.
+  if not private.presence_visible(me, null) then
+    shown := 'offline';
+  end if;
 
   -- Within the interval and without a change this is a read: many devices cost one write per interval.
   if presence.user_id is null or presence.chosen_status <> chosen or presence.last_heartbeat_at is null

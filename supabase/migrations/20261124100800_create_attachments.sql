@@ -672,6 +672,38 @@ grant execute on function private.settle_storage_trash(text, text[], text[], tex
 -- 403 and the database's message, and any other SQLSTATE with 500 "database error, code: ..." (its hint is never
 -- shown). Uploads the caller may not make at all are left to row level security, so an outsider learns nothing.
 -- Types and limits come from the storage.buckets rows (private.bucket_max_size, private.attachment_max_size).
+-- Uploads per user and day, in files and bytes (private.rate_limits 'upload' and 'upload_bytes'). The Storage API
+-- runs the caller's permission probe in a transaction it rolls back, so the probe only checks (with the declared
+-- contentLength) and refuses with 42501, the one code whose message the Storage API passes on; the final write, as
+-- the storage admin with the stored size, counts (a new object or an overwrite; a move counts nothing).
+create function private.check_upload_quota(o storage.objects, is_api_user boolean, op text) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  uploader uuid;
+  bytes bigint;
+  wait integer;
+begin
+  if is_api_user then
+    bytes := case when o.metadata ->> 'contentLength' ~ '^[0-9]{1,15}$' then (o.metadata ->> 'contentLength')::bigint else 0 end;
+    wait := greatest(private.rate_limit_wait('upload', auth.uid(), 1), private.rate_limit_wait('upload_bytes', auth.uid(), bytes));
+    if wait is not null then
+      raise exception 'upload quota reached; retry after % seconds', wait using errcode = '42501',
+        hint = format('Uploads per day are limited in number and bytes; retry after %s seconds.', wait);
+    end if;
+  elsif op = 'INSERT' and coalesce(o.metadata ? 'size', false) and o.owner_id ~ '^[0-9a-f-]{36}$' then
+    uploader := o.owner_id::uuid;
+    perform private.rate_limit('upload', uploader, 1);
+    perform private.rate_limit('upload_bytes', uploader, greatest((o.metadata ->> 'size')::bigint, 0));
+  end if;
+end
+$$;
+comment on function private.check_upload_quota(storage.objects, boolean, text) is
+  'The daily upload quota: checked at the Storage permission probe, counted at the final write.';
+revoke all on function private.check_upload_quota(storage.objects, boolean, text) from public, anon, authenticated;
+
 create function private.validate_storage_object() returns trigger
 language plpgsql
 security definer
@@ -732,6 +764,7 @@ begin
           hint = 'Upload to <chat_id>/<new uuid>/<file name>.';
       end if;
       perform private.assert_file_name(p.file_name);
+      perform private.check_upload_quota(new, is_api_user, tg_op);
       if has_size then
         max_size := private.attachment_max_size(mime);
         if max_size is null then

@@ -43,8 +43,8 @@ describe("the PostgREST request context", () => {
 
   it("keeps schema private out of reach of API roles", async () => {
     const alice = await createUser("ctx_private");
-    expect(await sqlstate(request(ANON, (tx) => tx`select * from private.send_rate`))).toBe("42501");
-    expect(await sqlstate(request(alice.claims, (tx) => tx`select * from private.send_rate`))).toBe("42501");
+    expect(await sqlstate(request(ANON, (tx) => tx`select * from private.rate_counters`))).toBe("42501");
+    expect(await sqlstate(request(alice.claims, (tx) => tx`select * from private.rate_counters`))).toBe("42501");
     expect(await sqlstate(request(alice.claims, (tx) => tx`select private.derive_username('x', 'y@z')`))).toBe("42501");
   });
 

@@ -551,6 +551,17 @@ const scenarios: Record<string, Entry> = {
     },
   },
 
+  "Privacy settings #1": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("privacy_settings").select("who_can_message, who_can_add, who_can_see_presence").single();
+      expect(data).toEqual({ who_can_message: "contacts", who_can_add: "contacts", who_can_see_presence: "nobody" });
+    },
+  },
+
   "Push devices #1": {
     async setup() {
       // A real password sign-in: the access token names an Auth session the device can be tied to.
@@ -600,6 +611,23 @@ const scenarios: Record<string, Entry> = {
         as: alice,
         scope: { storedSyncCursor: null, reloadEverything: async () => {}, applyUserEvent: ignore, applyChatEvent: ignore },
       };
+    },
+  },
+
+  "Presence and status (heartbeat) #2": {
+    async setup() {
+      const { alice, bob } = await trio();
+      await call(bob, "heartbeat", { status: "busy" });
+      await group(alice, [bob]);
+      await call(bob, "update_privacy_settings", { who_can_see_presence: "contacts" });
+      return { as: alice, scope: { userId: bob.id } };
+    },
+    async after(as, scope) {
+      // alice shares a chat with bob, so she reads the real status that profiles hide from everyone.
+      const { data } = await as!.supabase.rpc("get_presence", { user_ids: [scope.userId as string] });
+      expect(data?.[0]?.status).toBe("busy");
+      const { data: profile } = await as!.supabase.from("profiles").select("status").eq("id", scope.userId as string).single();
+      expect(profile?.status).toBe("offline");
     },
   },
 

@@ -251,7 +251,7 @@ async function team(sql: Sql, owner: string, members: string[]): Promise<string>
 }
 
 async function mention(sql: Sql, author: string, chat: string, target: string, body = "hi @bob"): Promise<void> {
-  await sql`delete from private.send_rate where user_id = ${author}`;
+  await sql`delete from private.rate_counters where user_id = ${author}`;
   await as(sql, author, (tx) => tx`select id from public.send_message(chat_id => ${chat}, body => ${body}, mentions => ${[target]}::uuid[])`);
 }
 

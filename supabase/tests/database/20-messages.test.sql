@@ -14,7 +14,7 @@ create function pg_temp.state(chat uuid) returns jsonb language sql security def
   select jsonb_build_object(
     'last_message_seq', (select c.last_message_seq from public.chats c where c.id = chat),
     'messages', (select count(*) from public.messages m where m.chat_id = chat),
-    'sent', (select coalesce(sum(r.sent), 0) from private.send_rate r where r.user_id = auth.uid()))
+    'sent', (select coalesce(sum(r.used), 0) from private.rate_counters r where r.user_id = auth.uid() and r.action = 'send'))
 $$;
 grant execute on function pg_temp.state(uuid) to authenticated;
 create temp table saved (name text primary key, value jsonb);
@@ -246,7 +246,7 @@ select throws_ok($$ select public.send_message(tests.id('solo2'), 'another chat'
 select is((select m.id from public.send_message(tests.id('solo'), 'message 30', client_id => tests.id('client30')) m),
   tests.id('thirtieth'), 'a retry of an already stored message still succeeds while rate limited');
 reset role;
-update private.send_rate set window_started_at = now() - interval '11 seconds' where user_id = tests.id('rita');
+update private.rate_counters set window_started_at = now() - interval '11 seconds' where user_id = tests.id('rita') and action = 'send';
 select tests.authenticate_as('rita');
 select lives_ok($$ select public.send_message(tests.id('solo'), 'next window') $$, 'a new window accepts sends again');
 select is((pg_temp.state(tests.id('solo')) ->> 'sent')::int, 1, 'the new window counts from 1');

@@ -13,7 +13,7 @@ create function pg_temp.send_many(chat uuid, n integer, prefix text) returns voi
 begin
   for i in 1..n loop
     if i % 25 = 1 then
-      delete from private.send_rate;
+      delete from private.rate_counters;
     end if;
     perform public.send_message(chat, prefix || ' ' || i);
   end loop;

@@ -13,7 +13,7 @@ select tests.create_group('team', 'alice', members => array['bob', 'carol', 'dav
 
 -- Forgets every notification (past RLS) so that a section starts from an empty inbox.
 create function pg_temp.reset() returns void language sql security definer as $$
-  delete from public.notifications; delete from private.send_rate;
+  delete from public.notifications; delete from private.rate_counters;
 $$;
 grant execute on function pg_temp.reset() to authenticated, service_role;
 

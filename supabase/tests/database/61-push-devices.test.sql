@@ -25,7 +25,7 @@ create function pg_temp.outbox(who text) returns text[] language sql security de
     from private.notification_outbox o where o.recipient_id = tests.get_user_id(who)
 $$;
 create function pg_temp.reset() returns void language sql security definer as $$
-  delete from public.notifications; delete from private.notification_outbox; delete from private.send_rate;
+  delete from public.notifications; delete from private.notification_outbox; delete from private.rate_counters;
 $$;
 -- Tokens or endpoints found in the clear in the stored secrets (probe).
 create function pg_temp.clear_text_tokens() returns integer language sql security definer as $$

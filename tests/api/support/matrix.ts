@@ -117,6 +117,7 @@ export async function buildFixture(): Promise<Fixture> {
     select * from public.send_message(chat_id => ${group.id}, body => 'a photo', kind => 'image', attachment_ids => ${[clean.id]}::uuid[])`);
   await sql`select private.set_attachment_scan_result(${infected.id}::uuid, 'infected', 'Eicar-Test-Signature')`;
   await request(member.claims, (tx) => tx`select * from public.update_notification_settings(hide_previews => true)`);
+  await request(member.claims, (tx) => tx`select * from public.update_privacy_settings(who_can_add => 'contacts')`);
   const [reactionNotice] = await sql<{ id: string }[]>`
     select id from public.notifications where recipient_id = ${member.id} and kind = 'reaction'`;
   if (reactionNotice === undefined) throw new Error("the fixture's reaction made no notification");
@@ -396,6 +397,19 @@ export const TABLE_OPERATIONS: Operation[] = [
     affected(tx`with pgrst_source as (delete from public.notification_settings where user_id = ${f.users.member.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
 
+  // privacy_settings: the user's own row, changed through update_privacy_settings.
+  select("privacy_settings", "the member's settings", (tx, f) =>
+    rows(tx`select * from public.privacy_settings where user_id = ${f.users.member.id}`)),
+  insert("privacy_settings", "own settings row", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.privacy_settings (user_id) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}) on conflict do nothing returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("privacy_settings", "the member's settings: `who_can_message`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.privacy_settings set who_can_message = 'nobody' where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("privacy_settings", "the member's settings", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.privacy_settings where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
   // push_devices: the user's own push targets (tokens are encrypted in the private schema), through the RPCs.
   select("push_devices", "the member's devices", (tx, f) =>
     rows(tx`select * from public.push_devices where user_id = ${f.users.member.id}`)),
@@ -578,6 +592,13 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.unregister_push_device(device_id => ${f.memberDeviceId})`)),
   rpc("update_notification_settings", "quiet hours 22:00-07:00 in Europe/Berlin", (tx) =>
     rows(tx`select * from public.update_notification_settings(quiet_hours_start => '22:00', quiet_hours_end => '07:00', time_zone => 'Europe/Berlin')`)),
+
+  // privacy
+  rpc("get_privacy_settings", "the caller's", (tx) => rows(tx`select * from public.get_privacy_settings()`)),
+  rpc("update_privacy_settings", "direct messages from contacts only", (tx) =>
+    rows(tx`select * from public.update_privacy_settings(who_can_message => 'contacts')`)),
+  rpc("get_presence", "of the member", (tx, f) =>
+    rows(tx`select * from public.get_presence(user_ids => ${[f.users.member.id]}::uuid[])`)),
 ];
 
 export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...STORAGE_OPERATIONS, ...RPC_OPERATIONS];

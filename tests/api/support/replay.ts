@@ -256,6 +256,15 @@ export const REGISTRY: Record<string, Entry> = {
       blocked: { na: "the caller's own push devices" },
     },
   },
+  "public.update_privacy_settings(who_can_message public.privacy_audience, who_can_add public.privacy_audience, who_can_see_presence public.privacy_audience)": {
+    call: (tx) => tx`select * from public.update_privacy_settings(who_can_message => 'contacts')`,
+    states: {
+      outsider: { na: "the caller's own privacy settings" },
+      removed: { na: "the caller's own privacy settings" },
+      banned: { na: "the caller's own privacy settings" },
+      blocked: { na: "the caller's own privacy settings" },
+    },
+  },
   "public.update_notification_settings(push_enabled boolean, email_on_mention boolean, hide_previews boolean, quiet_hours_start time without time zone, quiet_hours_end time without time zone, time_zone text, disabled_kinds public.notification_kind[], clear_quiet_hours boolean)": {
     call: (tx) => tx`select * from public.update_notification_settings(hide_previews => true)`,
     states: {
@@ -263,6 +272,24 @@ export const REGISTRY: Record<string, Entry> = {
       removed: { na: "the caller's own notification settings" },
       banned: { na: "the caller's own notification settings" },
       blocked: { na: "the caller's own notification settings" },
+    },
+  },
+  "public.get_presence(user_ids uuid[])": {
+    call: (tx, w) => tx`select * from public.get_presence(user_ids => ${[w.peer.id]}::uuid[])`,
+    states: {
+      outsider: { na: "presence is per user, not per chat: the peer's who_can_see_presence decides (default everyone)" },
+      removed: { na: "presence is per user, not per chat: the peer's who_can_see_presence decides (default everyone)" },
+      banned: { na: "presence is per user, not per chat: the peer's who_can_see_presence decides (default everyone)" },
+      blocked: { na: "the stranger blocks the actor; the peer's presence is not the stranger's (a blocker is left out, pgTAP 85)" },
+    },
+  },
+  "public.get_privacy_settings()": {
+    call: (tx) => tx`select * from public.get_privacy_settings()`,
+    states: {
+      outsider: { na: "the caller's own privacy settings" },
+      removed: { na: "the caller's own privacy settings" },
+      banned: { na: "the caller's own privacy settings" },
+      blocked: { na: "the caller's own privacy settings" },
     },
   },
   "public.get_updates(since text, page_size integer)": {
