@@ -216,8 +216,10 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- In user order: two statements that notify the same people (two @channel sends in one channel) lock their
+  -- counter rows in the same order, so one waits for the other instead of deadlocking.
   insert into private.notification_counters as c (user_id, unread)
-  select n.recipient_id, count(*) from new_rows n where n.read_at is null group by n.recipient_id
+  select n.recipient_id, count(*) from new_rows n where n.read_at is null group by n.recipient_id order by n.recipient_id
   on conflict (user_id) do update set unread = c.unread + excluded.unread;
   return null;
 end
@@ -443,6 +445,7 @@ begin
    where n.id = any (ids) and n.kind = 'mention' and n.chat_id is not null and coalesce(s.email_on_mention, true)
      and not exists (select 1 from public.chat_members m
                       where m.chat_id = n.chat_id and m.user_id = n.recipient_id and m.muted_until > now())
+   order by n.recipient_id -- the batch key's entries in one order (see count_new_notifications)
   on conflict (recipient_id, chat_id) where channel = 'email' and status = 'pending' do nothing;
 end
 $$;
