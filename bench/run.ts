@@ -18,6 +18,7 @@ import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, summarize, type Measurement } from "./lib/stats.ts";
 import { measureDelivery } from "./lib/delivery.ts";
+import { measureNotifications } from "./lib/notifications.ts";
 import { ROOT, freePort, step, waitFor } from "../scripts/lib/util.ts";
 
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -399,6 +400,13 @@ async function main(): Promise<number> {
       } finally {
         server.kill("SIGTERM");
       }
+    }
+
+    // 9. notifications: what the producer adds to send_message, and the notify function's drain rate ------------
+    {
+      const notifications = await measureNotifications({ admin, client: clients[0]!, dbUrl: cluster.url("postgres") });
+      records.push(...notifications.records);
+      notes.push(...notifications.notes);
     }
   } finally {
     await Promise.all([...clients, ...baseClients].map((c) => c.end({ timeout: 5 })));

@@ -117,7 +117,7 @@ const suites: Suite[] = [
     name: "functions",
     database: "migrated",
     async run({ cluster, env }) {
-      const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/"], env);
+      const check = await exec(path.join(BIN, "deno"), ["check", "functions/", "scripts/functions-serve.ts", "tests/functions/", "tests/reliability/functions/", "bench/deno/"], env);
       if (check.code !== 0) return { passed: 0, failed: 1, note: "deno check failed" };
       // A real clamd with the test signature database; its StreamMaxLength is small so the tests reach it.
       // startClamd returns once clamd has scanned its readiness probe, on this port or the next free one.

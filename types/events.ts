@@ -202,14 +202,6 @@ export const userEventData = {
     message_id: uuid,
     author_id: uuid.nullable(),
   }),
-  /** You were mentioned in a message (thin). */
-  mention: z.strictObject({
-    chat_id: uuid,
-    message_id: uuid,
-    message_seq: cursor,
-    author_id: uuid.nullable(),
-    thread_root_id: uuid.nullable(),
-  }),
   /** To the invitee: someone invited you to a group or channel. */
   "invitation.received": invitationEventData,
   /** To the inviter and the invitee's devices: the invitee accepted or declined. */
@@ -234,13 +226,23 @@ export const userEventData = {
     scan_error: z.string().nullable(),
     thumbnail_error: z.string().nullable(),
   }),
-  /** A notification was made, or a collapsed one (reactions) updated (thin: list_notifications has the row). */
+  /**
+   * A notification was made for you (a mention, reply, reaction, ...), or a collapsed one (reactions) updated: the one
+   * event of each, with what a client renders without another request. `preview` is null when you hide previews (and
+   * after the message was deleted, in get_updates); `unread_count` is your inbox's count after it.
+   */
   "notification.created": z.strictObject({
     notification_id: uuid,
     kind: notificationKind,
     chat_id: uuid.nullable(),
+    chat_title: z.string().nullable(),
     message_id: uuid.nullable(),
+    actor: profileCard.nullable(),
+    preview: z.string().max(140).nullable(),
+    data: z.record(z.string(), z.unknown()),
     silent: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
     unread_count: z.number().int().nonnegative(),
   }),
   /** Some (ids), all, or all of one chat's (all + chat_id) notifications were marked read. */
@@ -255,7 +257,7 @@ export type UserEventName = keyof typeof userEventData;
 export const userEventNames = Object.keys(userEventData) as UserEventName[];
 /** User events that get_updates returns again (chat.activity is live only: chat events cover it). */
 export const storedUserEventNames: UserEventName[] = [
-  "chat.added", "chat.removed", "mention", "invitation.received", "invitation.answered", "invitation.revoked",
+  "chat.added", "chat.removed", "invitation.received", "invitation.answered", "invitation.revoked",
   "unread.updated", "preferences.updated", "attachment.updated", "notification.created", "notification.read",
 ];
 

@@ -12,7 +12,9 @@
 //   List-Unsubscribe with a one-click link (RFC 8058) to GET/POST /notify/unsubscribe.
 // - FCM HTTP v1 (functions/_shared/fcm.ts): notification + data + Android/APNs overrides, collapse key per chat;
 //   UNREGISTERED prunes the device, 429/5xx are retried.
-// - APNs: not implemented yet; its deliveries fail as not configured (dead, visible to operators).
+// - APNs (functions/_shared/apns.ts): token-based (ES256 provider token, cached and renewed), HTTP/2, an alert with
+//   the unread count as badge and thread-id/apns-collapse-id = the chat; 410 (Unregistered) and 400 BadDeviceToken
+//   prune the device, 429/5xx are retried after Retry-After or with backoff.
 // Answers 200 {claimed, sent, retried, pruned, dead}, 401/403 without the service role, 400 for bad input.
 
 import { z } from "npm:zod@4.6.7";
@@ -22,6 +24,7 @@ import type { Sql } from "./db.ts";
 import { errorResponse, json, methodNotAllowed, parseJsonBody } from "./http.ts";
 import { requireServiceRole, type ServiceAuth } from "./service-auth.ts";
 import type { FcmClient } from "./fcm.ts";
+import type { ApnsClient } from "./apns.ts";
 
 export const notifyRequestSchema = z.strictObject({ max_deliveries: z.int().min(1).max(500).optional() });
 
@@ -57,6 +60,8 @@ export interface NotifyDeps {
   fetch?: typeof fetch;
   /** FCM HTTP v1 (FCM_SERVICE_ACCOUNT); without it FCM deliveries fail as not configured. */
   fcm?: FcmClient;
+  /** APNs (APNS_KEY, APNS_KEY_ID, APNS_TEAM_ID); without it APNs deliveries fail as not configured. */
+  apns?: ApnsClient;
   /** Seconds a claimed delivery stays leased to this worker. */
   leaseSeconds?: number;
 }
@@ -98,7 +103,8 @@ const pushSchema = z.object({
   ...notificationPart,
 });
 const fcmSchema = z.object({ target: z.object({ token: z.string() }), ...notificationPart });
-type PushDelivery = z.infer<typeof pushSchema> | z.infer<typeof fcmSchema>;
+const apnsSchema = z.object({ target: z.object({ token: z.string(), app_id: z.string() }), ...notificationPart });
+type PushDelivery = z.infer<typeof pushSchema> | z.infer<typeof fcmSchema> | z.infer<typeof apnsSchema>;
 
 const emailSchema = z.object({
   to: z.string(),
@@ -216,6 +222,41 @@ async function sendFcm(deps: NotifyDeps, raw: Record<string, unknown>): Promise<
   }
 }
 
+/** What an alert says when the recipient hides previews (or a notice has no text). */
+const hiddenBody: Record<string, string> = {
+  mention: "You were mentioned", reply: "New reply", thread_reply: "New reply in a thread", direct_message: "New message",
+  reaction: "New reaction", invitation: "New invitation", added_to_chat: "You were added to a chat", system: "New notice",
+};
+
+async function sendApns(deps: NotifyDeps, raw: Record<string, unknown>): Promise<Outcome> {
+  if (!deps.apns) return { outcome: "failed", error: "apns delivery is not configured (APNS_KEY, APNS_KEY_ID, APNS_TEAM_ID)" };
+  const parsed = apnsSchema.safeParse(raw);
+  if (!parsed.success) return { outcome: "failed", error: "malformed delivery: " + parsed.error.message.slice(0, 200) };
+  const p = parsed.data;
+  const n = p.notification;
+  try {
+    const r = await deps.apns.send({
+      deviceToken: p.target.token,
+      topic: p.target.app_id,
+      alert: { title: titleOf(p), body: n.preview ?? hiddenBody[n.kind] ?? "New notification" },
+      badge: p.unread_count,
+      ...(n.chat_id ? { threadId: n.chat_id, collapseId: n.chat_id } : {}),
+      priority: urgencyOf(n.kind) === "high" ? 10 : 5,
+      expiration: Math.floor(Date.now() / 1000) + 24 * 3600,
+      data: { notification_id: n.id, kind: n.kind, chat_id: n.chat_id, message_id: n.message_id },
+    });
+    if (r.status === 200) return { outcome: "sent", status: 200 };
+    // APNs's own signals that the token is dead: 410 (Unregistered, ExpiredToken) and 400 BadDeviceToken.
+    if (r.status === 410 || (r.status === 400 && r.reason === "BadDeviceToken")) return { outcome: "gone", status: r.status, error: r.reason };
+    if (r.status === 429 || r.status >= 500) {
+      return { outcome: "retry", status: r.status, retryAfter: retryAfterSeconds(r.retryAfter ?? null), error: r.reason };
+    }
+    return { outcome: "failed", status: r.status, error: `APNs answered ${r.status} ${r.reason ?? ""}`.trim() };
+  } catch (error) {
+    return { outcome: "retry", error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
@@ -266,6 +307,8 @@ async function deliver(deps: NotifyDeps, row: Claimed): Promise<Outcome> {
       return await sendEmail(deps, row.payload);
     case "fcm":
       return await sendFcm(deps, row.payload);
+    case "apns":
+      return await sendApns(deps, row.payload);
     default:
       return { outcome: "failed", error: `${row.channel} delivery is not configured` };
   }

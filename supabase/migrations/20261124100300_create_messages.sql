@@ -128,8 +128,8 @@ revoke all on function private.limits() from public, anon, authenticated;
 -- * in a direct chat, chat.activity to the other person's user:<id>, so a chat list that does not follow the chat's
 --   topic still sees a new direct message (one row; groups and channels: clients follow the topics of the chats
 --   they show, docs/realtime.md);
--- * one mention on user:<id> per mentioned member (at most mentions_max), stored for get_updates.
--- None of them carries the body: realtime.messages rows outlive edits and deletes for 72 h.
+-- None of them carries the body: realtime.messages rows outlive edits and deletes for 72 h. A mentioned member is
+-- told by notification.created on their own topic (the notifications migration), in the send's transaction.
 create function private.on_message_sent() returns trigger
 language plpgsql
 security definer
@@ -139,7 +139,6 @@ declare
   m public.messages;
   c public.chats;
   other uuid;
-  mentioned uuid;
 begin
   select * into m from public.messages where id = new.id;
   if m.id is null or not private.mark_handled('sent', m.id) then
@@ -158,12 +157,6 @@ begin
         'message_id', m.id, 'author_id', m.author_id), store => false);
     end if;
   end if;
-  foreach mentioned in array m.mentions loop
-    if mentioned is distinct from m.author_id then
-      perform private.emit_user_event(mentioned, 'mention', jsonb_build_object('chat_id', m.chat_id,
-        'message_id', m.id, 'message_seq', m.seq, 'author_id', m.author_id, 'thread_root_id', m.thread_root_id));
-    end if;
-  end loop;
   return null;
 end
 $$;

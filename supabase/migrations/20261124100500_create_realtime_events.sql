@@ -18,8 +18,9 @@
 -- * A global point for get_updates is a transaction snapshot (pg_current_snapshot): events are returned when their
 --   transaction was not visible at the previous point and is visible now, which is exact under concurrency.
 -- * Large chats (more than realtime_settings.large_chat_members) get no typing broadcasts and no read receipts.
--- * A send writes a bounded number of realtime.messages rows whatever the member count (message.sent, plus
---   chat.activity to the other person of a direct chat, plus one mention per mentioned member).
+-- * A send writes a bounded number of chat-event rows in realtime.messages whatever the member count (message.sent,
+--   plus chat.activity to the other person of a direct chat); notifications add one notification.created per
+--   recipient (the notifications migration).
 -- * postgres_changes: only chats and messages are published (INSERT/UPDATE are checked against the subscriber's RLS;
 --   a DELETE reaches every subscriber without RLS and carries only the row's id).
 -- Retention is a pg_cron job (scheduled jobs migration).

@@ -11,7 +11,8 @@
 -- * Unread count: a counter row per user (private.notification_counters) kept by statement-level triggers with
 --   transition tables, so reading it is O(1) and "mark all read" costs one counter update, not one per row.
 -- * Realtime: private.emit_notification_event is the one call that puts notification events and the unread count on
---   user:<id> (stored, so get_updates returns them after a reconnect).
+--   user:<id> (stored, so get_updates returns them after a reconnect). notification.created is the one event of a
+--   mention (or reply, reaction, ...) and carries what a client renders (private.notification_event_data).
 -- * Devices: push targets (Web Push subscriptions, FCM and APNs tokens) in public.push_devices; the token itself is
 --   in private.push_device_secrets, encrypted with pgcrypto (pgp_sym_encrypt, AES-256) under a key kept in Supabase
 --   Vault (`push_token_key`, created here if missing), and found again by an HMAC of it, so registering is
@@ -215,8 +216,10 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- In user order: two statements that notify the same people (two @channel sends in one channel) lock their
+  -- counter rows in the same order, so one waits for the other instead of deadlocking.
   insert into private.notification_counters as c (user_id, unread)
-  select n.recipient_id, count(*) from new_rows n where n.read_at is null group by n.recipient_id
+  select n.recipient_id, count(*) from new_rows n where n.read_at is null group by n.recipient_id order by n.recipient_id
   on conflict (user_id) do update set unread = c.unread + excluded.unread;
   return null;
 end
@@ -419,31 +422,68 @@ comment on function private.emit_notification_event(uuid, text, jsonb) is
   'Broadcasts a notification event with the recipient''s unread count on user:<id>.';
 revoke all on function private.emit_notification_event(uuid, text, jsonb) from public, anon, authenticated;
 
--- The outbox rows of a new (or updated) notification: every push device when it may push; for a mention, the
--- chat's pending email (one per recipient and chat: a burst shares it) unless email is off or the chat is muted.
-create function private.queue_deliveries(n public.notifications, s public.notification_settings) returns void
+-- The outbox rows of new (or updated) notifications, in two statements whatever their number: every push device of
+-- each recipient whose notification may push; for a mention, the chat's pending email (one per recipient and chat:
+-- a burst shares it) unless email is off or the chat is muted.
+create function private.queue_deliveries(ids uuid[]) returns void
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  if not n.silent then
-    insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, device_id)
-    select n.id, n.recipient_id, n.chat_id, d.provider::text, d.id
-      from public.push_devices d where d.user_id = n.recipient_id;
-  end if;
-  if n.kind = 'mention' and s.email_on_mention and n.chat_id is not null and not private.is_muted(n.recipient_id, n.chat_id)
-     and exists (select 1 from auth.users u where u.id = n.recipient_id and u.email is not null) then
-    insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, next_attempt_at)
-    values (n.id, n.recipient_id, n.chat_id, 'email',
-            now() + (select d.email_delay from private.notification_delivery_settings d where d.id))
-    on conflict (recipient_id, chat_id) where channel = 'email' and status = 'pending' do nothing;
-  end if;
+  insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, device_id)
+  select n.id, n.recipient_id, n.chat_id, d.provider::text, d.id
+    from public.notifications n
+    join public.push_devices d on d.user_id = n.recipient_id
+   where n.id = any (ids) and not n.silent;
+  insert into private.notification_outbox (notification_id, recipient_id, chat_id, channel, next_attempt_at)
+  select n.id, n.recipient_id, n.chat_id, 'email',
+         now() + (select d.email_delay from private.notification_delivery_settings d where d.id)
+    from public.notifications n
+    join auth.users u on u.id = n.recipient_id and u.email is not null
+    left join public.notification_settings s on s.user_id = n.recipient_id
+   where n.id = any (ids) and n.kind = 'mention' and n.chat_id is not null and coalesce(s.email_on_mention, true)
+     and not exists (select 1 from public.chat_members m
+                      where m.chat_id = n.chat_id and m.user_id = n.recipient_id and m.muted_until > now())
+   order by n.recipient_id -- the batch key's entries in one order (see count_new_notifications)
+  on conflict (recipient_id, chat_id) where channel = 'email' and status = 'pending' do nothing;
 end
 $$;
-comment on function private.queue_deliveries(public.notifications, public.notification_settings) is
-  'Fills the outbox for a notification: its push devices (unless silent) and the batched email of a mention.';
-revoke all on function private.queue_deliveries(public.notifications, public.notification_settings) from public, anon, authenticated;
+comment on function private.queue_deliveries(uuid[]) is
+  'Fills the outbox for notifications: their push devices (unless silent) and the batched email of a mention.';
+revoke all on function private.queue_deliveries(uuid[]) from public, anon, authenticated;
+
+-- What notification.created carries: enough to render it without another request (who, where, what, when).
+create function private.notification_event_data(n public.notifications) returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return jsonb_build_object('notification_id', n.id, 'kind', n.kind, 'chat_id', n.chat_id,
+    'chat_title', (select c.title from public.chats c where c.id = n.chat_id), 'message_id', n.message_id,
+    'actor', private.profile_json(n.actor_id), 'preview', n.preview, 'data', n.data, 'silent', n.silent,
+    'created_at', n.created_at, 'updated_at', n.updated_at);
+end
+$$;
+comment on function private.notification_event_data(public.notifications) is
+  'The data of notification.created: the notification with its chat title and actor card (the unread count is added by emit_notification_event).';
+revoke all on function private.notification_event_data(public.notifications) from public, anon, authenticated;
+
+-- notification.created for each of `ids`, in one statement.
+create function private.emit_notifications_created(ids uuid[]) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.emit_notification_event(n.recipient_id, 'notification.created', private.notification_event_data(n))
+     from public.notifications n where n.id = any (ids)
+    order by n.recipient_id;
+end
+$$;
+revoke all on function private.emit_notifications_created(uuid[]) from public, anon, authenticated;
 
 -- Makes (or, for reactions, updates) one notification, honouring blocks, per-kind switches and hidden previews, and
 -- deciding whether it may push. Returns null when nothing was made.
@@ -484,12 +524,10 @@ begin
     values (recipient, what, chat, message, actor, shown, coalesce(data, '{}'::jsonb), not private.may_push(recipient, chat, s))
     returning * into n;
   end if;
-  perform private.queue_deliveries(n, s);
-  -- Thin, like every stored broadcast (docs/realtime.md "Why thin broadcasts"): the preview is message content, and
-  -- a stored broadcast stays replayable after the message is edited or deleted; list_notifications has the row.
-  perform private.emit_notification_event(recipient, 'notification.created',
-    jsonb_build_object('notification_id', n.id, 'kind', n.kind, 'chat_id', n.chat_id, 'message_id', n.message_id,
-                       'silent', n.silent));
+  perform private.queue_deliveries(array[n.id]);
+  -- The preview goes along: the user topic is its recipient's alone, and it is what their inbox shows them (a
+  -- deleted message takes it out of the stored event, see forget_message_notifications; docs/realtime.md).
+  perform private.emit_notifications_created(array[n.id]);
   return n;
 end
 $$;
@@ -537,7 +575,8 @@ as $$
 declare
   c public.chats;
   scope text;
-  r record;
+  shown text;
+  ids uuid[];
 begin
   if new.kind = 'system' or new.author_id is null then
     return null;
@@ -551,35 +590,61 @@ begin
       scope := 'here';
     end if;
   end if;
+  shown := left(regexp_replace(new.body, '\s+', ' ', 'g'), 140);
 
-  for r in
-    with candidates (user_id, kind, rank, scope) as (
-      select u, 'mention'::public.notification_kind, 1, null::text from unnest(new.mentions) u
-      union all
-      select m.user_id, 'mention'::public.notification_kind, 2, scope from public.chat_members m
-       where scope is not null and m.chat_id = c.id
-         and (scope = 'channel' or exists (select 1 from public.profiles p where p.id = m.user_id and p.status <> 'offline'))
-      union all
-      select p.author_id, 'reply'::public.notification_kind, 3, null from public.messages p
-       where p.id in (new.reply_to_id, new.thread_root_id)
-      union all
-      select distinct t.author_id, 'thread_reply'::public.notification_kind, 4, null from public.messages t
-       where new.thread_root_id is not null and t.thread_root_id = new.thread_root_id and t.id <> new.id
-      union all
-      select m.user_id, 'direct_message'::public.notification_kind, 5, null from public.chat_members m
-        join public.profiles p on p.id = m.user_id
-       where c.kind = 'direct' and m.chat_id = c.id and p.status = 'offline'
-    )
-    select distinct on (x.user_id) x.user_id, x.kind, x.scope
+  -- Set-based: one insert for every recipient (an @channel in a 1,000-member channel is one statement, not 1,000
+  -- calls of create_notification), with create_notification's rules written as joins: blocks either way, per-kind
+  -- switches, hidden previews, and the push decision of private.may_push (push on, outside quiet hours, not busy,
+  -- chat not muted).
+  with candidates (user_id, kind, rank, scope) as (
+    select u, 'mention'::public.notification_kind, 1, null::text from unnest(new.mentions) u
+    union all
+    select m.user_id, 'mention'::public.notification_kind, 2, scope from public.chat_members m
+     where scope is not null and m.chat_id = c.id
+       and (scope = 'channel' or exists (select 1 from public.profiles p where p.id = m.user_id and p.status <> 'offline'))
+    union all
+    select p.author_id, 'reply'::public.notification_kind, 3, null from public.messages p
+     where p.id in (new.reply_to_id, new.thread_root_id)
+    union all
+    select distinct t.author_id, 'thread_reply'::public.notification_kind, 4, null from public.messages t
+     where new.thread_root_id is not null and t.thread_root_id = new.thread_root_id and t.id <> new.id
+    union all
+    select m.user_id, 'direct_message'::public.notification_kind, 5, null from public.chat_members m
+      join public.profiles p on p.id = m.user_id
+     where c.kind = 'direct' and m.chat_id = c.id and p.status = 'offline'
+  ),
+  chosen as (
+    select distinct on (x.user_id) x.user_id, x.kind, x.scope, m.muted_until
       from candidates x
       join public.chat_members m on m.chat_id = c.id and m.user_id = x.user_id
      where x.user_id is distinct from new.author_id and private.level_allows(m.notification_level, x.kind)
      order by x.user_id, x.rank
-  loop
-    perform private.create_notification(r.user_id, r.kind, c.id, new.id, new.author_id, new.body,
-      jsonb_strip_nulls(jsonb_build_object('message_seq', new.seq, 'message_kind', new.kind,
-        'thread_root_id', new.thread_root_id, 'scope', r.scope)));
-  end loop;
+  ),
+  made as (
+    insert into public.notifications (recipient_id, kind, chat_id, message_id, actor_id, preview, data, silent)
+    select r.user_id, r.kind, c.id, new.id, new.author_id,
+           case when coalesce(s.hide_previews, false) then null else shown end,
+           jsonb_strip_nulls(jsonb_build_object('message_seq', new.seq, 'message_kind', new.kind,
+             'thread_root_id', new.thread_root_id, 'scope', r.scope)),
+           not (coalesce(s.push_enabled, true)
+                and not (s.quiet_hours_start is not null and private.in_quiet_hours(s, now()))
+                and coalesce(pr.chosen_status, p.status) <> 'busy'
+                and not coalesce(r.muted_until > now(), false))
+      from chosen r
+      join public.profiles p on p.id = r.user_id
+      left join public.notification_settings s on s.user_id = r.user_id
+      left join private.user_presence pr on pr.user_id = r.user_id
+     where not (r.kind = any (coalesce(s.disabled_kinds, '{}')))
+       and not exists (select 1 from public.user_blocks b
+                        where (b.blocker_id = r.user_id and b.blocked_id = new.author_id)
+                           or (b.blocker_id = new.author_id and b.blocked_id = r.user_id))
+    returning id
+  )
+  select array_agg(id) into ids from made;
+  if ids is not null then
+    perform private.queue_deliveries(ids);
+    perform private.emit_notifications_created(ids);
+  end if;
   return null;
 end
 $$;
@@ -597,7 +662,11 @@ security definer
 set search_path = ''
 as $$
 begin
-  delete from public.notifications n where n.message_id = new.id;
+  -- The stored notification.created events (get_updates) lose their preview too.
+  with gone as (delete from public.notifications n where n.message_id = new.id returning n.recipient_id)
+  update private.user_events e set payload = e.payload || '{"preview": null}'::jsonb
+   where e.user_id in (select g.recipient_id from gone g) and e.event = 'notification.created'
+     and e.payload ->> 'message_id' = new.id::text;
   return null;
 end
 $$;

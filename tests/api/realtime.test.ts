@@ -164,9 +164,14 @@ describe("the realtime contract", () => {
     }
     // Every event of the contract occurred at least once in this scenario.
     for (const name of [...chatEventNames, ...userEventNames, "status.changed"]) expect(counts[name] ?? 0, name).toBeGreaterThan(0);
-    // Stored broadcasts never carry message content (Broadcast Replay hands them out without RLS).
-    const stored = JSON.stringify(seen.map((bc) => bc.payload));
+    // Stored broadcasts never carry message content (Broadcast Replay hands them out without RLS), except the preview
+    // of a notification on its recipient's own topic (docs/realtime.md, "The notification preview").
+    const previews = seen.filter((bc) => bc.topic.startsWith("user:") && bc.event === "notification.created");
+    const stored = JSON.stringify(seen.filter((bc) => !previews.includes(bc)).map((bc) => bc.payload));
     for (const body of ["first", "reply", "hi @a"]) expect(stored.includes(`"${body}`), body).toBe(false);
+    const mentioned = previews.filter((bc) => JSON.stringify(bc.payload).includes("hi @a"));
+    expect(mentioned.map((bc) => [bc.topic, (bc.payload.data as Row).kind, (bc.payload.data as Row).preview]))
+      .toEqual([[`user:${a!.id}`, "mention", "hi @a"]]);
 
     // Catch-up pages and global sync answers parse too.
     const page = chatEventsPage.parse(await rpc(a!.claims, "get_chat_events", { chat_id: team.id }, "GET"));
@@ -369,6 +374,31 @@ describe("global catch-up", () => {
     // Of the new chat's events, only those from the user's own join on are theirs.
     expect(late.events.map((e) => [e.event, (e.data as Row).user_id])).toEqual([["participant.added", me!.id]]);
   }, 120_000);
+
+  it("a mention is one notification.created, live and in the catch-up, with what a client renders; a delete clears its preview", async () => {
+    const [x, y, z] = await Promise.all([createUser("ncx"), createUser("ncy"), createUser("ncz")]);
+    const chat = await rpc<Row>(x.claims, "create_group_chat", { title: "Render", member_ids: [y.id, z.id] });
+    const start = updatesPage.parse(await rpc(y.claims, "get_updates", {}, "GET")).cursor;
+    await rpc(z.claims, "update_notification_settings", { hide_previews: true });
+    const m = await rpc<Row>(x.claims, "send_message", { chat_id: chat.id, body: "@y @z lunch at noon", mentions: [y.id, z.id] });
+    const page = updatesPage.parse(await rpc(y.claims, "get_updates", { since: start }, "GET"));
+    const events = page.user_events.filter((e) => (e.data as Row).message_id === m.id);
+    expect(events.map((e) => e.event)).toEqual(["notification.created"]);
+    const data = events[0]!.data as Row;
+    expect(data).toMatchObject({ kind: "mention", chat_id: chat.id, chat_title: "Render", message_id: m.id,
+                                 preview: "@y @z lunch at noon", silent: false, unread_count: 2 });
+    expect((data.actor as Row).id).toBe(x.id);
+    const live = await broadcasts([`user:${y.id}`, `user:${z.id}`]);
+    const mention = live.filter((bc) => bc.event === "notification.created" && (bc.payload.data as Row).message_id === m.id);
+    expect(mention.map((bc) => [bc.topic, (bc.payload.data as Row).preview])).toEqual(
+      expect.arrayContaining([[`user:${y.id}`, "@y @z lunch at noon"], [`user:${z.id}`, null]]));
+    expect(mention).toHaveLength(2);
+    expect(live.some((bc) => bc.event === "mention")).toBe(false);
+
+    await rpc(x.claims, "delete_message", { message_id: m.id });
+    const after = updatesPage.parse(await rpc(y.claims, "get_updates", { since: start }, "GET"));
+    expect(after.user_events.filter((e) => (e.data as Row).message_id === m.id).map((e) => (e.data as Row).preview)).toEqual([null]);
+  });
 
   it("a sync point older than the retained events requires a reset", async () => {
     const me = await createUser("sync_old");

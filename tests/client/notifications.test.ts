@@ -9,6 +9,9 @@ import { latestMail, mailsTo } from "./support/mail.ts";
 import { startPushService, type PushService } from "./support/push-service.ts";
 import { eventually, joined, liveUser, disconnect, type LiveUser } from "./support/realtime.ts";
 import { db } from "./support/users.ts";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ROOT } from "../../scripts/lib/util.ts";
 
 const vapidPublicKey = process.env.VAPID_PUBLIC_KEY;
 
@@ -34,7 +37,8 @@ describe.skipIf(!stack.functions || !vapidPublicKey)("notifications end to end",
     expect(error).toBeNull();
     expect(device?.provider).toBe("web_push");
 
-    const live: Array<{ notification_id: string; kind: string; unread_count: number }> = [];
+    const live: Array<{ notification_id: string; kind: string; unread_count: number; preview: string | null;
+                        chat_title: string | null; actor: { id: string } | null }> = [];
     await bob.live.realtime.setAuth(bob.token);
     await joined(bob.live.channel(`user:${bob.id}`, { config: { private: true } })
       .on("broadcast", { event: "notification.created" }, (m) => live.push((m.payload as { data: (typeof live)[number] }).data)));
@@ -54,7 +58,8 @@ describe.skipIf(!stack.functions || !vapidPublicKey)("notifications end to end",
 
     const event = await eventually(() => live.find((e) => e.kind === "mention"), 5_000, "notification.created");
     expect(event.unread_count).toBe(2); // added to the chat, then the mention
-    expect(event).not.toHaveProperty("preview"); // thin: the stored broadcast carries no message text
+    // Everything bob's app shows, without another request (the one event of a mention).
+    expect(event).toMatchObject({ preview: "@bob the launch is at 5", chat_title: "Launch", actor: { id: alice.id } });
 
     const { data: inbox } = await bob.live.rpc("list_notifications", { unread_only: true });
     expect(inbox?.map((n) => n.kind)).toEqual(["mention", "added_to_chat"]);
@@ -62,6 +67,29 @@ describe.skipIf(!stack.functions || !vapidPublicKey)("notifications end to end",
     const { data: left } = await bob.live.rpc("mark_all_notifications_read", {});
     expect(left).toBe(0);
   });
+
+  it("the Done-when demo (examples/notifications.ts) prints the decrypted push and the batched email", async () => {
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["examples/notifications.ts"], {
+        cwd: ROOT,
+        env: { ...process.env, API_URL: stack.url, PUBLISHABLE_KEY: stack.publishableKey, SECRET_KEY: stack.secretKey,
+               MAILPIT_URL: stack.mailUrl, DB_URL: stack.dbUrl, VAPID_PUBLIC_KEY: vapidPublicKey!, EMAIL_DELAY: "2" },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(out.code, out.stderr + out.stdout).toBe(0);
+    expect(out.stdout).toMatch(/push service: decrypted payload for \/push\/[0-9a-f-]{36} \(Topic [0-9a-f]{32}, Urgency high, TTL 86400\)/);
+    const payload = JSON.parse(/decrypted payload[^\n]*\n(\{[\s\S]*?\n\})/.exec(out.stdout)![1]!) as Record<string, unknown>;
+    expect(payload).toMatchObject({ kind: "mention", title: "alice in Launch", body: "@bob the launch is at 5", unread_count: 2 });
+    expect(out.stdout).toMatch(/mail catcher: "alice mentioned you in Launch" from Chat <notifications@example\.test>/);
+    expect(out.stdout).toContain("|   alice: @bob the launch is at 5");
+    const [row] = await db()`select extract(epoch from email_delay)::int as s from private.notification_delivery_settings`;
+    expect(row!.s).toBe(600); // the demo put the delay back
+  }, 90_000);
 
   it("a burst of mentions gives one email in the mail catcher, with List-Unsubscribe", async () => {
     // A short delay so that the burst is over before the email is due (each send also wakes the worker).

@@ -13,6 +13,8 @@ import { signJwt } from "../../functions/_shared/jwt.ts";
 import { createNotifyHandler, drainOutbox, type NotifyDeps, retryAfterSeconds } from "../../functions/_shared/notify.ts";
 import { createSmtpMailer } from "../../functions/_shared/smtp.ts";
 import { createFcmClient, FCM_SCOPE } from "../../functions/_shared/fcm.ts";
+import { APNS_MAX_PAYLOAD, apnsPayload, createApnsClient } from "../../functions/_shared/apns.ts";
+import { startApnsPeer } from "./apns-peer.ts";
 import { z } from "npm:zod@4.6.7";
 import { databaseUrl, jwtSecret } from "./gateway-process.ts";
 
@@ -274,6 +276,9 @@ async function setup() {
   const push = startPushService(vapid.publicKey);
   const smtp = await startSmtp();
   const fcm = await startFcm();
+  const apnsPeer = await startApnsPeer({ teamId: "TEAM123456", keyId: "KEY1234567", topics: ["com.example.chat"] });
+  const apns = createApnsClient({ key: apnsPeer.p8, keyId: "KEY1234567", teamId: "TEAM123456", baseUrl: apnsPeer.url,
+                                  caCerts: [apnsPeer.ca] });
   const now = Math.floor(Date.now() / 1000);
   const deps: NotifyDeps = {
     sql,
@@ -283,12 +288,15 @@ async function setup() {
     mailFrom: "Chat <notifications@example.test>",
     publicUrl: "http://127.0.0.1:54321/functions/v1/notify",
     fcm: fcm.client,
+    apns,
   };
   const serviceToken = await signJwt({ iss: "supabase-demo", role: "service_role", iat: now, exp: now + 3600 }, jwtSecret);
   return {
-    sql, push, smtp, fcm, deps, serviceToken,
+    sql, push, smtp, fcm, apnsPeer, deps, serviceToken,
     async close() {
       await fcm.close();
+      apns.close();
+      await apnsPeer.close();
       await sql`update private.notification_delivery_settings set email_delay = interval '10 minutes', max_attempts = 8`;
       await push.close();
       await smtp.close();
@@ -449,6 +457,76 @@ Deno.test({ name: "notify", sanitizeResources: false, sanitizeOps: false }, asyn
       assert.equal((await w.sql`select id from public.push_devices where id = ${dead}`).length, 0, "UNREGISTERED prunes the token");
     });
 
+    await t.step("APNs: over HTTP/2, a verified provider token, the alert with the unread count as badge, Apple's headers", async () => {
+      const jack = await user(w.sql, "jack");
+      const chat9 = await team(w.sql, alice, [jack]);
+      const token = crypto.randomUUID().replaceAll("-", "").repeat(2);
+      await as(w.sql, jack, (tx) => tx`
+        select public.register_push_device(provider => 'apns', platform => 'ios', token => ${token.toUpperCase()},
+                                           app_id => 'com.example.chat', device_name => 'iPhone')`);
+      await mention(w.sql, alice, chat9, jack, "@jack the launch is at 5");
+      const sessionsBefore = w.apnsPeer.sessions();
+      await drainOutbox(w.deps);
+      assert.deepEqual(w.apnsPeer.rejected, []);
+      const got = w.apnsPeer.received.filter((r) => r.token === token);
+      assert.equal(got.length, 1);
+      const r = got[0]!;
+      assert.equal(r.alpn, "h2", "HTTP/2 by ALPN (the peer refuses HTTP/1.1)");
+      assert.deepEqual(r.jwt, { kid: "KEY1234567", iss: "TEAM123456", iat: r.jwt.iat });
+      assert.equal(r.headers["apns-topic"], "com.example.chat");
+      assert.equal(r.headers["apns-push-type"], "alert");
+      assert.equal(r.headers["apns-priority"], "10");
+      assert.equal(r.headers["apns-collapse-id"], chat9, "one collapse id per chat");
+      const expiration = Number(r.headers["apns-expiration"]) - Date.now() / 1000;
+      assert.ok(expiration > 86_000 && expiration <= 86_400, `expires in a day, got ${expiration}`);
+      assert.deepEqual(r.payload.aps, { alert: { title: "alice in Launch", body: "@jack the launch is at 5" }, badge: 2,
+                                        sound: "default", "thread-id": chat9 });
+      assert.equal(r.payload.kind, "mention");
+      assert.equal(r.payload.chat_id, chat9);
+      assert.deepEqual((await outbox(w.sql, jack)).filter((o) => o.channel === "apns").map((o) => o.status), ["sent"]);
+
+      // Hidden previews: the alert says what happened, not what was written.
+      await as(w.sql, jack, (tx) => tx`select public.update_notification_settings(hide_previews => true)`);
+      await mention(w.sql, alice, chat9, jack, "@jack secret plans");
+      await drainOutbox(w.deps);
+      const hidden = w.apnsPeer.received.filter((x) => x.token === token).at(-1)!;
+      assert.deepEqual(hidden.payload.aps.alert, { title: "alice in Launch", body: "You were mentioned" });
+      assert.equal(hidden.payload.aps.badge, 3);
+      assert.ok(!JSON.stringify(hidden.payload).includes("secret"));
+      assert.ok(w.apnsPeer.sessions() - sessionsBefore <= 1, "one connection carries every request");
+    });
+
+    await t.step("APNs: 410 Unregistered and 400 BadDeviceToken prune the token; 429 is retried after Retry-After", async () => {
+      const kate = await user(w.sql, "kate");
+      const chat10 = await team(w.sql, alice, [kate]);
+      const [gone, bad, busy] = [1, 2, 3].map(() => crypto.randomUUID().replaceAll("-", "").repeat(2));
+      w.apnsPeer.behave(gone!, "unregistered");
+      w.apnsPeer.behave(bad!, "bad-token");
+      w.apnsPeer.behave(busy!, "busy");
+      const ids = await as(w.sql, kate, async (tx) => {
+        const out: string[] = [];
+        for (const t of [gone, bad, busy]) {
+          out.push((await tx<{ id: string }[]>`
+            select id from public.register_push_device(provider => 'apns', platform => 'ios', token => ${t!},
+                                                       app_id => 'com.example.chat')`)[0]!.id);
+        }
+        return out;
+      });
+      await mention(w.sql, alice, chat10, kate, "@kate ping");
+      const result = await drainOutbox(w.deps);
+      assert.ok(result.pruned >= 2);
+      const left = await w.sql<{ id: string }[]>`select id from public.push_devices where id = any (${ids}::uuid[])`;
+      assert.deepEqual(left.map((d) => d.id), [ids[2]], "the dead tokens are gone, the busy one stays");
+      const [row] = (await outbox(w.sql, kate)).filter((o) => o.channel === "apns");
+      assert.equal(row!.status, "pending");
+      assert.equal(row!.last_status, 429);
+      assert.ok(row!.wait > 7 && row!.wait <= 9.5, `waits Retry-After (9 s), got ${row!.wait}`);
+      await w.sql`update private.notification_outbox set next_attempt_at = now() where id = ${row!.id}`;
+      await drainOutbox(w.deps);
+      assert.equal((await outbox(w.sql, kate)).find((o) => o.id === row!.id)!.status, "sent");
+      assert.equal(w.apnsPeer.received.filter((r) => r.token === busy).length, 1);
+    });
+
     await t.step("an email whose mentions were read meanwhile is not sent", async () => {
       const hank = await user(w.sql, "hank");
       const chat7 = await team(w.sql, alice, [hank]);
@@ -468,4 +546,62 @@ Deno.test("Retry-After is read as seconds or as an HTTP date", () => {
   assert.equal(retryAfterSeconds(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1)), 30);
   assert.equal(retryAfterSeconds(null), undefined);
   assert.equal(retryAfterSeconds("soon"), undefined);
+});
+
+Deno.test({ name: "APNs provider token: signed once, reused, renewed after 50 minutes; old or foreign tokens are refused",
+            sanitizeResources: false, sanitizeOps: false }, async () => {
+  let clock = Date.now();
+  const peer = await startApnsPeer({ teamId: "TEAM123456", keyId: "KEY1234567", topics: ["com.example.chat"], now: () => clock });
+  const client = createApnsClient({ key: peer.p8, keyId: "KEY1234567", teamId: "TEAM123456", baseUrl: peer.url, caCerts: [peer.ca] },
+                                  { now: () => clock });
+  const message = (n: number) => ({
+    deviceToken: "ab".repeat(32), topic: "com.example.chat", alert: { title: "alice", body: `hello ${n}` }, badge: n,
+    priority: 10 as const, expiration: Math.floor(clock / 1000) + 60,
+  });
+  const stale = createApnsClient({ key: peer.p8, keyId: "KEY1234567", teamId: "TEAM123456", baseUrl: peer.url, caCerts: [peer.ca] },
+                                 { now: () => clock - 61 * 60_000 });
+  const other = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const otherP8 = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...new Uint8Array(
+    await crypto.subtle.exportKey("pkcs8", other.privateKey))))}\n-----END PRIVATE KEY-----\n`;
+  const foreign = createApnsClient({ key: otherP8, keyId: "KEY1234567", teamId: "TEAM123456", baseUrl: peer.url, caCerts: [peer.ca] },
+                                   { now: () => clock });
+  try {
+    const first = await Promise.all([1, 2, 3, 4, 5].map((n) => client.send(message(n))));
+    assert.deepEqual(first.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(peer.rejected, []);
+    assert.equal(peer.tokensSeen.length, 1, "concurrent sends share one signature");
+    const issued = client.tokenIssuedAt();
+
+    clock += 30 * 60_000;
+    assert.equal((await client.send(message(6))).status, 200);
+    assert.equal(peer.tokensSeen.length, 1, "reused at 30 minutes");
+    assert.equal(client.tokenIssuedAt(), issued);
+
+    clock += 21 * 60_000;
+    assert.equal((await client.send(message(7))).status, 200);
+    assert.equal(peer.tokensSeen.length, 2, "renewed after 50 minutes, before APNs would refuse it");
+    assert.equal(client.tokenIssuedAt(), issued! + 51 * 60);
+    assert.deepEqual(peer.rejected, []);
+    assert.equal(peer.sessions(), 1, "one HTTP/2 connection for all of it");
+
+    const expired = await stale.send(message(8));
+    assert.equal(expired.status, 403);
+    assert.equal(expired.reason, "ExpiredProviderToken", "a token older than an hour");
+    assert.equal((await foreign.send(message(9))).reason, "InvalidProviderToken", "a token signed with another key");
+  } finally {
+    client.close();
+    stale.close();
+    foreign.close();
+    await peer.close();
+  }
+});
+
+Deno.test("an APNs payload stays within 4 KB: a long body is shortened, never cut inside a character", () => {
+  const long = "\u{1F600}".repeat(3000);
+  const text = apnsPayload({ deviceToken: "ab".repeat(32), topic: "t", alert: { title: "alice", body: long }, badge: 1,
+                             priority: 10, expiration: 0, threadId: "c" });
+  assert.ok(new TextEncoder().encode(text).length <= APNS_MAX_PAYLOAD);
+  const body = (JSON.parse(text) as { aps: { alert: { body: string } } }).aps.alert.body;
+  assert.ok(body.endsWith("\u2026") && body.length > 1000);
+  assert.ok(!/[\uD800-\uDFFF](?![\uDC00-\uDFFF])/.test(body.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "")), "no broken surrogate");
 });

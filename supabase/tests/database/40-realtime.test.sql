@@ -4,7 +4,7 @@
 -- per-row RLS, and postgres_changes DELETEs without RLS (sql/test/03_realtime.sql runs the server's statements).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(133);
+select plan(136);
 
 -- fixtures (sql/test/04_fixtures.sql): tests.took() lists the broadcasts since its previous call by fixture name --
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) u;
@@ -58,11 +58,16 @@ select is(tests.stored_broadcasts_containing('psst'), 0, 'no stored broadcast ca
 select tests.forget_send_rate();
 select tests.remember('hey', (public.send_message(tests.id('team'), 'hey @bob @carol', mentions => array[tests.id('bob'), tests.id('carol'), tests.id('alice')])).id);
 select tests.commit_point();
-select is(array(select unnest(tests.took()) order by 1), array['chat:team message.sent', 'user:bob mention', 'user:bob notification.created', 'user:carol mention', 'user:carol notification.created'],
-  'a mention tells each mentioned member on their own topic (not the author)');
-select is(tests.last_payload('mention') -> 'data', jsonb_build_object('chat_id', tests.id('team'), 'message_id', tests.id('hey'),
-  'message_seq', 2, 'author_id', tests.id('alice'), 'thread_root_id', null), 'mention names the message, without its body');
-select isnt(tests.last_payload('mention') ->> 'event_id', null, 'mentions are stored for get_updates');
+select is(array(select unnest(tests.took()) order by 1), array['chat:team message.sent', 'user:bob notification.created', 'user:carol notification.created'],
+  'a mention tells each mentioned member once, with notification.created on their own topic (not the author)');
+select is((tests.last_payload('notification.created') -> 'data') - array['notification_id', 'created_at', 'updated_at', 'unread_count', 'actor'],
+  jsonb_build_object('kind', 'mention', 'chat_id', tests.id('team'), 'chat_title', 'Team', 'message_id', tests.id('hey'),
+    'preview', 'hey @bob @carol', 'silent', false,
+    'data', jsonb_build_object('message_seq', 2, 'message_kind', 'text')),
+  'notification.created carries what the recipient renders: who, where, the preview (theirs alone to read)');
+select is(tests.last_payload('notification.created') -> 'data' -> 'actor' ->> 'id', tests.id('alice')::text, 'with the actor''s profile card');
+select isnt(tests.last_payload('notification.created') ->> 'event_id', null, 'it is stored for get_updates');
+select is((tests.last_payload('notification.created') -> 'data' ->> 'unread_count')::integer > 0, true, 'with the unread count');
 
 select public.edit_message(tests.id('m1'), 'hello, team');
 select tests.commit_point();
@@ -131,7 +136,15 @@ select public.delete_message(tests.id('reply'));
 select tests.commit_point();
 select is(tests.took(), array['chat:team message.deleted', 'chat:team message.updated'],
   'deleting a reply broadcasts one message.deleted (its reactions go silently) and the root''s new reply count');
-select is(tests.stored_broadcasts_containing('in thread'), 0, 'the deleted body was never stored in realtime.messages');
+reset role;
+select is((select count(*)::integer from realtime.messages m
+            where m.extension = 'broadcast' and position('in thread' in m.payload::text) > 0
+              and m.topic <> 'user:' || tests.id('alice')), 0,
+  'the deleted body is in no stored broadcast but the preview of its author''s own reaction notification (docs/realtime.md)');
+select is((select count(*)::integer from private.user_events e
+            where e.user_id = tests.id('alice') and position('in thread' in e.payload::text) > 0), 0,
+  'and the delete took that preview out of alice''s catch-up');
+select tests.authenticate_as('alice');
 select is((select e -> 'data' -> 'message' ->> 'body' from jsonb_array_elements(tests.chat_events(tests.id('team')) -> 'events') e
             where e ->> 'event' = 'message.sent' and e -> 'data' ->> 'message_id' = tests.id('reply')::text), null,
   'catch-up returns the tombstone without a body');

@@ -69,7 +69,7 @@ export interface PushService {
   close(): Promise<void>;
 }
 
-export async function startPushService(vapidPublicKey: string): Promise<PushService> {
+export async function startPushService(vapidPublicKey: string, options: { quiet?: boolean } = {}): Promise<PushService> {
   const subs = new Map<string, BrowserSubscription>();
   const received: PushService["received"] = [];
   const rejected: string[] = [];
@@ -90,7 +90,7 @@ export async function startPushService(vapidPublicKey: string): Promise<PushServ
         const payload = JSON.parse(await decryptAes128gcm(new Uint8Array(Buffer.concat(chunks)), sub)) as Record<string, unknown>;
         received.push({ path, payload, topic: req.headers.topic as string | undefined, urgency: req.headers.urgency as string | undefined,
                         ttl: req.headers.ttl as string | undefined });
-        console.log(`push service: ${path} got ${JSON.stringify(payload)}`);
+        if (!options.quiet) console.log(`push service: ${path} got ${JSON.stringify(payload)}`);
         res.writeHead(201).end();
       } catch (error) {
         rejected.push(`${path}: ${String(error)}`);

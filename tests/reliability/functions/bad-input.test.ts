@@ -41,9 +41,11 @@ async function fingerprint(sql: postgres.Sql): Promise<string> {
      where c.relkind in ('r', 'p') and n.nspname in ('public', 'private', 'auth', 'storage', 'realtime')
      order by 1`;
   if (tables.length === 0) return "";
+  // Sorted: a union all may come back in any order (a parallel append does).
   const rows = await sql.unsafe<{ fp: string }[]>(
+    "select fp from (" +
     tables.map((t) => `select '${t.name}:' || count(*) || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as fp from ${t.name} x`)
-      .join(" union all "),
+      .join(" union all ") + ") f order by fp collate \"C\"",
   );
   return rows.map((r) => r.fp).join("\n");
 }
