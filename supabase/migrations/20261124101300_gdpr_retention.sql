@@ -278,8 +278,9 @@ grant execute on function private.export_user_data(uuid) to service_role;
 -- * their reactions go (the counts of the messages are recomputed) and so do notifications they caused;
 -- * memberships end: ownership passes to the highest-ranked, longest-standing member (chats migration), a group
 --   left empty is deleted; direct chats stay with the other person;
--- * stored payloads naming them are purged: their stored broadcasts (realtime.messages) and their profile card in
---   the chat event log (participant.added keeps the ids only);
+-- * stored payloads naming them are purged: their stored broadcasts (realtime.messages), the user events that carry
+--   their card (notification.created of others) and their profile card in the chat event log (participant.added
+--   keeps the ids only);
 -- * the profile is emptied at once; the row itself goes with the auth user.
 -- Returns the counts, which the audit entry keeps (no personal data).
 create function private.erase_user(target uuid) returns jsonb
@@ -322,7 +323,9 @@ begin
   update private.chat_events e set payload = jsonb_set(e.payload, '{profile}', 'null'::jsonb)
    where e.payload ->> 'user_id' = target::text and e.payload ? 'profile';
   delete from realtime.messages rm where rm.payload::text like '%' || target::text || '%';
-  delete from private.user_events e where e.user_id = target;
+  -- their own event log, and the events of others that carry their card (notification.created names its actor)
+  delete from private.user_events e
+   where e.user_id = target or e.payload::text like '%' || target::text || '%';
 
   update public.profiles p
      set display_name = null, bio = null, status_text = null, avatar_path = null,
