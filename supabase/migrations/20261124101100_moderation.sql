@@ -794,6 +794,7 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   me uuid := private.assert_can_write();
   w text := private.fold_word(btrim(add_word_filter.word));
