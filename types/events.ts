@@ -129,6 +129,8 @@ const memberEventData = {
   "participant.removed": z.strictObject({ user_id: uuid, reason: removalReason, member_count: z.number().int().nonnegative() }),
   "participant.updated": z.strictObject({ user_id: uuid, role: chatRole }),
   "chat.updated": z.strictObject({ chat }),
+  /** An admin or moderator froze (read-only for members) or unfroze the chat. */
+  "chat.frozen": z.strictObject({ frozen: z.boolean() }),
 } as const;
 
 /** Chat events as the catch-up RPCs return them (`data` by event name). */
@@ -154,7 +156,7 @@ export const chatBroadcastData = {
 } as const satisfies Record<ChatEventName, z.ZodType>;
 /** Chat events a client can apply from the broadcast alone; the others name a message to fetch. */
 export const selfContainedChatEvents: ChatEventName[] = [
-  "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated",
+  "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated", "chat.frozen",
 ];
 
 /** A direct invitation, as the invitation events carry it. */
@@ -232,6 +234,16 @@ export const userEventData = {
     scan_error: z.string().nullable(),
     thumbnail_error: z.string().nullable(),
   }),
+  /** A report you filed was decided (the row is in `reports`). */
+  "report.resolved": z.strictObject({
+    report_id: uuid,
+    status: z.enum(["dismissed", "actioned"]),
+    action: z.enum(["dismiss", "delete_message", "mute", "remove", "ban", "freeze", "suspend"]),
+  }),
+  /** An admin or moderator muted you in a chat (muted_until), or lifted it (null). */
+  "member.muted": z.strictObject({ chat_id: uuid, muted_until: timestamp.nullable() }),
+  /** A moderator suspended you app-wide (suspended_until null: until lifted), or lifted it. */
+  "account.suspended": z.strictObject({ suspended: z.boolean(), suspended_until: timestamp.nullable() }),
   /** A notification was made, or a collapsed one (reactions) updated (thin: list_notifications has the row). */
   "notification.created": z.strictObject({
     notification_id: uuid,
@@ -255,6 +267,7 @@ export const userEventNames = Object.keys(userEventData) as UserEventName[];
 export const storedUserEventNames: UserEventName[] = [
   "chat.added", "chat.removed", "mention", "invitation.received", "invitation.answered", "invitation.revoked",
   "unread.updated", "preferences.updated", "attachment.updated", "notification.created", "notification.read",
+  "report.resolved", "member.muted", "account.suspended",
 ];
 
 /** The topics of the contract (private channels; supabase.channel(topic, { config: { private: true } })). */

@@ -345,7 +345,7 @@ declare
   members integer;
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
-  if me is null or t.kind is distinct from 'typing' then
+  if me is null or t.kind is distinct from 'typing' or private.is_suspended() then
     return '{}'::text[];
   end if;
   select c.member_count into members

@@ -9,7 +9,7 @@
 --   the service role reads all (Studio, server jobs).
 -- * What is audited here by triggers, whatever path did it: role changes, removals, bans and unbans, chat settings
 --   changes, chat deletions, messages deleted by someone other than their author. The moderation RPCs
---   (20261124101100_moderation.sql) audit report decisions, suspensions, mutes, freezes and word-filter changes;
+--   (20261124101100_create_moderation.sql) audit report decisions, suspensions, mutes, freezes and word-filter changes;
 --   GDPR exports and erasures call private.audit() too.
 
 -- ---------------------------------------------------------------------------------------------------------------

@@ -159,7 +159,8 @@ describe("the security matrix", () => {
     const own = (o: Operation, p: Persona): boolean =>
       (o.id === "user_blocks.insert" && p !== "anon") ||
       (o.id === "user_blocks.delete" && p === "owner") ||
-      (o.id === "profiles.update" && p === "owner");
+      (o.id === "profiles.update" && p === "owner") ||
+      (o.id === "profiles.update.own" && p !== "anon" && p !== "suspended");
     expect(violations(writes, API_PERSONAS, (o, w, p) =>
       own(w, p) ? o.allowed : refusedWith(o, "42501") || (w.kind !== "insert" && noRows(o)))).toEqual([]);
     expect(cell("user_blocks.delete", "owner")).toBe("✓ 1 row");
@@ -229,6 +230,9 @@ describe("the security matrix", () => {
       expect(cell(id, "suspended"), id).toBe("42501");
       expect(outcome(id, "member").allowed, `${id} as member`).toBe(true);
     }
+    expect(cell("profiles.update.own", "suspended")).toBe("42501");
+    expect(cell("profiles.update.own", "member")).toBe("✓ 1 row");
+    expect(cell("storage.attachments.upload", "suspended")).toBe("42501");
     for (const id of ["messages.select", "chats.select", "rpc.get_chat_messages", "rpc.list_chats", "rpc.mark_chat_read"]) {
       expect(outcome(id, "suspended").allowed, id).toBe(true);
     }

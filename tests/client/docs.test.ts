@@ -669,8 +669,74 @@ const scenarios: Record<string, Entry> = {
   // Audit log
   "Audit log #1": {
     async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "set_member_role", { chat_id: chatId, user_id: bob.id, role: "admin" });
+      return { as: alice, scope: { chatId } };
+    },
+    async after(_as, scope) {
+      const entries = scope.entries as Array<{ action: string; before: unknown; after: unknown }>;
+      expect(entries.map((e) => [e.action, e.before, e.after])).toContainEqual(["member.role_changed", { role: "member" }, { role: "admin" }]);
+    },
+  },
+
+  // Moderation
+  "Reports #1": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      const m = await message(bob, chatId, "buy cheap pills");
+      return { as: alice, scope: { messageId: m.id, me: alice.id } };
+    },
+    async after(_as, scope) {
+      expect((scope.mine as Array<{ status: string }>).map((r) => r.status)).toEqual(["open"]);
+    },
+  },
+  "Deciding reports #1": {
+    async setup() {
+      const { alice, bob, carol, chatId } = await aliceInGroup();
+      const m = await message(bob, chatId, "spam spam");
+      await call(carol, "report_content", { target_kind: "message", target_id: m.id, reason: "spam" });
+      return { as: alice, scope: { chatId, bob, carol } };
+    },
+    async after(_as, scope) {
+      expect((scope.decided as { status: string }).status).toBe("actioned");
+      const [notice] = await db()<{ category: string }[]>`
+        select data ->> 'category' as category from public.notifications
+         where recipient_id = ${(scope.carol as Actor).id} and kind = 'system' order by created_at desc limit 1`;
+      expect(notice?.category).toBe("moderation");
+    },
+  },
+  "Mutes and frozen chats #1": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      return { as: alice, scope: { chatId, userId: bob.id } };
+    },
+  },
+  "Word filters #1": {
+    async setup() {
       const { alice, chatId } = await aliceInGroup();
       return { as: alice, scope: { chatId } };
+    },
+    async after(_as, scope) {
+      expect((scope.filters as Array<{ word: string }>).map((f) => f.word)).toEqual(["darn"]);
+    },
+  },
+  "App moderators and suspension #1": {
+    async setup() {
+      const mod = await actor("moderator");
+      return { scope: { admin: serviceClient(), moderatorId: mod.id } };
+    },
+    async after(_as, scope) {
+      const [row] = await db()<{ role: string }[]>`
+        select raw_app_meta_data ->> 'app_role' as role from auth.users where id = ${scope.moderatorId as string}`;
+      expect(row?.role).toBe("moderator");
+    },
+  },
+  "App moderators and suspension #2": {
+    async setup() {
+      const [mod, bob] = await Promise.all([actor("moderator"), actor("bob")]);
+      const { error } = await serviceClient().auth.admin.updateUserById(mod.id, { app_metadata: { app_role: "moderator" } });
+      if (error) throw error;
+      return { as: mod, scope: { userId: bob.id } };
     },
   },
 };

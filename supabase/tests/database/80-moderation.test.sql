@@ -4,7 +4,7 @@
 -- chat), rita (member, reporter), sam (member, to be suspended), anon.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(71);
+select plan(73);
 
 select tests.create_user(u) from unnest(array['olga', 'adam', 'mia', 'max', 'otto', 'mona', 'rita', 'sam']) u;
 select tests.make_moderator('mona');
@@ -190,6 +190,10 @@ select throws_ok(format('select public.report_content(''message'', %L, ''spam'')
   'a suspended user cannot file reports');
 select ok((select count(*) from public.get_chat_messages(tests.id('Club'))) > 0, 'a suspended user still reads their chats');
 select lives_ok($$ select public.mark_chat_read(tests.id('Club')) $$, 'a suspended user still marks chats read (their own state)');
+select throws_ok($$ update public.profiles set bio = 'new bio' where id = auth.uid() $$, '42501', null,
+  'a suspended user cannot change their profile');
+select is(tests.realtime_can_write('chat:' || tests.id('Club') || ':typing', 'broadcast'), false,
+  'a suspended user cannot type in a chat');
 select tests.authenticate_as('mona');
 select is(public.unsuspend_user(tests.get_user_id('sam')), true, 'a moderator lifts the suspension');
 select tests.authenticate_as('sam');

@@ -272,6 +272,9 @@ export const TABLE_OPERATIONS: Operation[] = [
   update("profiles", "the owner's profile: `bio`", (tx, f) =>
     affected(tx`with pgrst_source as (update public.profiles set bio = 'changed' where id = ${f.users.owner.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+  update("profiles", "own profile: `bio`", (tx, f, p) =>
+    affected(tx`with pgrst_source as (update public.profiles set bio = 'mine' where id = ${actorId(f, p)} returning 1)
+                select count(*)::int as n from pgrst_source`), ".own"),
   update("profiles", "own profile: `created_at` (not an editable column)", (tx, f, p) =>
     affected(tx`with pgrst_source as (update public.profiles set created_at = now() - interval '1 year' where id = ${actorId(f, p)} returning 1)
                 select count(*)::int as n from pgrst_source`), ".created_at"),
@@ -808,6 +811,7 @@ suite; a state that does not apply says why in the entry.
 |---|---|
 | \`private.blocker_ids()\` | policy on \`profiles\` (select): users who blocked the reader |
 | \`private.is_app_moderator()\` | policies on \`audit_log\`, \`reports\`, \`user_suspensions\`, \`chat_mutes\`, \`chat_freezes\`, \`word_filters\` (select): app moderators read them all |
+| \`private.is_suspended()\` | policies on \`profiles\` (update) and \`storage.objects\` (insert and update, bucket \`avatars\`): a suspended user does not write |
 | \`private.my_chat_ids()\` | policy on \`chat_members\` (select): members of the caller's chats |
 | \`private.can_upload_attachment(text)\` | policy on \`storage.objects\` (insert, bucket \`attachments\`) |
 | \`private.can_read_attachment(text, text)\` | policy on \`storage.objects\` (select, bucket \`attachments\`) |
