@@ -354,7 +354,8 @@ begin
   if members is null then
     return '{}'::text[];
   end if;
-  return case when private.is_large_chat(members) then '{}'::text[] else array['broadcast'] end
+  -- No typing from a muted member or in a frozen chat (moderation migration); presence stays.
+  return case when private.is_large_chat(members) or not private.may_post(t.id) then '{}'::text[] else array['broadcast'] end
       || case when exists (select 1 from private.user_presence p where p.user_id = me and p.chosen_status = 'invisible')
               then '{}'::text[] else array['presence'] end;
 end

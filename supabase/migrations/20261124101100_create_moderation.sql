@@ -222,6 +222,24 @@ comment on function private.assert_can_post(uuid, public.chat_role) is
   'Refuses writes in a frozen chat (plain members) and by a member muted in the chat.';
 revoke all on function private.assert_can_post(uuid, public.chat_role) from public, anon, authenticated;
 
+-- The same rule as a yes/no, for typing (private.topic_write_extensions): a muted member, or a plain member of a
+-- frozen chat, does not broadcast typing there.
+create function private.may_post(chat uuid) returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return not exists (select 1 from public.chat_mutes mu
+                      where mu.chat_id = chat and mu.user_id = auth.uid() and mu.muted_until > now())
+     and not (coalesce(private.chat_role_of(chat, auth.uid()), 'member') = 'member'
+              and exists (select 1 from public.chat_freezes f where f.chat_id = chat));
+end
+$$;
+comment on function private.may_post(uuid) is 'Whether the caller may write in the chat: not muted there, and not a plain member of a frozen chat.';
+revoke all on function private.may_post(uuid) from public, anon, authenticated;
+
 -- Lower case without accents: how filter words are stored and text is compared.
 create function private.fold_word(value text) returns text
 language sql
@@ -232,6 +250,9 @@ revoke all on function private.fold_word(text) from public, anon, authenticated;
 
 -- Applies the chat's and the app-wide word filters to a text: a blocked word refuses it (22023), a masked word is
 -- replaced by asterisks. Whole words only (runs of letters, digits and _), compared case- and accent-insensitively.
+-- The common cases cost one or two index probes: no filter at all, then the text folded once and its words looked
+-- up together; only a text with a masked word is rebuilt word by word. (Looking up every word on its own cost
+-- p50 18.5 ms against 12.5 ms without filters, bench preset quick, 20 app-wide filters, 1 client.)
 create function private.filter_words(chat uuid, value text, what text) returns text
 language plpgsql
 stable
@@ -241,9 +262,21 @@ as $$
 declare
   result text;
   blocked boolean;
+  masked boolean;
 begin
   if value is null or not exists (
        select 1 from public.word_filters w where w.chat_id is null or w.chat_id = chat) then
+    return value;
+  end if;
+  select bool_or(w.action = 'block'), bool_or(w.action = 'mask') into blocked, masked
+    from public.word_filters w
+   where (w.chat_id is null or w.chat_id = chat)
+     and w.word = any (regexp_split_to_array(private.fold_word(value), '[^[:alnum:]_]+'));
+  if blocked then
+    raise exception '% contains a blocked word', what using errcode = '22023',
+      hint = 'A word filter of this chat or of the app refuses a word in it; rephrase.';
+  end if;
+  if not coalesce(masked, false) then
     return value;
   end if;
   with tokens as (

@@ -4,7 +4,7 @@
 -- chat), rita (member, reporter), sam (member, to be suspended), anon.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(73);
+select plan(75);
 
 select tests.create_user(u) from unnest(array['olga', 'adam', 'mia', 'max', 'otto', 'mona', 'rita', 'sam']) u;
 select tests.make_moderator('mona');
@@ -120,6 +120,8 @@ select throws_ok(format('select public.toggle_reaction(%L, ''👍'')', tests.id(
   'a muted member cannot react');
 select throws_ok(format('select public.edit_message(%L, ''edited'')', tests.id('spam1')), '42501', 'you are muted in this chat',
   'a muted member cannot edit');
+select is(tests.realtime_can_write('chat:' || tests.id('Club') || ':typing', 'broadcast'), false, 'a muted member cannot type');
+select is(tests.realtime_can_write('chat:' || tests.id('Club') || ':typing', 'presence'), true, 'but still shows presence');
 select is((select count(*)::int from public.get_chat_messages(tests.id('Club'))), 3, 'a muted member still reads the chat');
 select is((select count(*)::int from public.chat_mutes where user_id = tests.get_user_id('mia')), 1, 'the muted member sees their mute');
 select tests.authenticate_as('max');
