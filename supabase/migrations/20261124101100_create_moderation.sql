@@ -263,15 +263,17 @@ declare
   result text;
   blocked boolean;
   masked boolean;
+  words text[];
 begin
   if value is null or not exists (
        select 1 from public.word_filters w where w.chat_id is null or w.chat_id = chat) then
     return value;
   end if;
+  -- Folded once into a variable: inside the query the expression would be evaluated again for every filter row.
+  words := regexp_split_to_array(private.fold_word(value), '[^[:alnum:]_]+');
   select bool_or(w.action = 'block'), bool_or(w.action = 'mask') into blocked, masked
     from public.word_filters w
-   where (w.chat_id is null or w.chat_id = chat)
-     and w.word = any (regexp_split_to_array(private.fold_word(value), '[^[:alnum:]_]+'));
+   where (w.chat_id is null or w.chat_id = chat) and w.word = any (words);
   if blocked then
     raise exception '% contains a blocked word', what using errcode = '22023',
       hint = 'A word filter of this chat or of the app refuses a word in it; rephrase.';

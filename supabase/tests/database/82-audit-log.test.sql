@@ -57,7 +57,8 @@ select is((select count(*)::int from pg_temp.entries(tests.id('Club'), 'member.r
   'an ownership transfer is two role changes');
 select tests.authenticate_as('mona');
 select public.suspend_user(tests.get_user_id('max'), 3600, 'spam');
-select is((select row(action, actor_id, target_id, chat_id)::text from public.audit_log where action = 'user.suspended'),
+select is((select row(action, actor_id, target_id, chat_id)::text from public.audit_log
+             where action = 'user.suspended' and target_id = tests.get_user_id('max')),
   row('user.suspended', tests.get_user_id('mona'), tests.get_user_id('max'), null::uuid)::text, 'a suspension (app-wide, no chat)');
 select tests.authenticate_as('otto');
 select public.delete_chat(tests.id('Gone'));
