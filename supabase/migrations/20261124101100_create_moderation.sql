@@ -251,8 +251,11 @@ revoke all on function private.fold_word(text) from public, anon, authenticated;
 -- Applies the chat's and the app-wide word filters to a text: a blocked word refuses it (22023), a masked word is
 -- replaced by asterisks. Whole words only (runs of letters, digits and _), compared case- and accent-insensitively.
 -- The common cases cost one or two index probes: no filter at all, then the text folded once and its words looked
--- up together; only a text with a masked word is rebuilt word by word. (Looking up every word on its own cost
--- p50 18.5 ms against 12.5 ms without filters, bench preset quick, 20 app-wide filters, 1 client.)
+-- up together; only a text with a masked word is rebuilt word by word. Measured with 20 app-wide masked words
+-- (bench preset quick, 1 client, compare.word_filters_vs_none): looking up every word on its own made a send
+-- 1.47x slower at p50 (18.5 vs 12.5 ms); one lookup of the folded words 1.21x (15.5 vs 12.8 ms), p95 1.00x. Per
+-- call (2,000 calls in SQL): 0.54 ms with the folding inside the lookup's query (evaluated again per filter row),
+-- 0.11 ms with it in a variable.
 create function private.filter_words(chat uuid, value text, what text) returns text
 language plpgsql
 stable
