@@ -185,6 +185,21 @@ async function main(): Promise<number> {
     records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p50", fanChannel.p50, fanDirect.p50));
     records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p95", fanChannel.p95, fanDirect.p95));
 
+    // 2b. word filters: the same direct sends with 20 app-wide masked words (every body is tokenized and each word
+    // looked up) against the sends above without filters. The filters are removed again (the data set is reused).
+    const filterWords = Array.from({ length: 20 }, (_, i) => `benchword${i}`);
+    await admin`insert into public.word_filters (chat_id, word, action) select null, w, 'mask' from unnest(${filterWords}::text[]) w`;
+    try {
+      await drive(one, sendItems(directSenders, 50), sendRpc);
+      const fanFiltered = await drive(one, sendItems(directSenders, fanN), sendRpc);
+      failOnErrors("send.direct_word_filters (1 client)", fanFiltered);
+      records.push(...benchRecords("send.direct_word_filters", fanFiltered, fanBase));
+      records.push(comparisonRecord("compare.word_filters_vs_none", "p50", fanFiltered.p50, fanDirect.p50));
+      records.push(comparisonRecord("compare.word_filters_vs_none", "p95", fanFiltered.p95, fanDirect.p95));
+    } finally {
+      await admin`delete from public.word_filters where chat_id is null and word = any(${filterWords}::text[])`;
+    }
+
     // 3. chat list of the user in 1,000 chats ---------------------------------------------------------------------
     const reads = Array.from({ length: preset.work.reads }, (_, i) => i);
     const readPair = async (name: string, api: (sql: postgres.Sql) => Promise<unknown>, bare: (sql: postgres.Sql) => Promise<unknown>) => {

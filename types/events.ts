@@ -131,6 +131,8 @@ const memberEventData = {
   "chat.updated": z.strictObject({ chat }),
   /** Disappearing messages turned on, changed (seconds) or off (null) by an admin: set_disappearing_messages. */
   "chat.retention_updated": z.strictObject({ message_ttl_seconds: z.number().int().positive().nullable() }),
+  /** An admin or moderator froze (read-only for members) or unfroze the chat. */
+  "chat.frozen": z.strictObject({ frozen: z.boolean() }),
 } as const;
 
 /** Chat events as the catch-up RPCs return them (`data` by event name). */
@@ -157,6 +159,7 @@ export const chatBroadcastData = {
 /** Chat events a client can apply from the broadcast alone; the others name a message to fetch. */
 export const selfContainedChatEvents: ChatEventName[] = [
   "message.read", "participant.added", "participant.removed", "participant.updated", "chat.updated", "chat.retention_updated",
+  "chat.frozen",
 ];
 
 /** A direct invitation, as the invitation events carry it. */
@@ -226,6 +229,16 @@ export const userEventData = {
     scan_error: z.string().nullable(),
     thumbnail_error: z.string().nullable(),
   }),
+  /** A report you filed was decided (the row is in `reports`). */
+  "report.resolved": z.strictObject({
+    report_id: uuid,
+    status: z.enum(["dismissed", "actioned"]),
+    action: z.enum(["dismiss", "delete_message", "mute", "remove", "ban", "freeze", "suspend"]),
+  }),
+  /** An admin or moderator muted you in a chat (muted_until), or lifted it (null). */
+  "member.muted": z.strictObject({ chat_id: uuid, muted_until: timestamp.nullable() }),
+  /** A moderator suspended you app-wide (suspended_until null: until lifted), or lifted it. */
+  "account.suspended": z.strictObject({ suspended: z.boolean(), suspended_until: timestamp.nullable() }),
   /**
    * A notification was made for you (a mention, reply, reaction, ...), or a collapsed one (reactions) updated: the one
    * event of each, with what a client renders without another request. `preview` is null when you hide previews (and
@@ -259,6 +272,7 @@ export const userEventNames = Object.keys(userEventData) as UserEventName[];
 export const storedUserEventNames: UserEventName[] = [
   "chat.added", "chat.removed", "invitation.received", "invitation.answered", "invitation.revoked",
   "unread.updated", "preferences.updated", "attachment.updated", "notification.created", "notification.read",
+  "report.resolved", "member.muted", "account.suspended",
 ];
 
 /** The topics of the contract (private channels; supabase.channel(topic, { config: { private: true } })). */

@@ -392,4 +392,21 @@ begin
 end
 $$;
 
+-- moderation ----------------------------------------------------------------------------------------------------------
+
+-- Makes a user an app moderator, as the service role does through Auth's admin API (app_metadata.app_role).
+create or replace function tests.make_moderator(who text, moderator boolean default true)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update auth.users u
+     set raw_app_meta_data = case when moderator then coalesce(u.raw_app_meta_data, '{}'::jsonb) || '{"app_role": "moderator"}'
+                                  else coalesce(u.raw_app_meta_data, '{}'::jsonb) - 'app_role' end
+   where u.id = tests.get_user_id(who);
+end
+$$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role, postgres;

@@ -56,6 +56,24 @@ revoke all on function private.require_user() from public, anon, authenticated;
 -- Not granted to authenticated: only definer functions call it, as their owner (least privilege, docs/security.md).
 grant execute on function private.require_user() to service_role;
 
+-- Is the signed-in caller suspended app-wide? Reads public.user_suspensions (created by the moderation migration;
+-- PL/pgSQL resolves it when called). For the policies on direct writes (own profile, avatars, uploads, typing),
+-- which run as the caller; write RPCs call private.assert_can_write() (moderation migration) instead.
+create function private.is_suspended() returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return exists (select 1 from public.user_suspensions s
+                  where s.user_id = auth.uid() and (s.suspended_until is null or s.suspended_until > now()));
+end
+$$;
+comment on function private.is_suspended() is 'Whether the caller is suspended app-wide (reads, but does not write).';
+revoke all on function private.is_suspended() from public, anon, authenticated;
+grant execute on function private.is_suspended() to authenticated, service_role;
+
 create function private.assert_text(value text, what text, max_length integer, required boolean default false)
 returns text
 language plpgsql

@@ -290,7 +290,7 @@ create policy "users can read profiles of users who did not block them"
 create policy "users can update their own profile"
   on public.profiles for update to authenticated
   using (id = (select auth.uid()))
-  with check (id = (select auth.uid()));
+  with check (id = (select auth.uid()) and not (select private.is_suspended()));
 
 create policy "users can read their own blocks"
   on public.user_blocks for select to authenticated

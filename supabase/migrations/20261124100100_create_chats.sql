@@ -521,6 +521,7 @@ declare
   key text;
   c public.chats;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if other is null or other = me then
     raise exception 'a direct chat needs another user' using errcode = '22023', hint = 'Pass the other user''s id.';
   end if;
@@ -565,12 +566,14 @@ declare
   c public.chats;
   m uuid;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if coalesce(cardinality(member_ids), 0) > 100 then
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
   perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by)
-  values ('group', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
+  values ('group', private.filter_words(null, private.assert_name(title, 'title', 128, true), 'title'),
+          private.filter_words(null, private.assert_text(description, 'description', 1000), 'description'), me)
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
   foreach m in array coalesce(member_ids, '{}') loop
@@ -598,9 +601,11 @@ declare
   me uuid := private.require_user();
   c public.chats;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
-  values ('channel', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
+  values ('channel', private.filter_words(null, private.assert_name(title, 'title', 128, true), 'title'),
+          private.filter_words(null, private.assert_text(description, 'description', 1000), 'description'),
           me, 'admins', coalesce(create_channel.discoverable, true))
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
@@ -622,6 +627,7 @@ declare
   c public.chats;
   m public.chat_members;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into c from public.chats where id = join_chat.chat_id;
   if c.id is null or not c.discoverable or c.kind = 'direct' then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'Only discoverable chats can be joined without an invitation.';
@@ -656,6 +662,7 @@ as $$
 declare
   c public.chats;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Members of a direct chat are all plain members: check the kind before the role so they get the real reason.
   perform private.require_member(update_chat.chat_id);
   select * into c from public.chats where id = update_chat.chat_id;
@@ -667,9 +674,9 @@ begin
     raise exception 'slow mode must be between 0 and 3600 seconds' using errcode = '22023', hint = 'Use 0 to turn it off.';
   end if;
   update public.chats set
-    title = coalesce(private.assert_name(update_chat.title, 'title', 128), chats.title),
+    title = coalesce(private.filter_words(chats.id, private.assert_name(update_chat.title, 'title', 128), 'title'), chats.title),
     description = case when update_chat.description is null then chats.description
-                       else private.assert_text(update_chat.description, 'description', 1000) end,
+                       else private.filter_words(chats.id, private.assert_text(update_chat.description, 'description', 1000), 'description') end,
     avatar_path = coalesce(private.assert_text(update_chat.avatar_path, 'avatar path', 512), chats.avatar_path),
     who_can_post = coalesce(update_chat.who_can_post, chats.who_can_post),
     slow_mode_seconds = coalesce(update_chat.slow_mode_seconds, chats.slow_mode_seconds),
@@ -709,6 +716,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if private.require_member(delete_chat.chat_id) <> 'owner' then
     raise exception 'only the owner can delete the chat' using errcode = '42501', hint = 'Leave the chat instead.';
   end if;
@@ -727,6 +735,7 @@ as $$
 declare
   me uuid := private.require_user();
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if private.require_member(transfer_chat_ownership.chat_id) <> 'owner' then
     raise exception 'only the owner can transfer ownership' using errcode = '42501', hint = 'Ask the owner.';
   end if;
@@ -789,6 +798,7 @@ declare
   added integer := 0;
   u uuid;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- As in update_chat: the kind before the role, so members of a direct chat get the real reason.
   perform private.require_member(add_chat_members.chat_id);
   if (select kind from public.chats where id = add_chat_members.chat_id) = 'direct' then
@@ -844,6 +854,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if set_member_role.role is null then
     raise exception 'role is required' using errcode = '22023', hint = 'Pass admin or member.';
   end if;
@@ -870,6 +881,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.assert_outranks(remove_chat_member.chat_id, remove_chat_member.user_id);
   perform private.remove_member(remove_chat_member.chat_id, remove_chat_member.user_id);
 end
@@ -884,6 +896,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if private.chat_role_of(ban_chat_member.chat_id, ban_chat_member.user_id) is not null then
     perform private.assert_outranks(ban_chat_member.chat_id, ban_chat_member.user_id);
   else
@@ -911,6 +924,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.require_admin(unban_chat_member.chat_id);
   delete from public.chat_bans cb where cb.chat_id = unban_chat_member.chat_id and cb.user_id = unban_chat_member.user_id;
 end

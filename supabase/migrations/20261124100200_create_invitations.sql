@@ -137,6 +137,7 @@ as $$
 declare
   inv public.chat_invitations;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.require_invitable(create_invite_link.chat_id);
   if expires_in_seconds is not null and expires_in_seconds not between 60 and 31536000 then
     raise exception 'expiry must be between one minute and one year' using errcode = '22023',
@@ -200,6 +201,7 @@ declare
   inv public.chat_invitations;
   m public.chat_members;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into inv from public.chat_invitations i where i.token = accept_invite_link.token for update;
   if inv.id is null or inv.status <> 'pending' or (inv.expires_at is not null and inv.expires_at <= now())
      or (inv.max_uses is not null and inv.use_count >= inv.max_uses) then
@@ -256,6 +258,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.require_invitable(invite_user.chat_id);
   if not exists (select 1 from public.profiles p where p.id = invite_user.user_id) then
     raise exception 'user not found' using errcode = 'PT404', hint = 'Check the user id.';
@@ -285,6 +288,7 @@ as $$
 declare
   inv public.chat_invitations;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into inv from public.chat_invitations i
    where i.id = respond_to_invitation.invitation_id and i.invited_user_id = auth.uid()
    for update;
@@ -319,6 +323,7 @@ as $$
 declare
   inv public.chat_invitations;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into inv from public.chat_invitations i where i.id = revoke_invitation.invitation_id;
   if inv.id is null or private.chat_role_of(inv.chat_id, auth.uid()) is null then
     raise exception 'invitation not found' using errcode = 'PT404', hint = 'Check the invitation id.';

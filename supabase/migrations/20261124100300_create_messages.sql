@@ -318,6 +318,7 @@ declare
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
   files uuid[] := coalesce(send_message.attachment_ids, '{}');
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Input checks first: a bad request changes nothing.
   if send_message.kind = 'system' then
     raise exception 'system messages are written by the server' using errcode = '22023', hint = 'Use kind text, image, file, voice or video.';
@@ -348,6 +349,7 @@ begin
   -- Authorize before anything is returned, a retry included: a removed, banned or blocked sender who retries with a
   -- known client_id gets the refusal, not the stored message (docs/security.md). The same helper decides forwards.
   member := private.authorize_send(c);
+  clean_body := private.filter_words(c.id, clean_body, 'message'); -- word filters (moderation migration)
 
   if send_message.client_id is not null then
     select * into msg from public.messages m
@@ -450,6 +452,7 @@ begin
   if c.who_can_post = 'admins' and member.role = 'member' then
     raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
   end if;
+  perform private.assert_can_post(c.id, member.role); -- frozen chat, muted member (moderation migration)
   if c.kind = 'direct' then
     select m.user_id into other from public.chat_members m where m.chat_id = c.id and m.user_id <> me;
     if other is null or private.is_blocked_between(me, other) then
@@ -476,6 +479,7 @@ declare
   origin public.messages;
   msg public.messages;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Authorize the send to the target first: a retry with a known client_id is answered only to someone who may
   -- still post there (a removed, banned or blocked caller gets the refusal, not the stored row's live state).
   perform private.authorize_send((select t from public.chats t where t.id = forward_message.to_chat_id));
@@ -546,6 +550,7 @@ declare
   clean_body text := nullif(regexp_replace(edit_message.body, '^\s+|\s+$', '', 'g'), '');
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if msg.author_id is distinct from auth.uid() then
     raise exception 'only the author can edit a message' using errcode = '42501', hint = 'You can edit your own messages.';
   end if;
@@ -563,6 +568,8 @@ begin
   if char_length(clean_body) > max_chars then
     raise exception 'message is too long' using errcode = '22023', hint = format('At most %s characters.', max_chars);
   end if;
+  perform private.assert_can_post(msg.chat_id); -- frozen chat, muted member (moderation migration)
+  clean_body := private.filter_words(msg.chat_id, clean_body, 'message'); -- word filters (moderation migration)
   if clean_body is not distinct from msg.body then
     return msg;
   end if;
@@ -609,6 +616,7 @@ as $$
 declare
   msg public.messages := private.message_for_update(delete_message.message_id);
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Authors delete their own messages; admins delete messages of members with a lower role (the owner: anyone's).
   if not private.can_delete_message(msg.chat_id, msg.seq, msg.author_id) then
     raise exception 'only the author or a chat admin can delete a message' using errcode = '42501',
@@ -643,6 +651,7 @@ as $$
 declare
   msg public.messages := private.message_for_update(pin_message.message_id);
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Both people in a direct chat may pin; in groups and channels only admins.
   if (select c.kind from public.chats c where c.id = msg.chat_id) <> 'direct' then
     perform private.require_admin(msg.chat_id);
@@ -652,6 +661,7 @@ begin
   if msg.deleted_at is not null then
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot be pinned.';
   end if;
+  perform private.assert_can_post(msg.chat_id); -- frozen chat, muted member (moderation migration)
   -- Serialize pins per chat so concurrent pins cannot pass the limit together.
   perform 1 from public.chats c where c.id = msg.chat_id for update;
   if pinned and msg.pinned_at is null then
@@ -685,6 +695,7 @@ declare
   added boolean;
   counts jsonb;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- An emoji (no ASCII except keycaps like 1️⃣) or a :short_code: of lowercase letters, digits, _ + -.
   if e is null or char_length(e) not between 1 and 32 or e ~ '\s'
      or not (e !~ '[\x01-\x7f]' or e ~ '^[0-9#*]\ufe0f?\u20e3$' or e ~ '^:[a-z0-9_+-]{1,30}:$') then
@@ -695,6 +706,7 @@ begin
     raise exception 'message was deleted' using errcode = '22023', hint = 'Deleted messages cannot get reactions.';
   end if;
   perform private.assert_not_blocked_in_direct(msg.chat_id);
+  perform private.assert_can_post(msg.chat_id); -- frozen chat, muted member (moderation migration)
   perform private.rate_limit('reaction');
   delete from public.message_reactions r
    where r.message_id = msg.id and r.user_id = auth.uid() and r.emoji = e;

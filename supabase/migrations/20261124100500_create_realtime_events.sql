@@ -350,7 +350,7 @@ declare
   kind public.chat_kind;
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
-  if me is null or t.kind is distinct from 'typing' then
+  if me is null or t.kind is distinct from 'typing' or private.is_suspended() then
     return '{}'::text[];
   end if;
   select c.member_count, c.kind into members, kind
@@ -364,7 +364,8 @@ begin
                                    and private.is_blocked_between(me, o.user_id)) then
     return '{}'::text[];
   end if;
-  return case when private.is_large_chat(members) then '{}'::text[] else array['broadcast'] end
+  -- No typing from a muted member or in a frozen chat (moderation migration); presence stays.
+  return case when private.is_large_chat(members) or not private.may_post(t.id) then '{}'::text[] else array['broadcast'] end
       || case when exists (select 1 from private.user_presence p where p.user_id = me and p.chosen_status = 'invisible')
               then '{}'::text[] else array['presence'] end;
 end

@@ -283,6 +283,7 @@ as $$
       join public.chats c on c.id = p.chat_id
      where (c.who_can_post = 'members' or m.role in ('owner', 'admin'))
        and not exists (select 1 from public.attachments a where a.id = p.attachment_id)
+       and not private.is_suspended()
   )
 $$;
 comment on function private.can_upload_attachment(text) is
@@ -992,12 +993,14 @@ create policy "signed-in users can read avatars"
 
 create policy "users can upload an avatar to their own folder"
   on storage.objects for insert to authenticated
-  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
+  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text
+              and not (select private.is_suspended()));
 
 create policy "users can replace avatars in their own folder"
   on storage.objects for update to authenticated
   using (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text)
-  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
+  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text
+              and not (select private.is_suspended()));
 
 create policy "users can delete avatars in their own folder"
   on storage.objects for delete to authenticated

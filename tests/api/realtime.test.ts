@@ -140,6 +140,18 @@ describe("the realtime contract", () => {
     const inv2 = await rpc<Row>(a!.claims, "invite_user", { chat_id: club.id, user_id: c!.id });
     await rpc(a!.claims, "revoke_invitation", { invitation_id: inv2.id });
     await rpc(b!.claims, "heartbeat", { status: "busy" });
+    // Moderation: a report decided (report.resolved), a mute and its lifting (member.muted), a freeze and a thaw
+    // (chat.frozen), a suspension by a moderator and its lifting (account.suspended).
+    const spam = await rpc<Row>(a!.claims, "send_message", { chat_id: club.id, body: "spam" });
+    const report = await rpc<Row>(b!.claims, "report_content", { target_kind: "message", target_id: spam.id, reason: "spam" });
+    await rpc(a!.claims, "resolve_report", { report_id: report.id, action: "dismiss" });
+    await rpc(a!.claims, "mute_chat_member", { chat_id: club.id, user_id: b!.id, duration_seconds: 600 });
+    await rpc(a!.claims, "unmute_chat_member", { chat_id: club.id, user_id: b!.id });
+    await rpc(a!.claims, "freeze_chat", { chat_id: club.id });
+    await rpc(a!.claims, "unfreeze_chat", { chat_id: club.id });
+    await sql`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"app_role": "moderator"}' where id = ${d!.id}`;
+    await rpc(d!.claims, "suspend_user", { user_id: c!.id, duration_seconds: 600 });
+    await rpc(d!.claims, "unsuspend_user", { user_id: c!.id });
 
     const topics = [`chat:${team.id}`, `chat:${direct.id}`, `chat:${doomed.id}`, `chat:${club.id}`,
       ...[a, b, c, d].flatMap((u) => [`user:${u!.id}`, `status:${u!.id}`])];

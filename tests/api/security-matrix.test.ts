@@ -24,6 +24,7 @@ const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../do
 const CHAT_TABLES = [
   "chats", "chat_members", "chat_bans", "messages", "message_edits", "message_reactions", "chat_invitations", "attachments", "audit_log",
   "chat_retention",
+  "reports", "chat_mutes", "chat_freezes", "word_filters", "user_suspensions",
 ];
 const API_PERSONAS = PERSONAS.filter((p) => p !== "service_role");
 const NON_MEMBERS = ["outsider", "banned", "blocked"] as const satisfies readonly Persona[];
@@ -149,8 +150,8 @@ describe("the security matrix", () => {
   it("keeps a blocked user from opening a direct chat with the blocker or seeing their profile and blocks", () => {
     expect(cell("rpc.create_direct_chat", "blocked")).toBe("42501");
     expect(cell("rpc.create_direct_chat", "outsider")).toBe("✓");
-    expect(cell("profiles.select", "blocked")).toBe("✓ 6 rows");
-    expect(cell("profiles.select", "outsider")).toBe("✓ 7 rows");
+    expect(cell("profiles.select", "blocked")).toBe("✓ 9 rows");
+    expect(cell("profiles.select", "outsider")).toBe("✓ 10 rows");
     expect(violations([op("user_blocks.select")], ["outsider", "member", "admin", "banned", "blocked"], noRows)).toEqual([]);
     expect(cell("user_blocks.select", "owner")).toBe("✓ 1 row");
   });
@@ -160,7 +161,8 @@ describe("the security matrix", () => {
     const own = (o: Operation, p: Persona): boolean =>
       (o.id === "user_blocks.insert" && p !== "anon") ||
       (o.id === "user_blocks.delete" && p === "owner") ||
-      (o.id === "profiles.update" && p === "owner");
+      (o.id === "profiles.update" && p === "owner") ||
+      (o.id === "profiles.update.own" && p !== "anon" && p !== "suspended");
     expect(violations(writes, API_PERSONAS, (o, w, p) =>
       own(w, p) ? o.allowed : refusedWith(o, "42501") || (w.kind !== "insert" && noRows(o)))).toEqual([]);
     expect(cell("user_blocks.delete", "owner")).toBe("✓ 1 row");
@@ -195,15 +197,69 @@ describe("the security matrix", () => {
     expect(outcome("rpc.set_disappearing_messages", "admin").allowed).toBe(true);
   });
 
-  it("shows the audit log of a chat to its admins only", () => {
-    expect(cell("audit_log.select", "owner")).toBe("✓ 1 row");
-    expect(cell("audit_log.select", "admin")).toBe("✓ 1 row");
-    expect(cell("audit_log.select", "member")).toBe("0 rows");
+  it("shows the audit log of a chat to its admins and to moderators only, and lets nobody change it", () => {
+    expect(cell("audit_log.select", "owner")).toBe("✓ 5 rows");
+    expect(cell("audit_log.select", "admin")).toBe("✓ 5 rows");
+    expect(cell("audit_log.select", "moderator")).toBe("✓ 5 rows");
+    expect(violations([op("audit_log.select")], ["member", "suspended", "muted", ...NON_MEMBERS], noRows)).toEqual([]);
+    const changes = TABLE_OPERATIONS.filter((o) => o.target === "audit_log" && o.kind !== "select");
+    expect(violations(changes, PERSONAS, (o) => refusedWith(o, "42501"))).toEqual([]);
   });
 
-  it("lets the service role do every table operation and execute every RPC", () => {
-    expect(violations(TABLE_OPERATIONS, ["service_role"], (o, t) => o.allowed && (t.kind === "insert" || o.rows > 0)))
-      .toEqual([]);
+  it("shows reports to their reporter, the chat's admins and moderators; suspensions, mutes and filters likewise", () => {
+    expect(cell("reports.select", "moderator")).toBe("✓ 2 rows");
+    expect(cell("reports.select", "owner")).toBe("✓ 1 row");
+    expect(cell("reports.select", "admin")).toBe("✓ 1 row");
+    expect(violations([op("reports.select")], ["member", "suspended", "muted", ...NON_MEMBERS], noRows)).toEqual([]);
+    expect(cell("user_suspensions.select", "suspended")).toBe("✓ 1 row");
+    expect(cell("user_suspensions.select", "moderator")).toBe("✓ 1 row");
+    expect(violations([op("user_suspensions.select")], ["member", "admin", "owner", "muted", ...NON_MEMBERS], noRows)).toEqual([]);
+    expect(cell("chat_mutes.select", "muted")).toBe("✓ 1 row");
+    expect(cell("chat_mutes.select", "member")).toBe("0 rows");
+    expect(cell("chat_freezes.select", "member")).toBe("✓ 1 row");
+    expect(cell("word_filters.select", "moderator")).toBe("✓ 2 rows");
+    expect(cell("word_filters.select", "admin")).toBe("✓ 1 row");
+    expect(cell("word_filters.select", "member")).toBe("0 rows");
+  });
+
+  it("lets only moderators suspend, and admins or moderators decide reports, mute and freeze", () => {
+    expect(cell("rpc.suspend_user", "moderator")).toBe("✓");
+    expect(cell("rpc.resolve_report.suspend", "moderator")).toBe("✓");
+    expect(violations([op("rpc.suspend_user"), op("rpc.unsuspend_user"), op("rpc.add_word_filter.app")],
+      PERSONAS.filter((p) => p !== "moderator"), (o) => refusedWith(o, "42501"))).toEqual([]);
+    for (const id of ["rpc.resolve_report", "rpc.mute_chat_member", "rpc.freeze_chat", "rpc.unfreeze_chat", "rpc.add_word_filter"]) {
+      for (const p of ["admin", "owner", "moderator"] as const) expect(outcome(id, p).allowed, `${id} as ${p}`).toBe(true);
+      expect(refusedWith(outcome(id, "member"), "42501", "PT404"), `${id} as member`).toBe(true);
+    }
+  });
+
+  it("keeps a suspended user from every write but not from reading", () => {
+    for (const id of ["rpc.send_message", "rpc.toggle_reaction", "rpc.create_group_chat", "rpc.create_direct_chat",
+                      "rpc.report_content", "rpc.report_content.user", "rpc.forward_message"]) {
+      expect(cell(id, "suspended"), id).toBe("42501");
+      expect(outcome(id, "member").allowed, `${id} as member`).toBe(true);
+    }
+    expect(cell("profiles.update.own", "suspended")).toBe("42501");
+    expect(cell("profiles.update.own", "member")).toBe("✓ 1 row");
+    expect(cell("storage.attachments.upload", "suspended")).toBe("42501");
+    for (const id of ["messages.select", "chats.select", "rpc.get_chat_messages", "rpc.list_chats", "rpc.mark_chat_read"]) {
+      expect(outcome(id, "suspended").allowed, id).toBe(true);
+    }
+  });
+
+  it("keeps a muted member and the members of a frozen chat from writing in it; admins still post", () => {
+    for (const id of ["rpc.send_message", "rpc.toggle_reaction", "rpc.forward_message"]) expect(cell(id, "muted"), id).toBe("42501");
+    expect(outcome("messages.select", "muted").allowed).toBe(true);
+    for (const id of ["rpc.send_message.frozen", "rpc.toggle_reaction.frozen"]) {
+      expect(cell(id, "member"), id).toBe("42501");
+      expect(cell(id, "admin"), id).toBe("✓");
+    }
+  });
+
+  it("lets the service role do every table operation (except writing the audit log: private.audit() appends) and execute every RPC", () => {
+    const appendOnly = (t: Operation): boolean => t.target === "audit_log" && t.kind !== "select";
+    expect(violations(TABLE_OPERATIONS, ["service_role"], (o, t) =>
+      appendOnly(t) ? refusedWith(o, "42501") : o.allowed && (t.kind === "insert" || o.rows > 0))).toEqual([]);
     // Without a user the RPCs refuse to act (not signed in), but never for lack of EXECUTE.
     expect(violations(RPC_OPERATIONS, ["service_role"], (o) => o.allowed || !/permission denied for function/.test(o.message)))
       .toEqual([]);

@@ -21,7 +21,7 @@ select is(array(
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
    order by 1
 ), array['private.blocker_ids()', 'private.can_delete_attachment(text)', 'private.can_read_attachment(text,text)',
-        'private.can_upload_attachment(text)', 'private.my_chat_ids()', 'private.require_member(uuid)',
+        'private.can_upload_attachment(text)', 'private.is_app_moderator()', 'private.is_suspended()', 'private.my_chat_ids()', 'private.require_member(uuid)',
         'private.topic_read_extensions(text)', 'private.topic_write_extensions(text)'],
   'authenticated executes exactly the private helpers that policies and the invoker RPC need');
 select is_empty($$

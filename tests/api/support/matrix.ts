@@ -10,7 +10,9 @@ import { ANON, SERVICE_ROLE, createUser, request, sql, type Claims, type Request
 // ---------------------------------------------------------------------------------------------------------------
 // personas and fixture
 // ---------------------------------------------------------------------------------------------------------------
-export const PERSONAS = ["anon", "outsider", "member", "admin", "owner", "banned", "blocked", "service_role"] as const;
+export const PERSONAS = [
+  "anon", "outsider", "member", "admin", "owner", "banned", "blocked", "moderator", "suspended", "muted", "service_role",
+] as const;
 export type Persona = (typeof PERSONAS)[number];
 /** Personas that are signed-in users (role authenticated). */
 export type UserPersona = Exclude<Persona, "anon" | "service_role">;
@@ -23,11 +25,23 @@ export const PERSONA_DESCRIPTIONS: Record<Persona, string> = {
   owner: "owner of the group; has blocked `blocked`",
   banned: "was a member of the group, then banned from it",
   blocked: "signed in, not a member; the owner has blocked this user",
+  moderator: "app moderator (auth `app_metadata.app_role` = `moderator`, set with the service role); in no chat",
+  suspended: "member of the group and of the frozen group, suspended app-wide by the moderator",
+  muted: "member of the group and of the frozen group, muted in both by the admin",
   service_role: "the service role key (server side only; bypasses RLS)",
 };
 
 export interface Fixture {
   users: Record<UserPersona | "bystander" | "spare", TestUser>;
+  /** A second group with the same members, frozen by the admin; the owner wrote `frozenMessageId` before. */
+  frozenGroupId: string;
+  frozenMessageId: string;
+  /** The owner's open report of the member's message; the bystander's open report of the member (a user report). */
+  reportId: string;
+  userReportId: string;
+  /** The group's word filter (by the admin) and an app-wide one (by the moderator). */
+  wordFilterId: string;
+  appWordFilterId: string;
   /** The group chat: owner, admin and member are members; banned was banned. */
   groupId: string;
   memberMessageId: string;
@@ -75,15 +89,18 @@ async function call<T>(claims: Claims, fn: (tx: Tx) => Promise<T[]>): Promise<T>
 
 /** Builds the fixture world through the request context; every step is a real API call and is committed. */
 export async function buildFixture(): Promise<Fixture> {
-  const names = ["owner", "admin", "member", "outsider", "banned", "blocked", "bystander", "spare"] as const;
+  const names = [
+    "owner", "admin", "member", "outsider", "banned", "blocked", "moderator", "suspended", "muted", "bystander", "spare",
+  ] as const;
   const created = await Promise.all(names.map((n) => createUser(`matrix_${n}`)));
   const users = Object.fromEntries(names.map((n, i) => [n, created[i]])) as Fixture["users"];
-  const { owner, admin, member, outsider, banned, blocked, spare } = users;
+  const { owner, admin, member, outsider, banned, blocked, moderator, suspended, muted, bystander, spare } = users;
+  await sql`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"app_role": "moderator"}' where id = ${moderator.id}`;
 
   await request(owner.claims, (tx) => tx`insert into public.user_blocks (blocker_id, blocked_id) values (${owner.id}, ${blocked.id})`);
   const group = await call<{ id: string }>(owner.claims, (tx) => tx`
     select * from public.create_group_chat(title => 'Security matrix',
-                                           member_ids => ${[admin.id, member.id, banned.id]}::uuid[])`);
+                                           member_ids => ${[admin.id, member.id, banned.id, suspended.id, muted.id]}::uuid[])`);
   await request(owner.claims, (tx) => tx`
     select * from public.set_member_role(chat_id => ${group.id}, user_id => ${admin.id}, role => 'admin')`);
   await request(owner.claims, (tx) => tx`
@@ -132,8 +149,36 @@ export async function buildFixture(): Promise<Fixture> {
     await tx`delete from storage.objects where bucket_id = 'attachments' and name = ${infected.path}`;
   });
 
+  // Moderation: a frozen group with the same members; the muted member muted in both; the suspended member suspended.
+  const frozen = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.create_group_chat(title => 'Frozen matrix', member_ids => ${[admin.id, member.id, suspended.id, muted.id]}::uuid[])`);
+  await request(owner.claims, (tx) => tx`
+    select * from public.set_member_role(chat_id => ${frozen.id}, user_id => ${admin.id}, role => 'admin')`);
+  const frozenMessage = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.send_message(chat_id => ${frozen.id}, body => 'before the freeze')`);
+  await request(admin.claims, (tx) => tx`select * from public.freeze_chat(chat_id => ${frozen.id}, reason => 'matrix')`);
+  for (const chat of [group.id, frozen.id]) {
+    await request(admin.claims, (tx) => tx`
+      select * from public.mute_chat_member(chat_id => ${chat}, user_id => ${muted.id}, duration_seconds => 86400)`);
+  }
+  const report = await call<{ id: string }>(owner.claims, (tx) => tx`
+    select * from public.report_content(target_kind => 'message', target_id => ${memberMessage.id}, reason => 'spam')`);
+  const userReport = await call<{ id: string }>(bystander.claims, (tx) => tx`
+    select * from public.report_content(target_kind => 'user', target_id => ${member.id}, reason => 'harassment')`);
+  const filter = await call<{ id: string }>(admin.claims, (tx) => tx`
+    select * from public.add_word_filter(word => 'matrixword', action => 'mask', chat_id => ${group.id})`);
+  const appFilter = await call<{ id: string }>(moderator.claims, (tx) => tx`
+    select * from public.add_word_filter(word => 'matrixappword')`);
+  await request(moderator.claims, (tx) => tx`select * from public.suspend_user(user_id => ${suspended.id}, reason => 'matrix')`);
+
   return {
     users,
+    frozenGroupId: frozen.id,
+    frozenMessageId: frozenMessage.id,
+    reportId: report.id,
+    userReportId: userReport.id,
+    wordFilterId: filter.id,
+    appWordFilterId: appFilter.id,
     groupId: group.id,
     memberMessageId: memberMessage.id,
     ownerMessageId: ownerMessage.id,
@@ -224,7 +269,7 @@ async function rows(q: PromiseLike<readonly unknown[]>): Promise<number> {
 
 export const TABLE_OPERATIONS: Operation[] = [
   // profiles: everyone signed in reads profiles (except of users who blocked them); owners edit selected columns.
-  select("profiles", "the fixture's 7 profiles", (tx, f) =>
+  select("profiles", "the fixture's 10 profiles", (tx, f) =>
     rows(tx`select * from public.profiles where id in ${tx(Object.values(f.users).map((u) => u.id))}`)),
   insert("profiles", "a profile for a user who has none", (tx, f) =>
     affected(tx`with pgrst_source as (insert into public.profiles (id, username) values (${f.users.spare.id}, ${"spare_" + randomUUID().slice(0, 8)}) returning 1)
@@ -232,6 +277,9 @@ export const TABLE_OPERATIONS: Operation[] = [
   update("profiles", "the owner's profile: `bio`", (tx, f) =>
     affected(tx`with pgrst_source as (update public.profiles set bio = 'changed' where id = ${f.users.owner.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+  update("profiles", "own profile: `bio`", (tx, f, p) =>
+    affected(tx`with pgrst_source as (update public.profiles set bio = 'mine' where id = ${actorId(f, p)} returning 1)
+                select count(*)::int as n from pgrst_source`), ".own"),
   update("profiles", "own profile: `created_at` (not an editable column)", (tx, f, p) =>
     affected(tx`with pgrst_source as (update public.profiles set created_at = now() - interval '1 year' where id = ${actorId(f, p)} returning 1)
                 select count(*)::int as n from pgrst_source`), ".created_at"),
@@ -369,6 +417,62 @@ export const TABLE_OPERATIONS: Operation[] = [
                 select count(*)::int as n from pgrst_source`)),
   remove("audit_log", "the group's audit log", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.audit_log where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // moderation tables: written only through the moderation RPCs
+  select("reports", "the fixture's two reports", (tx, f) =>
+    rows(tx`select * from public.reports where id in ${tx([f.reportId, f.userReportId])}`)),
+  insert("reports", "a report of the owner's message", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.reports (reporter_id, target_kind, chat_id, message_id, reason)
+                values (${actorId(f, p)}, 'message', ${f.groupId}, ${f.ownerMessageId}, 'spam') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("reports", "the owner's report: `status`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.reports set status = 'dismissed', resolved_at = now() where id = ${f.reportId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("reports", "the owner's report", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.reports where id = ${f.reportId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  select("user_suspensions", "the suspended member's suspension", (tx, f) =>
+    rows(tx`select * from public.user_suspensions where user_id = ${f.users.suspended.id}`)),
+  insert("user_suspensions", "a suspension of the bystander", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.user_suspensions (user_id) values (${f.users.bystander.id}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("user_suspensions", "the suspension: `suspended_until`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.user_suspensions set suspended_until = now() where user_id = ${f.users.suspended.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("user_suspensions", "the suspension (lift it)", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.user_suspensions where user_id = ${f.users.suspended.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  select("chat_mutes", "the group's mutes", (tx, f) => rows(tx`select * from public.chat_mutes where chat_id = ${f.groupId}`)),
+  insert("chat_mutes", "a mute of the member", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.chat_mutes (chat_id, user_id, muted_until) values (${f.groupId}, ${f.users.member.id}, now() + interval '1 hour') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_mutes", "the group's mutes: `muted_until`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chat_mutes set muted_until = now() where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_mutes", "the group's mutes (unmute)", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_mutes where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  select("chat_freezes", "the frozen group's freeze", (tx, f) => rows(tx`select * from public.chat_freezes where chat_id = ${f.frozenGroupId}`)),
+  insert("chat_freezes", "a freeze of the group", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.chat_freezes (chat_id) values (${f.groupId}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_freezes", "the freeze: `reason`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.chat_freezes set reason = 'changed' where chat_id = ${f.frozenGroupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_freezes", "the freeze (unfreeze)", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_freezes where chat_id = ${f.frozenGroupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  select("word_filters", "the group's and the app-wide filter", (tx, f) =>
+    rows(tx`select * from public.word_filters where id in ${tx([f.wordFilterId, f.appWordFilterId])}`)),
+  insert("word_filters", "a filter for the group", (tx, f) =>
+    affected(tx`with pgrst_source as (insert into public.word_filters (chat_id, word) values (${f.groupId}, 'inserted') returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("word_filters", "the group's filter: `action`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.word_filters set action = 'block' where id = ${f.wordFilterId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("word_filters", "the group's filter", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.word_filters where id = ${f.wordFilterId} returning 1)
                 select count(*)::int as n from pgrst_source`)),
 
   // notifications: made by the server; only the recipient reads them; marked read through the RPCs.
@@ -599,6 +703,45 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.update_privacy_settings(who_can_message => 'contacts')`)),
   rpc("get_presence", "of the member", (tx, f) =>
     rows(tx`select * from public.get_presence(user_ids => ${[f.users.member.id]}::uuid[])`)),
+  // moderation: reports, decisions, mutes, freezes, suspensions, word filters
+  rpc("report_content", "the owner's message", (tx, f) =>
+    rows(tx`select * from public.report_content(target_kind => 'message', target_id => ${f.ownerMessageId}, reason => 'spam')`),
+    { needsMembership: true }),
+  rpc("report_content", "the owner (a user report)", (tx, f) =>
+    rows(tx`select * from public.report_content(target_kind => 'user', target_id => ${f.users.owner.id}, reason => 'spam')`),
+    { suffix: ".user" }),
+  rpc("resolve_report", "the owner's report of the member's message: dismiss", (tx, f) =>
+    rows(tx`select * from public.resolve_report(report_id => ${f.reportId}, action => 'dismiss')`), { needsMembership: true }),
+  rpc("resolve_report", "the bystander's report of the member: suspend", (tx, f) =>
+    rows(tx`select * from public.resolve_report(report_id => ${f.userReportId}, action => 'suspend', duration_seconds => 3600)`),
+    { suffix: ".suspend" }),
+  rpc("mute_chat_member", "the member, for an hour", (tx, f) =>
+    rows(tx`select * from public.mute_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.member.id}, duration_seconds => 3600)`),
+    { needsMembership: true }),
+  rpc("unmute_chat_member", "the muted member", (tx, f) =>
+    rows(tx`select * from public.unmute_chat_member(chat_id => ${f.groupId}, user_id => ${f.users.muted.id})`),
+    { needsMembership: true }),
+  rpc("freeze_chat", "the group", (tx, f) =>
+    rows(tx`select * from public.freeze_chat(chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("unfreeze_chat", "the frozen group", (tx, f) =>
+    rows(tx`select * from public.unfreeze_chat(chat_id => ${f.frozenGroupId})`), { needsMembership: true }),
+  rpc("send_message", "to the frozen group", (tx, f) =>
+    rows(tx`select * from public.send_message(chat_id => ${f.frozenGroupId}, body => 'hi')`), { suffix: ".frozen", needsMembership: true }),
+  rpc("toggle_reaction", "🎉 on the owner's message in the frozen group", (tx, f) =>
+    rows(tx`select * from public.toggle_reaction(message_id => ${f.frozenMessageId}, emoji => '🎉')`),
+    { suffix: ".frozen", needsMembership: true }),
+  rpc("suspend_user", "the bystander, for an hour", (tx, f) =>
+    rows(tx`select * from public.suspend_user(user_id => ${f.users.bystander.id}, duration_seconds => 3600)`)),
+  rpc("unsuspend_user", "the suspended member", (tx, f) =>
+    rows(tx`select * from public.unsuspend_user(user_id => ${f.users.suspended.id})`)),
+  rpc("add_word_filter", "`darn` (mask) for the group", (tx, f) =>
+    rows(tx`select * from public.add_word_filter(word => 'darn', action => 'mask', chat_id => ${f.groupId})`), { needsMembership: true }),
+  rpc("add_word_filter", "`darn` app-wide", (tx) =>
+    rows(tx`select * from public.add_word_filter(word => 'darn')`), { suffix: ".app" }),
+  rpc("remove_word_filter", "the group's filter", (tx, f) =>
+    rows(tx`select * from public.remove_word_filter(filter_id => ${f.wordFilterId})`), { needsMembership: true }),
+  rpc("remove_word_filter", "the app-wide filter", (tx, f) =>
+    rows(tx`select * from public.remove_word_filter(filter_id => ${f.appWordFilterId})`), { suffix: ".app" }),
 ];
 
 export const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...STORAGE_OPERATIONS, ...RPC_OPERATIONS];
@@ -707,7 +850,9 @@ the chat, blocks hold, direct writes are refused).
 from the catalog. For each, \`tests/api/support/replay.ts\` holds a call that is valid for a member, and the answer
 each persona state must get when the same call (same arguments, same \`client_id\`, the first call committed when it
 has one) is replayed after the state changed: **outsider** (never a member), **removed** (removed by an admin),
-**banned**, **blocked** (the other party blocked the caller; direct chats, additions, invitations) and **anon**. The
+**banned**, **blocked** (the other party blocked the caller; direct chats, additions, invitations), **suspended**
+(suspended app-wide by an app moderator: every write is refused with \`42501\`; reads and the caller's own read
+cursor, preferences, inbox, devices and presence stay open, and leaving a chat is always allowed) and **anon**. The
 replay must be refused with the documented SQLSTATE and carry none of the chat's content, or, for the caller's own
 lists (\`list_chats\`, \`get_updates\`), answer without the chat's messages. A function without an entry fails the
 suite; a state that does not apply says why in the entry.
@@ -717,6 +862,8 @@ suite; a state that does not apply says why in the entry.
 | helper | needed by |
 |---|---|
 | \`private.blocker_ids()\` | policy on \`profiles\` (select): users who blocked the reader |
+| \`private.is_app_moderator()\` | policies on \`audit_log\`, \`reports\`, \`user_suspensions\`, \`chat_mutes\`, \`chat_freezes\`, \`word_filters\` (select): app moderators read them all |
+| \`private.is_suspended()\` | policies on \`profiles\` (update) and \`storage.objects\` (insert and update, bucket \`avatars\`): a suspended user does not write |
 | \`private.my_chat_ids()\` | policy on \`chat_members\` (select): members of the caller's chats |
 | \`private.can_upload_attachment(text)\` | policy on \`storage.objects\` (insert, bucket \`attachments\`) |
 | \`private.can_read_attachment(text, text)\` | policy on \`storage.objects\` (select, bucket \`attachments\`) |
@@ -730,7 +877,10 @@ suite; a state that does not apply says why in the entry.
 \`tests/api/support/matrix.ts\` builds a fixture through real API calls (a group chat with an owner, an admin and a
 member, a banned user, a message by the member that was edited and got a reaction, a message by the owner, an invite
 link, a pending direct invitation of the outsider, a block by the owner, three files the member uploaded: one scanned
-clean and sent in a message, one pending and unsent, one found infected), then runs each operation once per persona,
+clean and sent in a message, one pending and unsent, one found infected; for moderation a second group with the same
+members frozen by the admin, the muted member muted in both, the suspended member suspended by the moderator, the
+owner's open report of the member's message, the bystander's open report of the member, a word filter of the group
+and an app-wide one), then runs each operation once per persona,
 each in its own request exactly as PostgREST runs it (one transaction, \`role\` and \`request.jwt.claims\` set per
 request; reads in a read-only transaction). Every request is rolled back, so no persona sees another's changes.
 Table operations are the SQL PostgREST runs for \`.from(table).select/insert/update/delete\`, filtered to the

@@ -7,10 +7,10 @@
 // Every world is built through the request context (tests/api/support/db.ts), committed like real API calls, with
 // fresh users, so the cases do not see each other.
 import { randomUUID } from "node:crypto";
-import { ANON, createUser, request, type Claims, type TestUser, type Tx } from "./db.ts";
+import { ANON, createUser, request, sql, type Claims, type TestUser, type Tx } from "./db.ts";
 
-/** The persona states of issue 21 (suspended comes with issue 18). */
-export const STATES = ["outsider", "removed", "banned", "blocked", "anon"] as const;
+/** The persona states of issue 21, and suspended (issue 18: suspended app-wide by a moderator). */
+export const STATES = ["outsider", "removed", "banned", "blocked", "suspended", "anon"] as const;
 export type State = (typeof STATES)[number];
 
 /** What the replay must get: a refusal with this SQLSTATE, or an answer that shows nothing of the chat. */
@@ -52,7 +52,8 @@ export interface Entry {
   call: (tx: Tx, w: World, state: State) => Query;
   /** The call takes an idempotency key: the valid call is committed, so the replay meets the stored row. */
   keep?: boolean;
-  states: Record<Exclude<State, "anon">, Expect>;
+  /** `suspended` defaults to a 42501 refusal for writes and to "reads stay open" for reads (see suspendedDefault). */
+  states: Record<Exclude<State, "anon" | "suspended">, Expect> & { suspended?: Expect };
 }
 
 const as = <T>(who: TestUser, fn: (tx: Tx) => Promise<T>): Promise<T> => request(who.claims, fn);
@@ -99,6 +100,20 @@ async function originChat(w: World): Promise<void> {
   w.extra.origin = g.id;
   w.extra.originMessage = m.id;
 }
+
+/** Makes a user an app moderator, as the service role does through Auth's admin API. */
+export async function makeModerator(user: TestUser): Promise<void> {
+  await sql`update auth.users set raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || '{"app_role": "moderator"}'
+             where id = ${user.id}`;
+}
+
+const MODERATOR_ONLY = {
+  outsider: { refuse: "42501" },
+  removed: { na: "app-wide: chat membership does not matter to a moderator's act" },
+  banned: { na: "app-wide: chat membership does not matter to a moderator's act" },
+  blocked: { na: "app-wide: a block between two users does not change a moderator's rights" },
+  suspended: { na: "moderators cannot be suspended (private.suspend refuses it)" },
+} as const;
 
 /**
  * Keyed by the function's signature as `format('%I.%I(%s)', schema, name, pg_get_function_identity_arguments(oid))`
@@ -419,7 +434,107 @@ export const REGISTRY: Record<string, Entry> = {
     call: (tx, w) => tx`select * from public.update_chat(chat_id => ${w.group}, title => 'renamed on replay')`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
+
+  // moderation (issue 18)
+  "public.report_content(target_kind public.report_target, target_id uuid, reason public.report_reason, note text)": {
+    call: (tx, w) => tx`select * from public.report_content(target_kind => 'message', target_id => ${w.peerMessage}, reason => 'spam')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.resolve_report(report_id uuid, action public.moderation_action, note text, duration_seconds integer)": {
+    prepare: async (w) => {
+      const r = await one<{ id: string }>(w.keeper, (tx) =>
+        tx`select * from public.report_content(target_kind => 'message', target_id => ${w.peerMessage}, reason => 'spam')`);
+      w.extra.report = r.id;
+    },
+    call: (tx, w) => tx`select * from public.resolve_report(report_id => ${x(w, "report")}, action => 'dismiss')`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.mute_chat_member(chat_id uuid, user_id uuid, duration_seconds integer, reason text)": {
+    call: (tx, w) => tx`select * from public.mute_chat_member(chat_id => ${w.group}, user_id => ${w.peer.id}, duration_seconds => 600)`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.unmute_chat_member(chat_id uuid, user_id uuid)": {
+    prepare: async (w) => {
+      await as(w.keeper, (tx) => tx`select public.mute_chat_member(chat_id => ${w.group}, user_id => ${w.peer.id}, duration_seconds => 600)`);
+    },
+    call: (tx, w) => tx`select public.unmute_chat_member(chat_id => ${w.group}, user_id => ${w.peer.id})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.freeze_chat(chat_id uuid, reason text)": {
+    call: (tx, w) => tx`select * from public.freeze_chat(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.unfreeze_chat(chat_id uuid)": {
+    prepare: async (w) => {
+      await as(w.keeper, (tx) => tx`select public.freeze_chat(chat_id => ${w.group})`);
+    },
+    call: (tx, w) => tx`select public.unfreeze_chat(chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.add_word_filter(word text, action public.word_filter_action, chat_id uuid)": {
+    call: (tx, w) => tx`select * from public.add_word_filter(word => 'replayword', action => 'mask', chat_id => ${w.group})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.remove_word_filter(filter_id uuid)": {
+    prepare: async (w) => {
+      const f = await one<{ id: string }>(w.keeper, (tx) =>
+        tx`select * from public.add_word_filter(word => 'replayword', chat_id => ${w.group})`);
+      w.extra.filter = f.id;
+    },
+    call: (tx, w) => tx`select public.remove_word_filter(filter_id => ${x(w, "filter")})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+  },
+  "public.suspend_user(user_id uuid, duration_seconds integer, reason text)": {
+    prepare: (w) => makeModerator(w.actor),
+    call: (tx, w) => tx`select * from public.suspend_user(user_id => ${w.stranger.id}, duration_seconds => 3600)`,
+    states: MODERATOR_ONLY,
+  },
+  "public.unsuspend_user(user_id uuid)": {
+    prepare: async (w) => {
+      await makeModerator(w.actor);
+      await as(w.actor, (tx) => tx`select public.suspend_user(user_id => ${w.stranger.id})`);
+    },
+    call: (tx, w) => tx`select public.unsuspend_user(user_id => ${w.stranger.id})`,
+    states: MODERATOR_ONLY,
+  },
 };
+
+/**
+ * What a suspended caller gets when an entry does not say: reads and the caller's own state stay open (a suspended
+ * user reads, marks read, leaves, manages notifications and devices); every other call is refused with 42501 by
+ * private.assert_can_write(), before anything else.
+ */
+const SUSPENDED_MAY: Record<string, string> = {
+  get_chat_events: "reads stay open to a suspended user",
+  get_chat_messages: "reads stay open to a suspended user",
+  get_invite_link_info: "reads stay open to a suspended user",
+  get_notification_settings: "reads stay open to a suspended user",
+  get_unread_notification_count: "reads stay open to a suspended user",
+  get_updates: "reads stay open to a suspended user",
+  list_chats: "reads stay open to a suspended user",
+  list_notifications: "reads stay open to a suspended user",
+  heartbeat: "the caller's own presence",
+  leave_chat: "a suspended user may always leave a chat",
+  mark_chat_read: "the caller's own read cursor",
+  set_chat_preferences: "the caller's own archive, pin, mute and notification level",
+  mark_notifications_read: "the caller's own inbox",
+  mark_all_notifications_read: "the caller's own inbox",
+  update_notification_settings: "the caller's own notification settings",
+  register_push_device: "the caller's own push devices",
+  unregister_push_device: "the caller's own push devices",
+};
+
+export function suspendedDefault(signature: string): Expect {
+  const name = signature.replace(/^public\./, "").replace(/\(.*$/, "");
+  const why = SUSPENDED_MAY[name];
+  return why ? { na: why } : { refuse: "42501" };
+}
+
+/** The expectation of a state for an entry (suspended from its default when the entry does not say). */
+export function expectationOf(signature: string, entry: Entry, state: Exclude<State, "anon">): Expect {
+  if (state === "suspended") return entry.states.suspended ?? suspendedDefault(signature);
+  return entry.states[state];
+}
 
 /** A fresh world for one case: the group, its messages, then the entry's own set-up. */
 export async function buildWorld(entry: Entry, tag: string): Promise<World> {
@@ -447,6 +562,13 @@ export async function enterState(entry: Entry, w: World, state: State): Promise<
       return ANON;
     case "outsider":
       return w.outsider.claims;
+    case "suspended": {
+      // Suspended through the real path: an app moderator (app_metadata.app_role) calls suspend_user.
+      const moderator = await createUser(`replay_moderator_${w.secret.slice(7, 15)}`);
+      await makeModerator(moderator);
+      await as(moderator, (tx) => tx`select public.suspend_user(user_id => ${w.actor.id}, reason => 'replay')`);
+      return w.actor.claims;
+    }
     case "blocked":
       await as(w.stranger, (tx) => tx`insert into public.user_blocks (blocker_id, blocked_id) values (${w.stranger.id}, ${w.actor.id})`);
       return w.actor.claims;
