@@ -215,6 +215,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"chat_retention": {
+                  Row: {
+                    "chat_id": string,"message_ttl": string,"set_by": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"message_ttl": string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "chat_id"?: string,"message_ttl"?: string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_retention_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: true
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_retention_set_by_fkey"
+      columns: ["set_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"chats": {
                   Row: {
                     "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
@@ -234,6 +260,20 @@ isOneToOne: false
       referencedRelation: "profiles"
       referencedColumns: ["id"]
     }
+                  ]
+                },"data_exports": {
+                  Row: {
+                    "created_at": string,"download_expires_at": string | null,"download_url": string | null,"error": string | null,"expires_at": string | null,"file_count": number | null,"finished_at": string | null,"id": string,"message_count": number | null,"object_path": string | null,"phase": string | null,"progress": number,"size_bytes": number | null,"started_at": string | null,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
                   ]
                 },"message_edits": {
                   Row: {
@@ -421,6 +461,26 @@ isOneToOne: false
       foreignKeyName: "notifications_recipient_id_fkey"
       columns: ["recipient_id"]
 isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"privacy_settings": {
+                  Row: {
+                    "updated_at": string,"user_id": string,"who_can_add": Database["public"]['Enums']["privacy_audience"],"who_can_message": Database["public"]['Enums']["privacy_audience"],"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "updated_at"?: string,"user_id": string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Update: {
+                    "updated_at"?: string,"user_id"?: string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "privacy_settings_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: true
       referencedRelation: "profiles"
       referencedColumns: ["id"]
     }
@@ -904,6 +964,25 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"get_presence":
+{ Args: { "user_ids": (string)[] }; Returns: {
+              "last_seen_at": string,"status": Database["public"]['Enums']["user_status"],"user_id": string
+            }[]
+                           },
+"get_privacy_settings":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "get_unread_notification_count":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
@@ -1207,6 +1286,19 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"set_disappearing_messages":
+{ Args: { "chat_id": string,"ttl_seconds": number }; Returns: {
+              "chat_id": string,
+"message_ttl": string,
+"set_by": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_retention"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_member_role":
 { Args: { "chat_id": string,"role": Database["public"]['Enums']["chat_role"],"user_id": string }; Returns: Database["public"]['Enums']["chat_role"]
                            },
@@ -1290,10 +1382,24 @@ isOneToOne: false
         to: "notification_settings"
         isOneToOne: true
         isSetofReturn: false
+      } },
+"update_privacy_settings":
+{ Args: { "who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"] }; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
+        isOneToOne: true
+        isSetofReturn: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","moderation_action": "dismiss"|"delete_message"|"mute"|"remove"|"ban"|"freeze"|"suspend","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","report_reason": "spam"|"harassment"|"hate"|"violence"|"sexual"|"self_harm"|"illegal"|"impersonation"|"other","report_status": "open"|"dismissed"|"actioned","report_target": "message"|"user"|"chat","user_status": "online"|"away"|"busy"|"invisible"|"offline","word_filter_action": "block"|"mask"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","moderation_action": "dismiss"|"delete_message"|"mute"|"remove"|"ban"|"freeze"|"suspend","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","privacy_audience": "everyone"|"contacts"|"nobody","push_provider": "web_push"|"fcm"|"apns","report_reason": "spam"|"harassment"|"hate"|"violence"|"sexual"|"self_harm"|"illegal"|"impersonation"|"other","report_status": "open"|"dismissed"|"actioned","report_target": "message"|"user"|"chat","user_status": "online"|"away"|"busy"|"invisible"|"offline","word_filter_action": "block"|"mask"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -1413,7 +1519,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"moderation_action": ["dismiss", "delete_message", "mute", "remove", "ban", "freeze", "suspend"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"push_provider": ["web_push", "fcm", "apns"],"report_reason": ["spam", "harassment", "hate", "violence", "sexual", "self_harm", "illegal", "impersonation", "other"],"report_status": ["open", "dismissed", "actioned"],"report_target": ["message", "user", "chat"],"user_status": ["online", "away", "busy", "invisible", "offline"],"word_filter_action": ["block", "mask"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"moderation_action": ["dismiss", "delete_message", "mute", "remove", "ban", "freeze", "suspend"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"privacy_audience": ["everyone", "contacts", "nobody"],"push_provider": ["web_push", "fcm", "apns"],"report_reason": ["spam", "harassment", "hate", "violence", "sexual", "self_harm", "illegal", "impersonation", "other"],"report_status": ["open", "dismissed", "actioned"],"report_target": ["message", "user", "chat"],"user_status": ["online", "away", "busy", "invisible", "offline"],"word_filter_action": ["block", "mask"]
           }
         }
 } as const

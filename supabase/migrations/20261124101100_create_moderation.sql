@@ -508,6 +508,7 @@ begin
   if report_content.reason is null then
     raise exception 'reason is required' using errcode = '22023', hint = 'Pick a reason from public.report_reason.';
   end if;
+  perform private.rate_limit('report', me); -- 20 an hour by default (limits and privacy migration)
   if report_content.target_kind = 'message' then
     -- A message the reporter can read: a member, within their visible history, not deleted.
     select m.* into msg from public.messages m

@@ -395,6 +395,7 @@ as $$
 declare
   r public.chat_retention;
 begin
+  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.require_admin(set_disappearing_messages.chat_id);
   if ttl_seconds is not null and ttl_seconds not between 60 and 31536000 then
     raise exception 'ttl_seconds must be between 60 and 31536000' using errcode = '22023',

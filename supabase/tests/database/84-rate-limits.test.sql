@@ -4,7 +4,7 @@
 -- after the window, an operator's change of a limit, and the tables closed to clients.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(51);
+select plan(53);
 
 create temp table saved (name text primary key, value jsonb);
 grant select, insert on saved to authenticated;
@@ -191,6 +191,12 @@ do $$ begin for i in 1..20 loop perform private.rate_limit('report'); end loop; 
 select throws_ok($$ select private.rate_limit('report') $$, 'PT429', 'reporting too fast',
   'private.rate_limit(''report'') refuses the 21st report of the caller within an hour');
 select throws_ok($$ select private.rate_limit('no_such_action') $$, '42704', null, 'an unknown action is a programming error');
+select tests.authenticate_as('rl_reporter');
+select throws_ok(format($$ select public.report_content('user', %L, 'spam') $$, tests.get_user_id('rl_owner')), 'PT429',
+  'reporting too fast', 'report_content counts against the report limit: the 21st report within an hour is refused');
+reset role;
+select is((select count(*)::int from public.reports r where r.reporter_id = tests.get_user_id('rl_reporter')), 0,
+  'the refused report wrote nothing');
 select tests.authenticate_as_service_role();
 reset role;
 select lives_ok($$ select private.rate_limit('report') $$, 'calls without a user (service role, jobs) are not limited');

@@ -521,6 +521,9 @@ const SUSPENDED_MAY: Record<string, string> = {
   mark_all_notifications_read: "the caller's own inbox",
   update_notification_settings: "the caller's own notification settings",
   register_push_device: "the caller's own push devices",
+  get_privacy_settings: "reads stay open to a suspended user",
+  update_privacy_settings: "the caller's own privacy settings",
+  get_presence: "reads stay open to a suspended user",
   unregister_push_device: "the caller's own push devices",
 };
 
