@@ -110,6 +110,102 @@ comment on function private.assert_name(text, text, integer, boolean) is
   'assert_text for one-line names and titles: refuses control characters, line breaks and bidi formatting characters.';
 revoke all on function private.assert_name(text, text, integer, boolean) from public, anon, authenticated;
 
+-- Multi-line text (message bodies, chat descriptions, bios) keeps right-to-left letters and the bidi marks
+-- (U+200E, U+200F, U+061C), but every embedding, override or isolate it opens must be closed by its own terminator
+-- before the paragraph ends, innermost first: LRE/RLE/LRO/RLO (U+202A, U+202B, U+202D, U+202E) by PDF (U+202C),
+-- LRI/RLI/FSI (U+2066-U+2068) by PDI (U+2069). An unclosed one reorders everything after it up to the paragraph's
+-- end (a quoted reply, a file name, a link); a stray terminator closes what the client put around the text.
+-- Text without any of these characters is answered by the regular expression alone.
+create function private.bidi_unbalanced(value text) returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  open_stack text := '';  -- one letter per open formatting character: e (embedding/override) or i (isolate)
+  ch text;
+begin
+  if value is null or value !~ '[\u202a-\u202e\u2066-\u2069]' then
+    return false;
+  end if;
+  foreach ch in array regexp_split_to_array(value, '') loop
+    if ch in (U&'\202A', U&'\202B', U&'\202D', U&'\202E') then
+      open_stack := open_stack || 'e';
+    elsif ch in (U&'\2066', U&'\2067', U&'\2068') then
+      open_stack := open_stack || 'i';
+    elsif ch = U&'\202C' then
+      if right(open_stack, 1) is distinct from 'e' or open_stack = '' then
+        return true;
+      end if;
+      open_stack := left(open_stack, -1);
+    elsif ch = U&'\2069' then
+      if right(open_stack, 1) is distinct from 'i' or open_stack = '' then
+        return true;
+      end if;
+      open_stack := left(open_stack, -1);
+    elsif ch in (E'\n', E'\r', U&'\001C', U&'\001D', U&'\001E', U&'\0085', U&'\2029') then
+      -- A paragraph separator (bidi class B) ends every embedding and isolate.
+      if open_stack <> '' then
+        return true;
+      end if;
+    end if;
+  end loop;
+  return open_stack <> '';
+end
+$$;
+comment on function private.bidi_unbalanced(text) is
+  'True when the text opens a bidi embedding, override or isolate it does not close in the same paragraph, or closes one it did not open.';
+revoke all on function private.bidi_unbalanced(text) from public, anon, authenticated;
+
+-- assert_text for multi-line text: refuses unbalanced bidi formatting (private.bidi_unbalanced), 22023.
+create function private.assert_body(value text, what text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if private.bidi_unbalanced(value) then
+    raise exception '% has unbalanced bidirectional formatting', what using errcode = '22023',
+      hint = 'Close each embedding, override or isolate (U+202A-U+202E, U+2066-U+2068) with its own terminator (U+202C, U+2069) in the same paragraph, or leave them out; right-to-left text needs none of them.';
+  end if;
+  return value;
+end
+$$;
+comment on function private.assert_body(text, text) is
+  'Returns the text, or raises 22023 when its bidirectional formatting is unbalanced.';
+revoke all on function private.assert_body(text, text) from public, anon, authenticated;
+
+-- An image a client points at (a chat's avatar, a custom emoji), validated like the profile avatar: a path in the
+-- avatars bucket, `<user id>/<file name>`, in the folder of the user who sets it (the only folder they may upload
+-- to), with a one-line file name. Null or blank stays null.
+create function private.assert_image_path(value text, owner uuid, what text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v text := nullif(btrim(value), '');
+begin
+  if v is null then
+    return null;
+  end if;
+  if v !~ '^[0-9a-f-]{36}/[^/\\]{1,200}$' or v ~ private.name_forbidden_pattern() or split_part(v, '/', 2) in ('.', '..') then
+    raise exception 'invalid %', what using errcode = '22023',
+      hint = 'Upload the image to the avatars bucket as <your user id>/<file name> and pass that path.';
+  end if;
+  if owner is null or split_part(v, '/', 1) <> owner::text then
+    raise exception '% must be in your own folder of the avatars bucket', what using errcode = '22023',
+      hint = 'Upload to avatars/<your user id>/<file name>.';
+  end if;
+  return v;
+end
+$$;
+comment on function private.assert_image_path(text, uuid, text) is
+  'An avatars-bucket path <owner id>/<file name> in the given user''s folder, or 22023.';
+revoke all on function private.assert_image_path(text, uuid, text) from public, anon, authenticated;
+
 -- A "contains" pattern for ILIKE with the user's %, _ and \ taken literally.
 create function private.like_pattern(term text) returns text
 language sql

@@ -46,6 +46,7 @@ create table public.chats (
   constraint chats_title_required check (kind = 'direct' or title is not null),
   constraint chats_description_length check (char_length(description) <= 1000),
   constraint chats_slow_mode_range check (slow_mode_seconds between 0 and 3600),
+  constraint chats_avatar_path_format check (avatar_path ~ '^[0-9a-f-]{36}/[^/]{1,200}$'),
   constraint chats_direct_key check ((kind = 'direct') = (direct_key is not null))
 );
 comment on table public.chats is 'Conversations: direct (1:1), group, or channel (admins post, members read).';
@@ -544,7 +545,7 @@ begin
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
   insert into public.chats (kind, title, description, created_by)
-  values ('group', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000), me)
+  values ('group', private.assert_name(title, 'title', 128, true), private.assert_body(private.assert_text(description, 'description', 1000), 'description'), me)
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
   foreach m in array coalesce(member_ids, '{}') loop
@@ -571,7 +572,7 @@ declare
   c public.chats;
 begin
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
-  values ('channel', private.assert_name(title, 'title', 128, true), private.assert_text(description, 'description', 1000),
+  values ('channel', private.assert_name(title, 'title', 128, true), private.assert_body(private.assert_text(description, 'description', 1000), 'description'),
           me, 'admins', coalesce(create_channel.discoverable, true))
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
@@ -640,8 +641,8 @@ begin
   update public.chats set
     title = coalesce(private.assert_name(update_chat.title, 'title', 128), chats.title),
     description = case when update_chat.description is null then chats.description
-                       else private.assert_text(update_chat.description, 'description', 1000) end,
-    avatar_path = coalesce(private.assert_text(update_chat.avatar_path, 'avatar path', 512), chats.avatar_path),
+                       else private.assert_body(private.assert_text(update_chat.description, 'description', 1000), 'description') end,
+    avatar_path = coalesce(private.assert_image_path(update_chat.avatar_path, auth.uid(), 'avatar path'), chats.avatar_path),
     who_can_post = coalesce(update_chat.who_can_post, chats.who_can_post),
     slow_mode_seconds = coalesce(update_chat.slow_mode_seconds, chats.slow_mode_seconds),
     history_visible_to_new_members = coalesce(update_chat.history_visible_to_new_members, chats.history_visible_to_new_members),
