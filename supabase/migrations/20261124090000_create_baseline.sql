@@ -37,8 +37,43 @@ create extension if not exists pg_trgm with schema extensions;
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers
 -- ---------------------------------------------------------------------------------------------------------------
--- The signed-in user's id, or 42501 "not signed in" (anon and the service role have no user).
-create function private.require_user() returns uuid
+-- An account that is anonymous or has neither a confirmed email nor a confirmed phone (or does not exist).
+create function private.is_guest_account(account uuid) returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select not exists (select 1 from auth.users u
+                      where u.id = account and not u.is_anonymous
+                        and coalesce(u.email_confirmed_at, u.phone_confirmed_at) is not null)
+$$;
+comment on function private.is_guest_account(uuid) is 'True for an anonymous or unconfirmed account (private.is_guest).';
+revoke all on function private.is_guest_account(uuid) from public, anon, authenticated;
+
+-- Guests (docs/security.md, "Guests and unconfirmed users"): a signed-in user whose access token says
+-- is_anonymous (GoTrue's anonymous sign-in, if an operator turns it on), or whose account is anonymous or has neither
+-- a confirmed email nor a confirmed phone. A guest may read discoverable channels (join, read, leave) and their own
+-- lists, and nothing else: every other RPC and every client write refuses them. The account row is the truth (a
+-- guest who confirms an email stops being one at once); the claim makes a stale anonymous token count as a guest.
+create function private.is_guest() returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select auth.uid() is not null
+     and (coalesce((auth.jwt() ->> 'is_anonymous')::boolean, false) or private.is_guest_account(auth.uid()))
+$$;
+comment on function private.is_guest() is
+  'True for an anonymous user or one without a confirmed email or phone (who may only read discoverable channels).';
+revoke all on function private.is_guest() from public, anon, authenticated;
+-- Policies call it as the caller (restrictive policies on profiles, user_blocks and storage.objects).
+grant execute on function private.is_guest() to authenticated, service_role;
+
+-- The signed-in user's id, or 42501 "not signed in" (anon and the service role have no user). For what guests may
+-- do too: reading the discoverable channels they joined and their own lists.
+create function private.require_signed_in() returns uuid
 language plpgsql
 stable
 set search_path = ''
@@ -48,6 +83,26 @@ declare
 begin
   if me is null then
     raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  return me;
+end
+$$;
+revoke all on function private.require_signed_in() from public, anon, authenticated;
+grant execute on function private.require_signed_in() to service_role;
+
+-- The signed-in user's id for everything that writes or reaches other users: 42501 "not signed in" for anon and the
+-- service role, 42501 "guest accounts can only read channels" for guests (private.is_guest).
+create function private.require_user() returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_signed_in();
+begin
+  if private.is_guest() then
+    raise exception 'guest accounts can only read channels' using errcode = '42501',
+      hint = 'Sign up with an email address and confirm it (or link one to this anonymous account) to chat.';
   end if;
   return me;
 end

@@ -299,6 +299,16 @@ create policy "users can update their own profile"
   using (id = (select auth.uid()))
   with check (id = (select auth.uid()));
 
+-- Guests (private.is_guest, docs/security.md) keep the profile they were given and block nobody: restrictive policies,
+-- so they hold whatever the permissive policies allow.
+create policy "guests cannot edit their profile"
+  on public.profiles as restrictive for update to authenticated
+  using (not (select private.is_guest()));
+
+create policy "guests cannot block users"
+  on public.user_blocks as restrictive for insert to authenticated
+  with check (not (select private.is_guest()));
+
 create policy "users can read their own blocks"
   on public.user_blocks for select to authenticated
   using (blocker_id = (select auth.uid()));

@@ -166,7 +166,8 @@ as $$
 declare
   r public.chat_role;
 begin
-  perform private.require_user();
+  -- Guests may be members of the discoverable channels they joined: reading is what they may do.
+  perform private.require_signed_in();
   r := private.chat_role_of(chat, auth.uid());
   if r is null then
     raise exception 'chat not found' using errcode = 'PT404',
@@ -187,6 +188,7 @@ as $$
 declare
   r public.chat_role := private.require_member(chat);
 begin
+  perform private.require_user();
   if r not in ('owner', 'admin') then
     raise exception 'only chat admins can do this' using errcode = '42501', hint = 'Ask an admin of the chat.';
   end if;
@@ -215,6 +217,11 @@ begin
   end if;
   if exists (select 1 from public.chat_bans where chat_id = chat and user_id = member) then
     raise exception 'user is banned from this chat' using errcode = '42501', hint = 'Unban the user first.';
+  end if;
+  -- Guests (anonymous or unconfirmed accounts) read discoverable channels and are in nothing else.
+  if c.kind <> 'channel' and private.is_guest_account(member) then
+    raise exception 'guest accounts can only join channels' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   if member <> actor and private.is_blocked_between(member, actor) then
     raise exception 'user cannot be added' using errcode = '42501',
@@ -590,11 +597,12 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();
   c public.chats;
   m public.chat_members;
 begin
   select * into c from public.chats where id = join_chat.chat_id;
+  -- Guests join discoverable channels only (a discoverable group is not theirs to join: add_member says so).
   if c.id is null or not c.discoverable or c.kind = 'direct' then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'Only discoverable chats can be joined without an invitation.';
   end if;
@@ -684,6 +692,7 @@ begin
   if private.require_member(delete_chat.chat_id) <> 'owner' then
     raise exception 'only the owner can delete the chat' using errcode = '42501', hint = 'Leave the chat instead.';
   end if;
+  perform private.require_user();
   delete from public.chats where id = delete_chat.chat_id;
 end
 $$;
@@ -707,6 +716,10 @@ begin
   end if;
   if new_owner_id = me then
     return;
+  end if;
+  if private.is_guest_account(new_owner_id) then
+    raise exception 'guest accounts cannot administer chats' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   update public.chat_members set role = 'admin' where chat_members.chat_id = transfer_chat_ownership.chat_id and user_id = me;
   update public.chat_members set role = 'owner'
@@ -823,6 +836,10 @@ begin
   end if;
   if private.role_rank(role) >= private.role_rank(private.chat_role_of(set_member_role.chat_id, auth.uid())) then
     raise exception 'you can only grant roles below your own' using errcode = '42501', hint = 'Ask the owner.';
+  end if;
+  if role <> 'member' and private.is_guest_account(set_member_role.user_id) then
+    raise exception 'guest accounts cannot administer chats' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   update public.chat_members cm set role = set_member_role.role
    where cm.chat_id = set_member_role.chat_id and cm.user_id = set_member_role.user_id;

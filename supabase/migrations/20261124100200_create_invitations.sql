@@ -265,6 +265,7 @@ as $$
 declare
   inv public.chat_invitations;
 begin
+  perform private.require_user();
   select * into inv from public.chat_invitations i
    where i.id = respond_to_invitation.invitation_id and i.invited_user_id = auth.uid()
    for update;

@@ -567,6 +567,7 @@ as $$
 declare
   msg public.messages;
 begin
+  perform private.require_user();
   select m.* into msg from public.messages m
     join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = auth.uid() and m.seq > cm.history_from_seq
    where m.id = message

@@ -345,7 +345,8 @@ declare
   members integer;
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
-  if me is null or t.kind is distinct from 'typing' then
+  -- Guests only read: no typing and no Presence from them.
+  if me is null or t.kind is distinct from 'typing' or private.is_guest() then
     return '{}'::text[];
   end if;
   select c.member_count into members
@@ -457,7 +458,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();  -- guests read the channels they joined
   member public.chat_members;
   latest bigint;
   start bigint;
@@ -572,7 +573,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();  -- guests read the channels they joined
   n integer := least(greatest(coalesce(page_size, 500), 1), 1000);
   from_snapshot pg_snapshot;
   to_snapshot pg_snapshot;
