@@ -7,7 +7,7 @@
 // it does not know fails here.
 import { afterAll, describe, expect, it } from "vitest";
 import { request, sql, type Tx } from "./support/db.ts";
-import { REGISTRY, STATES, buildWorld, enterState, lateMessage, type Entry, type State } from "./support/replay.ts";
+import { REGISTRY, STATES, buildWorld, enterState, expectedFor, lateMessage, type Entry, type State } from "./support/replay.ts";
 
 afterAll(() => sql.end());
 
@@ -48,7 +48,7 @@ async function replayCase(signature: string, entry: Entry, state: State): Promis
   }
   const caller = await enterState(entry, w, state);
   const late = await lateMessage(w);
-  const expected = state === "anon" ? { refuse: "42501" } : entry.states[state];
+  const expected = expectedFor(entry, state);
   let answer: unknown;
   let refusal: { code?: string; text: string } | undefined;
   try {
@@ -83,7 +83,7 @@ describe("the replay registry", () => {
     for (const [signature, entry] of Object.entries(REGISTRY)) {
       for (const state of STATES) {
         if (state === "anon") continue;
-        const e = entry.states[state];
+        const e = expectedFor(entry, state);
         expect(e, `${signature} ${state}`).toBeDefined();
         if ("refuse" in e) expect(e.refuse, `${signature} ${state}`).toMatch(/^(42501|PT404|22023|23514)$/);
       }
@@ -95,7 +95,7 @@ describe("a call replayed after the caller's state changed", () => {
   for (const [signature, entry] of Object.entries(REGISTRY)) {
     const name = signature.replace(/^public\./, "").replace(/\(.*$/, "");
     for (const state of STATES) {
-      const expected = state === "anon" ? { refuse: "42501" } : entry.states[state];
+      const expected = expectedFor(entry, state);
       if ("na" in expected) continue;
       const title = `${name} as ${state}: ${"refuse" in expected ? `refused with ${expected.refuse}` : "shows nothing of the chat"}`;
       if ("known" in expected && expected.known) {
