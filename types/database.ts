@@ -111,6 +111,32 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"chat_emoji": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"created_by": string | null,"image_path": string,"shortcode": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"created_by"?: string | null,"image_path": string,"shortcode": string
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"created_by"?: string | null,"image_path"?: string,"shortcode"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_emoji_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_emoji_created_by_fkey"
+      columns: ["created_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"chat_invitations": {
                   Row: {
                     "chat_id": string,"created_at": string,"created_by": string | null,"expires_at": string | null,"id": string,"invited_user_id": string | null,"max_uses": number | null,"responded_at": string | null,"status": Database["public"]['Enums']["invitation_status"],"token": string | null,"use_count": number
@@ -464,6 +490,20 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "chat_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"add_chat_emoji":
+{ Args: { "chat_id": string,"image_path": string,"shortcode": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"image_path": string,
+"shortcode": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_emoji"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -874,6 +914,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"remove_chat_emoji":
+{ Args: { "chat_id": string,"shortcode": string }; Returns: boolean
+                           },
 "remove_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
