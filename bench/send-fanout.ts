@@ -30,8 +30,8 @@ do $$
 declare u uuid; a uuid; b uuid; c uuid; ids uuid[]; k int; g int;
 begin
   for k in 1..1000 loop
-    insert into auth.users (id, email, raw_user_meta_data) values (gen_random_uuid(), 'd' || k || 'a@bench.test', '{}') returning id into a;
-    insert into auth.users (id, email, raw_user_meta_data) values (gen_random_uuid(), 'd' || k || 'b@bench.test', '{}') returning id into b;
+    insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data) values (gen_random_uuid(), 'd' || k || 'a@bench.test', now(), '{}') returning id into a;
+    insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data) values (gen_random_uuid(), 'd' || k || 'b@bench.test', now(), '{}') returning id into b;
     perform set_config('request.jwt.claims', json_build_object('sub', a, 'role', 'authenticated')::text, true);
     select (public.create_direct_chat(b)).id into c;
     insert into public.bench_senders (chat_id, author, claims, members)
@@ -40,7 +40,7 @@ begin
   for g in 1..40 loop
     ids := '{}';
     for k in 1..50 loop
-      insert into auth.users (id, email, raw_user_meta_data) values (gen_random_uuid(), 'g' || g || 'm' || k || '@bench.test', '{}') returning id into u;
+      insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data) values (gen_random_uuid(), 'g' || g || 'm' || k || '@bench.test', now(), '{}') returning id into u;
       ids := ids || u;
     end loop;
     perform set_config('request.jwt.claims', json_build_object('sub', ids[1], 'role', 'authenticated')::text, true);

@@ -37,8 +37,60 @@ create extension if not exists pg_trgm with schema extensions;
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers
 -- ---------------------------------------------------------------------------------------------------------------
--- The signed-in user's id, or 42501 "not signed in" (anon and the service role have no user).
-create function private.require_user() returns uuid
+-- An account that is anonymous or has neither a confirmed email nor a confirmed phone (or does not exist).
+-- PL/pgSQL rather than SQL: its plan is cached for the session (a non-inlined SQL function is planned on every
+-- call, which made the guard several times slower).
+create function private.is_guest_account(account uuid) returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return not exists (select 1 from auth.users u
+                      where u.id = account and not u.is_anonymous
+                        and coalesce(u.email_confirmed_at, u.phone_confirmed_at) is not null);
+end
+$$;
+comment on function private.is_guest_account(uuid) is 'True for an anonymous or unconfirmed account (private.is_guest).';
+revoke all on function private.is_guest_account(uuid) from public, anon, authenticated;
+
+-- Guests (docs/security.md, "Guests and unconfirmed users"): a signed-in user whose access token says
+-- is_anonymous (GoTrue's anonymous sign-in, if an operator turns it on), or whose account is anonymous or has neither
+-- a confirmed email nor a confirmed phone. A guest may read discoverable channels (join, read, leave) and their own
+-- lists, and nothing else: every other RPC and every client write refuses them. The account row is the truth (a
+-- guest who confirms an email stops being one at once); the claim makes a stale anonymous token count as a guest.
+create function private.is_guest() returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  me uuid := auth.uid();
+begin
+  if me is null then
+    return false;
+  end if;
+  -- auth.jwt() ->> 'is_anonymous', and private.is_guest_account(me), written out: this runs on every write.
+  if coalesce((coalesce(nullif(current_setting('request.jwt.claim', true), ''),
+                        nullif(current_setting('request.jwt.claims', true), ''))::jsonb ->> 'is_anonymous')::boolean, false) then
+    return true;
+  end if;
+  return not exists (select 1 from auth.users u
+                      where u.id = me and not u.is_anonymous
+                        and coalesce(u.email_confirmed_at, u.phone_confirmed_at) is not null);
+end
+$$;
+comment on function private.is_guest() is
+  'True for an anonymous user or one without a confirmed email or phone (who may only read discoverable channels).';
+revoke all on function private.is_guest() from public, anon, authenticated;
+-- Policies call it as the caller (restrictive policies on profiles, user_blocks and storage.objects).
+grant execute on function private.is_guest() to authenticated, service_role;
+
+-- The signed-in user's id, or 42501 "not signed in" (anon and the service role have no user). For what guests may
+-- do too: reading the discoverable channels they joined and their own lists.
+create function private.require_signed_in() returns uuid
 language plpgsql
 stable
 set search_path = ''
@@ -48,6 +100,26 @@ declare
 begin
   if me is null then
     raise exception 'not signed in' using errcode = '42501', hint = 'Sign in first.';
+  end if;
+  return me;
+end
+$$;
+revoke all on function private.require_signed_in() from public, anon, authenticated;
+grant execute on function private.require_signed_in() to service_role;
+
+-- The signed-in user's id for everything that writes or reaches other users: 42501 "not signed in" for anon and the
+-- service role, 42501 "guest accounts can only read channels" for guests (private.is_guest).
+create function private.require_user() returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  me uuid := private.require_signed_in();
+begin
+  if private.is_guest() then
+    raise exception 'guest accounts can only read channels' using errcode = '42501',
+      hint = 'Sign up with an email address and confirm it (or link one to this anonymous account) to chat.';
   end if;
   return me;
 end
@@ -127,6 +199,102 @@ $$;
 comment on function private.assert_name(text, text, integer, boolean) is
   'assert_text for one-line names and titles: refuses control characters, line breaks and bidi formatting characters.';
 revoke all on function private.assert_name(text, text, integer, boolean) from public, anon, authenticated;
+
+-- Multi-line text (message bodies, chat descriptions, bios) keeps right-to-left letters and the bidi marks
+-- (U+200E, U+200F, U+061C), but every embedding, override or isolate it opens must be closed by its own terminator
+-- before the paragraph ends, innermost first: LRE/RLE/LRO/RLO (U+202A, U+202B, U+202D, U+202E) by PDF (U+202C),
+-- LRI/RLI/FSI (U+2066-U+2068) by PDI (U+2069). An unclosed one reorders everything after it up to the paragraph's
+-- end (a quoted reply, a file name, a link); a stray terminator closes what the client put around the text.
+-- Text without any of these characters is answered by the regular expression alone.
+create function private.bidi_unbalanced(value text) returns boolean
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  open_stack text := '';  -- one letter per open formatting character: e (embedding/override) or i (isolate)
+  ch text;
+begin
+  if value is null or value !~ '[\u202a-\u202e\u2066-\u2069]' then
+    return false;
+  end if;
+  foreach ch in array regexp_split_to_array(value, '') loop
+    if ch in (U&'\202A', U&'\202B', U&'\202D', U&'\202E') then
+      open_stack := open_stack || 'e';
+    elsif ch in (U&'\2066', U&'\2067', U&'\2068') then
+      open_stack := open_stack || 'i';
+    elsif ch = U&'\202C' then
+      if right(open_stack, 1) is distinct from 'e' or open_stack = '' then
+        return true;
+      end if;
+      open_stack := left(open_stack, -1);
+    elsif ch = U&'\2069' then
+      if right(open_stack, 1) is distinct from 'i' or open_stack = '' then
+        return true;
+      end if;
+      open_stack := left(open_stack, -1);
+    elsif ch in (E'\n', E'\r', U&'\001C', U&'\001D', U&'\001E', U&'\0085', U&'\2029') then
+      -- A paragraph separator (bidi class B) ends every embedding and isolate.
+      if open_stack <> '' then
+        return true;
+      end if;
+    end if;
+  end loop;
+  return open_stack <> '';
+end
+$$;
+comment on function private.bidi_unbalanced(text) is
+  'True when the text opens a bidi embedding, override or isolate it does not close in the same paragraph, or closes one it did not open.';
+revoke all on function private.bidi_unbalanced(text) from public, anon, authenticated;
+
+-- assert_text for multi-line text: refuses unbalanced bidi formatting (private.bidi_unbalanced), 22023.
+create function private.assert_body(value text, what text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if private.bidi_unbalanced(value) then
+    raise exception '% has unbalanced bidirectional formatting', what using errcode = '22023',
+      hint = 'Close each embedding, override or isolate (U+202A-U+202E, U+2066-U+2068) with its own terminator (U+202C, U+2069) in the same paragraph, or leave them out; right-to-left text needs none of them.';
+  end if;
+  return value;
+end
+$$;
+comment on function private.assert_body(text, text) is
+  'Returns the text, or raises 22023 when its bidirectional formatting is unbalanced.';
+revoke all on function private.assert_body(text, text) from public, anon, authenticated;
+
+-- An image a client points at (a chat's avatar, a custom emoji), validated like the profile avatar: a path in the
+-- avatars bucket, `<user id>/<file name>`, in the folder of the user who sets it (the only folder they may upload
+-- to), with a one-line file name. Null or blank stays null.
+create function private.assert_image_path(value text, owner uuid, what text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  v text := nullif(btrim(value), '');
+begin
+  if v is null then
+    return null;
+  end if;
+  if v !~ '^[0-9a-f-]{36}/[^/\\]{1,200}$' or v ~ private.name_forbidden_pattern() or split_part(v, '/', 2) in ('.', '..') then
+    raise exception 'invalid %', what using errcode = '22023',
+      hint = 'Upload the image to the avatars bucket as <your user id>/<file name> and pass that path.';
+  end if;
+  if owner is null or split_part(v, '/', 1) <> owner::text then
+    raise exception '% must be in your own folder of the avatars bucket', what using errcode = '22023',
+      hint = 'Upload to avatars/<your user id>/<file name>.';
+  end if;
+  return v;
+end
+$$;
+comment on function private.assert_image_path(text, uuid, text) is
+  'An avatars-bucket path <owner id>/<file name> in the given user''s folder, or 22023.';
+revoke all on function private.assert_image_path(text, uuid, text) from public, anon, authenticated;
 
 -- A "contains" pattern for ILIKE with the user's %, _ and \ taken literally.
 create function private.like_pattern(term text) returns text

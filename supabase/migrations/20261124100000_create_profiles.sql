@@ -174,6 +174,9 @@ begin
   if new.display_name is distinct from old.display_name then
     perform private.assert_name(new.display_name, 'display name', 2147483647);
   end if;
+  if new.bio is distinct from old.bio then
+    perform private.assert_body(new.bio, 'bio');
+  end if;
   if new.avatar_path is distinct from old.avatar_path and new.avatar_path is not null
      and split_part(new.avatar_path, '/', 1) <> new.id::text then
     raise exception 'avatar must be in your own folder of the avatars bucket'
@@ -220,8 +223,12 @@ create trigger on_auth_user_created after insert on auth.users
 create trigger profiles_check_update before update on public.profiles
   for each row execute function private.check_profile_update();
 
+-- updated_at dates an edit of the profile, never presence: status and last_seen_at changes (heartbeats, the sweep,
+-- choosing invisible) leave it alone, so an invisible user cannot be told from an offline one by it.
 create trigger profiles_touch_updated_at before update on public.profiles
-  for each row execute function private.touch_updated_at();
+  for each row when ((old.username, old.display_name, old.avatar_path, old.bio, old.status_text)
+                     is distinct from (new.username, new.display_name, new.avatar_path, new.bio, new.status_text))
+  execute function private.touch_updated_at();
 
 -- A user changing profiles.status chooses a status: remember the choice, show offline for invisible.
 create function private.route_status_choice() returns trigger
@@ -291,6 +298,16 @@ create policy "users can update their own profile"
   on public.profiles for update to authenticated
   using (id = (select auth.uid()))
   with check (id = (select auth.uid()) and not (select private.is_suspended()));
+
+-- Guests (private.is_guest, docs/security.md) keep the profile they were given and block nobody: restrictive policies,
+-- so they hold whatever the permissive policies allow.
+create policy "guests cannot edit their profile"
+  on public.profiles as restrictive for update to authenticated
+  using (not (select private.is_guest()));
+
+create policy "guests cannot block users"
+  on public.user_blocks as restrictive for insert to authenticated
+  with check (not (select private.is_guest()));
 
 create policy "users can read their own blocks"
   on public.user_blocks for select to authenticated

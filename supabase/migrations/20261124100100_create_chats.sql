@@ -46,6 +46,7 @@ create table public.chats (
   constraint chats_title_required check (kind = 'direct' or title is not null),
   constraint chats_description_length check (char_length(description) <= 1000),
   constraint chats_slow_mode_range check (slow_mode_seconds between 0 and 3600),
+  constraint chats_avatar_path_format check (avatar_path ~ '^[0-9a-f-]{36}/[^/]{1,200}$'),
   constraint chats_direct_key check ((kind = 'direct') = (direct_key is not null))
 );
 comment on table public.chats is 'Conversations: direct (1:1), group, or channel (admins post, members read).';
@@ -165,7 +166,8 @@ as $$
 declare
   r public.chat_role;
 begin
-  perform private.require_user();
+  -- Guests may be members of the discoverable channels they joined: reading is what they may do.
+  perform private.require_signed_in();
   r := private.chat_role_of(chat, auth.uid());
   if r is null then
     raise exception 'chat not found' using errcode = 'PT404',
@@ -186,6 +188,7 @@ as $$
 declare
   r public.chat_role := private.require_member(chat);
 begin
+  perform private.require_user();
   if r not in ('owner', 'admin') then
     raise exception 'only chat admins can do this' using errcode = '42501', hint = 'Ask an admin of the chat.';
   end if;
@@ -219,6 +222,11 @@ begin
   end if;
   if exists (select 1 from public.chat_bans where chat_id = chat and user_id = member) then
     raise exception 'user is banned from this chat' using errcode = '42501', hint = 'Unban the user first.';
+  end if;
+  -- Guests (anonymous or unconfirmed accounts) read discoverable channels and are in nothing else.
+  if c.kind <> 'channel' and private.is_guest_account(member) then
+    raise exception 'guest accounts can only join channels' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   if member <> actor and private.is_blocked_between(member, actor) then
     raise exception 'user cannot be added' using errcode = '42501',
@@ -573,7 +581,7 @@ begin
   perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by)
   values ('group', private.filter_words(null, private.assert_name(title, 'title', 128, true), 'title'),
-          private.filter_words(null, private.assert_text(description, 'description', 1000), 'description'), me)
+          private.filter_words(null, private.assert_body(private.assert_text(description, 'description', 1000), 'description'), 'description'), me)
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
   foreach m in array coalesce(member_ids, '{}') loop
@@ -605,7 +613,7 @@ begin
   perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
   values ('channel', private.filter_words(null, private.assert_name(title, 'title', 128, true), 'title'),
-          private.filter_words(null, private.assert_text(description, 'description', 1000), 'description'),
+          private.filter_words(null, private.assert_body(private.assert_text(description, 'description', 1000), 'description'), 'description'),
           me, 'admins', coalesce(create_channel.discoverable, true))
   returning * into c;
   perform private.add_member(c.id, me, me, 'owner');
@@ -623,12 +631,13 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();
   c public.chats;
   m public.chat_members;
 begin
   perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into c from public.chats where id = join_chat.chat_id;
+  -- Guests join discoverable channels only (a discoverable group is not theirs to join: add_member says so).
   if c.id is null or not c.discoverable or c.kind = 'direct' then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'Only discoverable chats can be joined without an invitation.';
   end if;
@@ -676,8 +685,8 @@ begin
   update public.chats set
     title = coalesce(private.filter_words(chats.id, private.assert_name(update_chat.title, 'title', 128), 'title'), chats.title),
     description = case when update_chat.description is null then chats.description
-                       else private.filter_words(chats.id, private.assert_text(update_chat.description, 'description', 1000), 'description') end,
-    avatar_path = coalesce(private.assert_text(update_chat.avatar_path, 'avatar path', 512), chats.avatar_path),
+                       else private.filter_words(chats.id, private.assert_body(private.assert_text(update_chat.description, 'description', 1000), 'description'), 'description') end,
+    avatar_path = coalesce(private.assert_image_path(update_chat.avatar_path, auth.uid(), 'avatar path'), chats.avatar_path),
     who_can_post = coalesce(update_chat.who_can_post, chats.who_can_post),
     slow_mode_seconds = coalesce(update_chat.slow_mode_seconds, chats.slow_mode_seconds),
     history_visible_to_new_members = coalesce(update_chat.history_visible_to_new_members, chats.history_visible_to_new_members),
@@ -720,6 +729,7 @@ begin
   if private.require_member(delete_chat.chat_id) <> 'owner' then
     raise exception 'only the owner can delete the chat' using errcode = '42501', hint = 'Leave the chat instead.';
   end if;
+  perform private.require_user();
   delete from public.chats where id = delete_chat.chat_id;
 end
 $$;
@@ -744,6 +754,10 @@ begin
   end if;
   if new_owner_id = me then
     return;
+  end if;
+  if private.is_guest_account(new_owner_id) then
+    raise exception 'guest accounts cannot administer chats' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   update public.chat_members set role = 'admin' where chat_members.chat_id = transfer_chat_ownership.chat_id and user_id = me;
   update public.chat_members set role = 'owner'
@@ -864,6 +878,10 @@ begin
   end if;
   if private.role_rank(role) >= private.role_rank(private.chat_role_of(set_member_role.chat_id, auth.uid())) then
     raise exception 'you can only grant roles below your own' using errcode = '42501', hint = 'Ask the owner.';
+  end if;
+  if role <> 'member' and private.is_guest_account(set_member_role.user_id) then
+    raise exception 'guest accounts cannot administer chats' using errcode = '42501',
+      hint = 'The user has to sign up with an email address and confirm it first.';
   end if;
   update public.chat_members cm set role = set_member_role.role
    where cm.chat_id = set_member_role.chat_id and cm.user_id = set_member_role.user_id;

@@ -350,7 +350,8 @@ declare
   kind public.chat_kind;
 begin
   select p.kind, p.id into t from private.parse_topic(topic) p;
-  if me is null or t.kind is distinct from 'typing' or private.is_suspended() then
+  -- Guests only read: no typing and no Presence from them; suspended users neither (moderation migration).
+  if me is null or t.kind is distinct from 'typing' or private.is_guest() or private.is_suspended() then
     return '{}'::text[];
   end if;
   select c.member_count, c.kind into members, kind
@@ -468,7 +469,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();  -- guests read the channels they joined
   member public.chat_members;
   latest bigint;
   start bigint;
@@ -583,7 +584,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.require_signed_in();  -- guests read the channels they joined
   n integer := least(greatest(coalesce(page_size, 500), 1), 1000);
   from_snapshot pg_snapshot;
   to_snapshot pg_snapshot;

@@ -987,6 +987,15 @@ create policy "uploaders and readers of the message can read attachments"
 --   message deletes its files (an unsent file: its uploader, while a member). Nobody overwrites an attachment (no update policy): a changed file is a new upload.
 -- Name, type and size are validated by the trigger on storage.objects (above), which raises errors a client can
 -- show; these policies decide only who.
+-- Guests (private.is_guest) upload nothing to either bucket.
+create policy "guests cannot upload files"
+  on storage.objects as restrictive for insert to authenticated
+  with check (bucket_id not in ('avatars', 'attachments') or not (select private.is_guest()));
+
+create policy "guests cannot replace files"
+  on storage.objects as restrictive for update to authenticated
+  using (bucket_id not in ('avatars', 'attachments') or not (select private.is_guest()));
+
 create policy "signed-in users can read avatars"
   on storage.objects for select to authenticated
   using (bucket_id = 'avatars');

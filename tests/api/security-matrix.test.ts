@@ -9,6 +9,7 @@ import {
   OPERATIONS,
   PERSONAS,
   RPC_OPERATIONS,
+  STORAGE_OPERATIONS,
   TABLE_OPERATIONS,
   buildFixture,
   formatOutcome,
@@ -27,7 +28,7 @@ const CHAT_TABLES = [
   "reports", "chat_mutes", "chat_freezes", "word_filters", "user_suspensions",
 ];
 const API_PERSONAS = PERSONAS.filter((p) => p !== "service_role");
-const NON_MEMBERS = ["outsider", "banned", "blocked"] as const satisfies readonly Persona[];
+const NON_MEMBERS = ["anonymous", "outsider", "removed", "banned", "blocked"] as const satisfies readonly Persona[];
 
 let matrix: Matrix;
 
@@ -97,7 +98,7 @@ describe("the security matrix", () => {
     expect(violations(OPERATIONS, ["anon"], (o) => refusedWith(o, "42501") || noRows(o))).toEqual([]);
   });
 
-  it("gives outsiders, banned and blocked users no rows from any chat table (the outsider sees only their own invitation)", () => {
+  it("gives guests, outsiders, removed, banned and blocked users no rows from any chat table (the outsider sees only their own invitation)", () => {
     const selects = TABLE_OPERATIONS.filter((o) => o.kind === "select" && CHAT_TABLES.includes(o.target));
     expect(selects.length).toBe(CHAT_TABLES.length);
     expect(violations(selects, NON_MEMBERS, (o, s, p) => (s.target === "chat_invitations" && p === "outsider" ? true : noRows(o))))
@@ -106,14 +107,15 @@ describe("the security matrix", () => {
     expect(cell("chat_invitations.select", "member")).toBe("0 rows");
   });
 
-  it("refuses outsiders, banned and blocked users every RPC that needs membership of the chat", () => {
+  it("refuses guests, outsiders, removed, banned and blocked users every RPC that needs membership of the chat", () => {
     const chatRpcs = RPC_OPERATIONS.filter((o) => o.needsMembership);
     expect(violations(chatRpcs, NON_MEMBERS, (o, r) => refusedWith(o, "PT404", "42501") || (r.countsRows && noRows(o))))
       .toEqual([]);
     expect(cell("rpc.join_chat", "outsider")).toBe("PT404");
     expect(cell("rpc.accept_invite_link", "banned")).toBe("42501");
     expect(cell("rpc.respond_to_invitation", "outsider")).toBe("✓");
-    expect(violations([op("rpc.respond_to_invitation")], ["member", "admin", "owner", "banned", "blocked"], (o) =>
+    expect(cell("rpc.accept_invite_link", "removed")).toBe("✓");
+    expect(violations([op("rpc.respond_to_invitation")], ["member", "admin", "owner", "removed", "banned", "blocked"], (o) =>
       refusedWith(o, "PT404"))).toEqual([]);
   });
 
@@ -150,16 +152,17 @@ describe("the security matrix", () => {
   it("keeps a blocked user from opening a direct chat with the blocker or seeing their profile and blocks", () => {
     expect(cell("rpc.create_direct_chat", "blocked")).toBe("42501");
     expect(cell("rpc.create_direct_chat", "outsider")).toBe("✓");
-    expect(cell("profiles.select", "blocked")).toBe("✓ 9 rows");
-    expect(cell("profiles.select", "outsider")).toBe("✓ 10 rows");
-    expect(violations([op("user_blocks.select")], ["outsider", "member", "admin", "banned", "blocked"], noRows)).toEqual([]);
+    expect(cell("profiles.select", "blocked")).toBe("✓ 11 rows");
+    expect(cell("profiles.select", "outsider")).toBe("✓ 12 rows");
+    expect(violations([op("user_blocks.select")], ["anonymous", "outsider", "member", "admin", "removed", "banned", "blocked"], noRows))
+      .toEqual([]);
     expect(cell("user_blocks.select", "owner")).toBe("✓ 1 row");
   });
 
   it("refuses direct writes on every table to every API persona, except a user's own blocks and own profile", () => {
     const writes = TABLE_OPERATIONS.filter((o) => o.kind !== "select");
     const own = (o: Operation, p: Persona): boolean =>
-      (o.id === "user_blocks.insert" && p !== "anon") ||
+      (o.id === "user_blocks.insert" && p !== "anon" && p !== "anonymous") ||
       (o.id === "user_blocks.delete" && p === "owner") ||
       (o.id === "profiles.update" && p === "owner") ||
       (o.id === "profiles.update.own" && p !== "anon" && p !== "suspended");
@@ -169,6 +172,7 @@ describe("the security matrix", () => {
     expect(cell("profiles.update", "owner")).toBe("✓ 1 row");
     expect(cell("profiles.update.created_at", "owner")).toBe("42501");
     expect(cell("user_blocks.insert.as_other", "outsider")).toBe("42501");
+    expect(cell("user_blocks.insert", "anonymous")).toBe("42501");
   });
 
   it("lets members download a file only once it is clean and sent, and only the uploader before", () => {
@@ -195,6 +199,19 @@ describe("the security matrix", () => {
     expect(cell("data_exports.select", "member")).toBe("✓ 1 row");
     expect(violations([op("data_exports.select")], ["owner", "admin", "outsider", "banned", "blocked"], noRows)).toEqual([]);
     expect(outcome("rpc.set_disappearing_messages", "admin").allowed).toBe(true);
+  });
+
+  it("lets a guest read and nothing else: every write, RPC and upload outside the discoverable-channel reads is refused", () => {
+    const guestReads = new Set(["rpc.list_chats", "rpc.get_updates", "rpc.list_notifications"]);
+    expect(violations(RPC_OPERATIONS.filter((o) => !guestReads.has(o.id)), ["anonymous"], (o) => refusedWith(o, "42501", "PT404")))
+      .toEqual([]);
+    expect(violations(STORAGE_OPERATIONS.filter((o) => o.id.includes("upload")), ["anonymous"], (o) => refusedWith(o, "42501")))
+      .toEqual([]);
+    for (const id of ["rpc.send_message", "rpc.create_group_chat", "rpc.create_channel", "rpc.create_direct_chat", "rpc.heartbeat",
+                      "rpc.accept_invite_link", "rpc.register_push_device"]) {
+      expect(cell(id, "anonymous"), id).toBe("42501");
+    }
+    expect(cell("profiles.update", "anonymous")).toBe("0 rows");
   });
 
   it("shows the audit log of a chat to its admins and to moderators only, and lets nobody change it", () => {

@@ -491,6 +491,38 @@ const scenarios: Record<string, Entry> = {
       return { as: alice, scope: { messageId: m.id } };
     },
   },
+  "Custom emoji #1": {
+    async setup() {
+      const { alice, chatId } = await aliceInGroup();
+      return { as: alice, scope: { me: alice.id, chatId, file: new Blob([PNG], { type: "image/png" }) } };
+    },
+    async after(as, scope) {
+      const [row] = await db()<{ n: number }[]>`
+        select count(*)::int as n from public.chat_emoji where chat_id = ${scope.chatId as string} and shortcode = ':party_parrot:'`;
+      expect(row!.n).toBe(1);
+    },
+  },
+  "Custom emoji #2": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "add_chat_emoji", { chat_id: chatId, shortcode: ":party_parrot:", image_path: `${alice.id}/party_parrot.png` });
+      return { as: bob, scope: { chatId, afterShortcode: null } };
+    },
+  },
+  "Custom emoji #3": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await call(alice, "add_chat_emoji", { chat_id: chatId, shortcode: ":party_parrot:", image_path: `${alice.id}/party_parrot.png` });
+      return { as: alice, scope: { chatId, messageId: (await message(bob, chatId)).id } };
+    },
+    async after(_as, scope) {
+      const [row] = await db()<{ emoji: number; reactions: number }[]>`
+        select (select count(*)::int from public.chat_emoji where chat_id = ${scope.chatId as string}) as emoji,
+               (select count(*)::int from public.message_reactions where message_id = ${scope.messageId as string}
+                   and emoji = ':party_parrot:') as reactions`;
+      expect(row).toEqual({ emoji: 0, reactions: 1 });
+    },
+  },
 
   // Read state
   "POST /chats/:id/read #1": {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type postgres from "postgres";
 import { inRequest, type Claims } from "../../stack/shared/request-context.ts";
+import { rgiEmoji } from "../../scripts/lib/rgi-emoji.ts";
 import {
   SOAK, connect, createUsers, diffFingerprints, documentedCodes, fingerprint, inconsistencies, installConsistencyCheck, type User,
 } from "./support.ts";
@@ -331,5 +332,121 @@ describe("names and titles are one line of text", () => {
         { seed: SEED + 1000 + index, numRuns: RUNS },
       );
     }
+  }, SOAK ? 3_600_000 : 120_000);
+});
+
+// The other content rules (issue 21, item 3), each against an oracle written from the rule, not from the SQL:
+// a reaction is accepted exactly when it is one emoji of Unicode's RGI list (the list the migration was generated
+// from); a body exactly when its bidi formatting is balanced; an image path exactly when it is <caller id>/<one-line
+// file name>. A refusal is 22023 with the documented message and writes nothing.
+describe("reactions, bodies and image paths follow their content rules", () => {
+  const RGI = rgiEmoji().map((e) => e.emoji);
+  const RGI_SET = new Set(RGI);
+  /** btrim's default: spaces only. */
+  const spaceTrim = (s: string): string => s.replace(/^ +| +$/g, "");
+  const INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u2066", "\u00ad", "\u180e"];
+
+  /** Runs `write` as `who`; returns the error, or undefined after rolling the write back. */
+  async function attempt(who: User, write: (tx: postgres.TransactionSql) => Promise<unknown>) {
+    const before = await fingerprint(admin);
+    const err = await inRequest(client, who.claims, async (tx) => {
+      await write(tx);
+      throw Object.assign(new Error("rollback"), { code: "ROLLBACK_OK" });
+    }).catch((e: { code?: string; message?: string; hint?: string }) => e);
+    expect(diffFingerprints(before, await fingerprint(admin))).toEqual([]);
+    return err.code === "ROLLBACK_OK" ? undefined : err;
+  }
+
+  it("accepts a reaction exactly when it is one RGI emoji", async () => {
+    await freshWorld();
+    const emoji = fc.constantFrom(...RGI);
+    const reaction = fc.oneof(
+      { weight: 3, arbitrary: emoji.map((e) => ({ text: e, ok: true })) },
+      { weight: 2, arbitrary: fc.tuple(emoji, emoji).map(([a, b]) => ({ text: a + b, ok: false })) },
+      { weight: 2, arbitrary: fc.tuple(emoji, fc.constantFrom(...INVISIBLE)).map(([e, c]) => ({ text: e + c, ok: false })) },
+      { weight: 1, arbitrary: fc.constantFrom(...INVISIBLE).map((c) => ({ text: c, ok: false })) },
+      { weight: 1, arbitrary: fc.constantFrom("привет", "да", "ок", "שלום", "lol", "+1", "🏽", "🇿🇿", "1", "#").map((t) => ({ text: t, ok: false })) },
+      { weight: 2, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 3 }).filter(noNul)
+          .map((t) => ({ text: t, ok: RGI_SET.has(spaceTrim(t)) || (Array.from(spaceTrim(t)).length === 1 && RGI_SET.has(spaceTrim(t) + "\ufe0f")) })) },
+    );
+    await fc.assert(
+      fc.asyncProperty(reaction, async ({ text, ok }) => {
+        const err = await attempt(bob, (tx) => tx`select public.toggle_reaction(${pool.messages[1]!}::uuid, ${text})`);
+        if (ok) expect(err, JSON.stringify(text)).toBeUndefined();
+        else {
+          expect(err?.code, JSON.stringify(text)).toBe("22023");
+          expect(err?.message).toBe("invalid emoji");
+        }
+      }),
+      { seed: SEED + 2000, numRuns: RUNS * 2 },
+    );
+  }, SOAK ? 3_600_000 : 120_000);
+
+  /** The bidi rule of docs/security.md: every opener closed by its own terminator, innermost first, per paragraph. */
+  function balanced(text: string): boolean {
+    const open: string[] = [];
+    for (const ch of text) {
+      if ("\u202a\u202b\u202d\u202e".includes(ch)) open.push("e");
+      else if ("\u2066\u2067\u2068".includes(ch)) open.push("i");
+      else if (ch === "\u202c" || ch === "\u2069") {
+        if (open.pop() !== (ch === "\u202c" ? "e" : "i")) return false;
+      } else if ("\n\r\u001c\u001d\u001e\u0085\u2029".includes(ch) && open.length) return false;
+    }
+    return open.length === 0;
+  }
+
+  it("accepts a message body exactly when its bidi formatting is balanced", async () => {
+    await freshWorld();
+    const piece = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom("مرحبا", "שלום", "hello", "42", " ", "👋🏽", "عربي and English", "\u200f", "\u200e") },
+      { weight: 3, arbitrary: fc.constantFrom("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069") },
+      { weight: 1, arbitrary: fc.constantFrom("\n", "\u2029") },
+    );
+    const body = fc.array(piece, { minLength: 1, maxLength: 12 }).map((p) => `x ${p.join("")} y`);
+    await fc.assert(
+      fc.asyncProperty(body, async (text) => {
+        const err = await attempt(alice, (tx) => tx`select public.send_message(${pool.chats[0]!}::uuid, ${text})`);
+        if (balanced(text)) expect(err, JSON.stringify(text)).toBeUndefined();
+        else {
+          expect(err?.code, JSON.stringify(text)).toBe("22023");
+          expect(err?.message).toBe("message has unbalanced bidirectional formatting");
+        }
+      }),
+      { seed: SEED + 3000, numRuns: RUNS * 2 },
+    );
+  }, SOAK ? 3_600_000 : 120_000);
+
+  it("accepts a chat avatar path exactly when it is <caller id>/<one-line file name>", async () => {
+    await freshWorld();
+    const name = fc.oneof(
+      fc.constantFrom("a.png", "team photo.webp", "תמונה.png", "😀.gif", "x".repeat(200)),
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }).filter(noNul),
+    );
+    const path = fc.oneof(
+      name.map((n) => `${alice.id}/${n}`),
+      name.map((n) => `${bob.id}/${n}`),
+      name.map((n) => `https://cdn.example.test/${n}`),
+      fc.constantFrom(`${alice.id}/../x.png`, `${alice.id}/..`, `${alice.id}/a/b.png`, `/${alice.id}/a.png`, `${alice.id}/a\\b.png`,
+                      `${alice.id}/a\u202egnp.exe`, `${alice.id}/a\nb.png`, `${alice.id}/${"x".repeat(201)}`, "avatar.png"),
+    );
+    const FORBIDDEN = /[\u0001-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+    const valid = (p: string): boolean => {
+      const t = spaceTrim(p);
+      const [folder, file, ...rest] = t.split("/");
+      return rest.length === 0 && folder === alice.id && file !== undefined && Array.from(file).length >= 1
+        && Array.from(file).length <= 200 && !file.includes("\\") && file !== "." && file !== ".." && !FORBIDDEN.test(t);
+    };
+    await fc.assert(
+      fc.asyncProperty(path, async (p) => {
+        const err = await attempt(alice, (tx) => tx`select public.update_chat(${pool.chats[0]!}::uuid, avatar_path => ${p})`);
+        if (spaceTrim(p) === "") expect(err).toBeUndefined();
+        else if (valid(p)) expect(err, JSON.stringify(p)).toBeUndefined();
+        else {
+          expect(err?.code, JSON.stringify(p)).toBe("22023");
+          expect(err?.message).toMatch(/^(invalid avatar path|avatar path must be in your own folder of the avatars bucket)$/);
+        }
+      }),
+      { seed: SEED + 4000, numRuns: RUNS * 2 },
+    );
   }, SOAK ? 3_600_000 : 120_000);
 });

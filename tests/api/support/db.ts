@@ -40,6 +40,25 @@ export async function createUser(name: string, metadata: Record<string, unknown>
   return { id, email, claims: userClaims(id, email, metadata) };
 }
 
+/**
+ * Creates an anonymous user as Supabase Auth's anonymous sign-in does (is_anonymous, no email, nothing confirmed)
+ * and the claims of its access token (is_anonymous true, amr method "anonymous").
+ */
+export async function createAnonymousUser(): Promise<TestUser> {
+  const id = randomUUID();
+  await sql`
+    insert into auth.users (instance_id, id, aud, role, encrypted_password, raw_app_meta_data, raw_user_meta_data,
+                            created_at, updated_at, is_anonymous)
+    values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', '', '{}'::jsonb, '{}'::jsonb,
+            now(), now(), true)`;
+  const claims = userClaims(id, "");
+  return {
+    id,
+    email: "",
+    claims: { ...claims, app_metadata: {}, amr: [{ method: "anonymous", timestamp: Number(claims.iat) }], is_anonymous: true },
+  };
+}
+
 /** Claims shaped like a Supabase access token. */
 export function userClaims(id: string, email: string, userMetadata: Record<string, unknown> = {}): Claims {
   const now = Math.floor(Date.now() / 1000);

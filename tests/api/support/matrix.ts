@@ -5,13 +5,14 @@
 // Outcomes depend only on the fixture's own rows (every query filters on fixture ids), so the matrix is the same on
 // any database the migrations were applied to, whatever other tests left in it.
 import { randomUUID } from "node:crypto";
-import { ANON, SERVICE_ROLE, createUser, request, sql, type Claims, type RequestOptions, type TestUser, type Tx } from "./db.ts";
+import { ANON, SERVICE_ROLE, createAnonymousUser, createUser, request, sql, type Claims, type RequestOptions, type TestUser, type Tx } from "./db.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // personas and fixture
 // ---------------------------------------------------------------------------------------------------------------
 export const PERSONAS = [
-  "anon", "outsider", "member", "admin", "owner", "banned", "blocked", "moderator", "suspended", "muted", "service_role",
+  "anon", "anonymous", "outsider", "member", "admin", "owner", "removed", "banned", "blocked", "moderator", "suspended", "muted",
+  "service_role",
 ] as const;
 export type Persona = (typeof PERSONAS)[number];
 /** Personas that are signed-in users (role authenticated). */
@@ -19,10 +20,12 @@ export type UserPersona = Exclude<Persona, "anon" | "service_role">;
 
 export const PERSONA_DESCRIPTIONS: Record<Persona, string> = {
   anon: "no access token (the anon key only)",
+  anonymous: "a guest: signed in through Auth's anonymous sign-in (`is_anonymous`), not a member of the group",
   outsider: "signed in, not a member of the group; holds a pending direct invitation to it",
   member: "member of the group (role `member`), author of a message in it",
   admin: "admin of the group",
   owner: "owner of the group; has blocked `blocked`",
+  removed: "was a member of the group, then removed from it by the owner (not banned)",
   banned: "was a member of the group, then banned from it",
   blocked: "signed in, not a member; the owner has blocked this user",
   moderator: "app moderator (auth `app_metadata.app_role` = `moderator`, set with the service role); in no chat",
@@ -90,21 +93,25 @@ async function call<T>(claims: Claims, fn: (tx: Tx) => Promise<T[]>): Promise<T>
 /** Builds the fixture world through the request context; every step is a real API call and is committed. */
 export async function buildFixture(): Promise<Fixture> {
   const names = [
-    "owner", "admin", "member", "outsider", "banned", "blocked", "moderator", "suspended", "muted", "bystander", "spare",
+    "owner", "admin", "member", "outsider", "removed", "banned", "blocked", "moderator", "suspended", "muted", "bystander", "spare",
   ] as const;
   const created = await Promise.all(names.map((n) => createUser(`matrix_${n}`)));
-  const users = Object.fromEntries(names.map((n, i) => [n, created[i]])) as Fixture["users"];
-  const { owner, admin, member, outsider, banned, blocked, moderator, suspended, muted, bystander, spare } = users;
+  const users = { ...Object.fromEntries(names.map((n, i) => [n, created[i]])), anonymous: await createAnonymousUser() } as Fixture["users"];
+  const { owner, admin, member, outsider, removed, banned, blocked, moderator, suspended, muted, bystander, spare } = users;
   await sql`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"app_role": "moderator"}' where id = ${moderator.id}`;
 
   await request(owner.claims, (tx) => tx`insert into public.user_blocks (blocker_id, blocked_id) values (${owner.id}, ${blocked.id})`);
   const group = await call<{ id: string }>(owner.claims, (tx) => tx`
     select * from public.create_group_chat(title => 'Security matrix',
-                                           member_ids => ${[admin.id, member.id, banned.id, suspended.id, muted.id]}::uuid[])`);
+                                           member_ids => ${[admin.id, member.id, removed.id, banned.id, suspended.id, muted.id]}::uuid[])`);
   await request(owner.claims, (tx) => tx`
     select * from public.set_member_role(chat_id => ${group.id}, user_id => ${admin.id}, role => 'admin')`);
   await request(owner.claims, (tx) => tx`
     select * from public.ban_chat_member(chat_id => ${group.id}, user_id => ${banned.id}, reason => 'matrix')`);
+  await request(owner.claims, (tx) => tx`
+    select * from public.remove_chat_member(chat_id => ${group.id}, user_id => ${removed.id})`);
+  await request(owner.claims, (tx) => tx`
+    select * from public.add_chat_emoji(chat_id => ${group.id}, shortcode => ':matrix:', image_path => ${owner.id + "/matrix.png"})`);
   const memberMessage = await call<{ id: string }>(member.claims, (tx) => tx`
     select * from public.send_message(chat_id => ${group.id}, body => 'hello from member')`);
   await request(member.claims, (tx) => tx`
@@ -269,7 +276,7 @@ async function rows(q: PromiseLike<readonly unknown[]>): Promise<number> {
 
 export const TABLE_OPERATIONS: Operation[] = [
   // profiles: everyone signed in reads profiles (except of users who blocked them); owners edit selected columns.
-  select("profiles", "the fixture's 10 profiles", (tx, f) =>
+  select("profiles", "the fixture's 12 profiles", (tx, f) =>
     rows(tx`select * from public.profiles where id in ${tx(Object.values(f.users).map((u) => u.id))}`)),
   insert("profiles", "a profile for a user who has none", (tx, f) =>
     affected(tx`with pgrst_source as (insert into public.profiles (id, username) values (${f.users.spare.id}, ${"spare_" + randomUUID().slice(0, 8)}) returning 1)
@@ -376,6 +383,19 @@ export const TABLE_OPERATIONS: Operation[] = [
                 select count(*)::int as n from pgrst_source`)),
   remove("message_reactions", "the group's reactions", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.message_reactions where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+
+  // chat_emoji: members read the chat's custom emoji; owners and admins manage them through the RPCs.
+  select("chat_emoji", "the group's custom emoji", (tx, f) =>
+    rows(tx`select * from public.chat_emoji where chat_id = ${f.groupId}`)),
+  insert("chat_emoji", "a custom emoji of the group", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.chat_emoji (chat_id, shortcode, image_path, created_by) values (${f.groupId}, ':inserted:', ${actorId(f, p) + "/x.png"}, ${actorId(f, p)}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("chat_emoji", "the group's custom emoji: `image_path`", (tx, f, p) =>
+    affected(tx`with pgrst_source as (update public.chat_emoji set image_path = ${actorId(f, p) + "/y.png"} where chat_id = ${f.groupId} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("chat_emoji", "the group's custom emoji", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.chat_emoji where chat_id = ${f.groupId} returning 1)
                 select count(*)::int as n from pgrst_source`)),
 
   // chat_invitations
@@ -654,6 +674,11 @@ export const RPC_OPERATIONS: Operation[] = [
   rpc("toggle_reaction", "🎉 on the member's message", (tx, f) =>
     rows(tx`select * from public.toggle_reaction(message_id => ${f.memberMessageId}, emoji => '🎉')`),
     { needsMembership: true }),
+  rpc("add_chat_emoji", "`:added:` with an image in the caller's folder", (tx, f, p) =>
+    rows(tx`select * from public.add_chat_emoji(chat_id => ${f.groupId}, shortcode => ':added:', image_path => ${actorId(f, p) + "/added.png"})`),
+    { needsMembership: true }),
+  rpc("remove_chat_emoji", "the group's `:matrix:`", (tx, f) =>
+    rows(tx`select * from public.remove_chat_emoji(chat_id => ${f.groupId}, shortcode => ':matrix:')`), { needsMembership: true }),
   rpc("get_chat_messages", "of the group", (tx, f) =>
     rows(tx`select * from public.get_chat_messages(chat_id => ${f.groupId})`), { needsMembership: true, countsRows: true }),
   rpc("list_chats", "the caller's chats", (tx) => rows(tx`select * from public.list_chats()`), { countsRows: true }),
@@ -825,9 +850,9 @@ client can do. Every table is read-only to clients except a user's own editable 
 
 This page is not written by hand: it lists what each persona actually got when it tried each operation against a
 freshly migrated database. \`tests/api/security-matrix.test.ts\` regenerates it on every test run, fails when it
-differs from this file, and asserts the expectations that must never change (anon gets nothing, outsiders and banned
-users get no rows and no chat RPC, members cannot administer, admins cannot act on the owner, only the owner deletes
-the chat, blocks hold, direct writes are refused).
+differs from this file, and asserts the expectations that must never change (anon gets nothing, outsiders, removed
+and banned users get no rows and no chat RPC, guests only read, members cannot administer, admins cannot act on the
+owner, only the owner deletes the chat, blocks hold, direct writes are refused).
 
 ## Rules every path follows
 
@@ -840,9 +865,63 @@ the chat, blocks hold, direct writes are refused).
   \`private.can_delete_attachment\`) both ask \`private.can_delete_message\` (the author, or a member whose role
   outranks the author's; never a former member). A file not sent yet is its uploader's alone, while a member.
   Sending and forwarding share their checks: \`private.authorize_send\`.
+- **One rule per act, checked first.** Each act has one rule, in one helper, and every path to the act asks it
+  before it reads or returns anything: membership (\`private.require_member\`, \`PT404\` for anyone who is not a member,
+  so a hidden chat and a missing one look alike), administration (\`private.require_admin\`), being a full user
+  (\`private.require_user\`, which refuses guests), posting (\`private.authorize_send\`), deleting
+  (\`private.can_delete_message\`), reacting (\`private.reaction_key\`), the images a client points at
+  (\`private.assert_image_path\`).
 - **Least privilege.** Nothing in \`private\` is executable by \`anon\`; \`authenticated\` executes only the helpers a
-  policy calls (policies run as the caller), listed below. \`supabase/tests/database/01-baseline.test.sql\` keeps the
-  list exact and checks that each one is called by a policy.
+  policy calls (policies run as the caller), listed below. \`supabase/tests/database/01-baseline.test.sql\` lists each
+  one with the policies that need it and fails on a grant nobody needs or a listed policy that stops calling it;
+  \`supabase db advisors\` and \`supabase db lint\` run in \`npm test\` and report nothing at WARN or above.
+
+### Content rules
+
+Text a client writes is checked in the database (\`22023\` with a hint, nothing changed; docs/errors.md):
+
+- **Names and titles** (display names, chat titles, file names) are one line: no control characters, line breaks or
+  bidirectional formatting characters (\`private.assert_name\`, \`private.assert_file_name\`).
+- **Bodies** (messages when sent or edited, chat descriptions, bios) keep right-to-left text and the bidi marks
+  (U+200E, U+200F, U+061C), but every embedding, override or isolate they open (U+202A, U+202B, U+202D, U+202E,
+  U+2066-U+2068) must be closed by its own terminator (PDF U+202C, PDI U+2069), innermost first, before the paragraph
+  ends; a terminator that closes nothing is refused too (\`private.bidi_unbalanced\`). Refusing rather than
+  neutralising keeps what the author sent byte for byte (an edit never rewrites it), and a balanced text cannot
+  reorder anything outside itself (a quoted reply, a file name, the author's name beside it).
+- **Reactions** are exactly one emoji of Unicode's RGI list (Emoji 17.0, every fully-qualified line of emoji-test.txt:
+  skin tones, ZWJ sequences, keycaps and flags included; a lone character sent without its emoji presentation
+  selector is stored fully qualified), kept in \`private.rgi_emoji\` (one primary-key probe), or the \`:short_code:\` of
+  one of the chat's custom emoji (\`chat_emoji\`, managed by owners and admins). Words, invisible characters, two emoji
+  or an unknown short code are refused.
+- **Paths** a client sets (the profile avatar, a chat's avatar, a custom emoji's image) are avatars-bucket paths
+  \`<user id>/<file name>\` in the folder of the user who sets them, the only folder Storage lets them write; URLs,
+  traversal and formatting characters are refused. Web Push endpoints must be https URLs (loopback http only for local peers; \`register_push_device\`).
+
+### Guests and unconfirmed users
+
+A **guest** is a signed-in user whose access token says \`is_anonymous\` (Auth's anonymous sign-in, off unless an
+operator turns it on; GoTrue puts the claim in every access token and so does the local stack), or whose account is
+anonymous or has neither a confirmed email nor a confirmed phone (an operator may let unconfirmed users sign in).
+\`private.is_guest()\` decides from the account row, so confirming an email (or linking one to an anonymous account)
+lifts it at once; a token that still says \`is_anonymous\` keeps its holder a guest until it is refreshed.
+
+A guest may join discoverable channels (\`join_chat\`), read them (\`messages\`, \`get_chat_messages\`,
+\`get_chat_events\`, \`get_updates\`, \`list_chats\`, Realtime on \`chat:<id>\`), keep their own read state and chat
+preferences (\`mark_chat_read\`, \`set_chat_preferences\`), read their own inbox, and leave. Everything else is refused
+with \`42501\` (\`guest accounts can only read channels\`): every other RPC (\`private.require_user\` refuses them),
+editing their profile and blocking (restrictive policies), uploads to \`avatars\` and \`attachments\` (restrictive
+policies on \`storage.objects\`), typing broadcasts and Presence. Nobody can add a guest to a group or a direct chat,
+or make one an admin or the owner of a channel (\`42501\`, \`guest accounts can only join channels\` /
+\`cannot administer chats\`). The matrix below shows the **anonymous** persona; the replay suite replays every call
+as a guest; \`supabase/tests/database/58-guests.test.sql\` covers unconfirmed users the same way.
+
+### Presence
+
+An invisible user is shown \`offline\`, exactly like one who closed the app, and while they stay invisible nothing
+another user can read about them changes: no column of their profile row (\`status\`, \`last_seen_at\`, \`updated_at\`,
+which dates profile edits only), no \`status.changed\` broadcast, and no Realtime Presence (the typing topic refuses
+their \`presence\` writes). \`supabase/tests/database/59-invisible-presence.test.sql\` compares the whole row another
+user reads before and after heartbeats, repeated choices and a sweep.
 
 ### Replayed calls
 
@@ -852,7 +931,8 @@ each persona state must get when the same call (same arguments, same \`client_id
 has one) is replayed after the state changed: **outsider** (never a member), **removed** (removed by an admin),
 **banned**, **blocked** (the other party blocked the caller; direct chats, additions, invitations), **suspended**
 (suspended app-wide by an app moderator: every write is refused with \`42501\`; reads and the caller's own read
-cursor, preferences, inbox, devices and presence stay open, and leaving a chat is always allowed) and **anon**. The
+cursor, preferences, inbox, devices and presence stay open, and leaving a chat is always allowed), **anonymous** (a
+guest signed in through anonymous sign-in: \`42501\` unless the entry says why a guest may make the call) and **anon**. The
 replay must be refused with the documented SQLSTATE and carry none of the chat's content, or, for the caller's own
 lists (\`list_chats\`, \`get_updates\`), answer without the chat's messages. A function without an entry fails the
 suite; a state that does not apply says why in the entry.
@@ -870,12 +950,13 @@ suite; a state that does not apply says why in the entry.
 | \`private.can_delete_attachment(text)\` | policy on \`storage.objects\` (delete, bucket \`attachments\`) |
 | \`private.topic_read_extensions(text)\` | policy on \`realtime.messages\` (select): which topics a user may hear |
 | \`private.topic_write_extensions(text)\` | policy on \`realtime.messages\` (insert): which topics a user may send to |
+| \`private.is_guest()\` | restrictive policies "guests cannot edit their profile" (\`profiles\` update), "guests cannot block users" (\`user_blocks\` insert), "guests cannot upload files" and "guests cannot replace files" (\`storage.objects\` insert and update) |
 | \`private.require_member(uuid)\` | \`get_chat_messages\`, the one security-invoker RPC (RLS decides its rows; the guard gives outsiders \`PT404\`) |
 
 ## How it is generated
 
 \`tests/api/support/matrix.ts\` builds a fixture through real API calls (a group chat with an owner, an admin and a
-member, a banned user, a message by the member that was edited and got a reaction, a message by the owner, an invite
+member, a removed and a banned user, a custom emoji, an anonymous user, a message by the member that was edited and got a reaction, a message by the owner, an invite
 link, a pending direct invitation of the outsider, a block by the owner, three files the member uploaded: one scanned
 clean and sent in a message, one pending and unsent, one found infected; for moderation a second group with the same
 members frozen by the admin, the muted member muted in both, the suspended member suspended by the moderator, the

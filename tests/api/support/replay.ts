@@ -7,10 +7,14 @@
 // Every world is built through the request context (tests/api/support/db.ts), committed like real API calls, with
 // fresh users, so the cases do not see each other.
 import { randomUUID } from "node:crypto";
-import { ANON, createUser, request, sql, type Claims, type TestUser, type Tx } from "./db.ts";
+import { ANON, createAnonymousUser, createUser, request, sql, type Claims, type TestUser, type Tx } from "./db.ts";
 
-/** The persona states of issue 21, and suspended (issue 18: suspended app-wide by a moderator). */
-export const STATES = ["outsider", "removed", "banned", "blocked", "suspended", "anon"] as const;
+/**
+ * The persona states of issue 21, suspended (issue 18: suspended app-wide by a moderator) and `anonymous`: a guest,
+ * a user signed in through Auth's anonymous sign-in (docs/security.md, "Guests and unconfirmed users"), who may only
+ * read discoverable channels; unless an entry says otherwise the replay must be refused with 42501.
+ */
+export const STATES = ["outsider", "removed", "banned", "blocked", "suspended", "anon", "anonymous"] as const;
 export type State = (typeof STATES)[number];
 
 /** What the replay must get: a refusal with this SQLSTATE, or an answer that shows nothing of the chat. */
@@ -52,8 +56,11 @@ export interface Entry {
   call: (tx: Tx, w: World, state: State) => Query;
   /** The call takes an idempotency key: the valid call is committed, so the replay meets the stored row. */
   keep?: boolean;
-  /** `suspended` defaults to a 42501 refusal for writes and to "reads stay open" for reads (see suspendedDefault). */
-  states: Record<Exclude<State, "anon" | "suspended">, Expect> & { suspended?: Expect };
+  /**
+   * `suspended` defaults to a 42501 refusal for writes and to "reads stay open" for reads (see suspendedDefault);
+   * `anonymous` (a guest) to a 42501 refusal.
+   */
+  states: Record<Exclude<State, "anon" | "suspended" | "anonymous">, Expect> & { suspended?: Expect; anonymous?: Expect };
 }
 
 const as = <T>(who: TestUser, fn: (tx: Tx) => Promise<T>): Promise<T> => request(who.claims, fn);
@@ -72,7 +79,9 @@ async function one<T>(who: TestUser, fn: (tx: Tx) => Query): Promise<T> {
 }
 
 const PT404 = { refuse: "PT404" } as const;
-const NOT_A_MEMBER = { outsider: PT404, removed: PT404, banned: PT404 } as const;
+const NOT_A_MEMBER = { outsider: PT404, removed: PT404, banned: PT404, anonymous: PT404 } as const;
+/** Writes that refuse a guest before they look at membership (private.require_user first). */
+const GUEST_FIRST = { anonymous: { refuse: "42501" } } as const;
 const GROUP_ONLY = { blocked: { na: "acts on a group; a block between two users does not change group rights" } } as const;
 const NEW_CHAT = {
   outsider: { na: "creates a new chat: no earlier membership to lose" },
@@ -133,6 +142,11 @@ export const REGISTRY: Record<string, Entry> = {
       ...GROUP_ONLY,
     },
   },
+  "public.add_chat_emoji(chat_id uuid, shortcode text, image_path text)": {
+    call: (tx, w) => tx`select * from public.add_chat_emoji(chat_id => ${w.group}, shortcode => ':replay:',
+                                 image_path => ${w.actor.id + "/replay.png"})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
+  },
   "public.add_chat_members(chat_id uuid, user_ids uuid[])": {
     call: (tx, w) => tx`select * from public.add_chat_members(chat_id => ${w.group}, user_ids => ${[w.stranger.id]}::uuid[])`,
     states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
@@ -164,11 +178,11 @@ export const REGISTRY: Record<string, Entry> = {
   },
   "public.delete_message(message_id uuid)": {
     call: (tx, w) => tx`select * from public.delete_message(message_id => ${w.peerMessage})`,
-    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
   },
   "public.edit_message(message_id uuid, body text)": {
     call: (tx, w) => tx`select * from public.edit_message(message_id => ${w.actorMessage}, body => 'edited on replay')`,
-    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
   },
   "public.forward_message(message_id uuid, to_chat_id uuid, client_id uuid)": {
     keep: true,
@@ -181,7 +195,7 @@ export const REGISTRY: Record<string, Entry> = {
     // a chat the actor stays in, so only the target's rule can refuse.
     call: (tx, w, state) => tx`select * from public.forward_message(message_id => ${x(w, "originMessage")},
                                  to_chat_id => ${state === "blocked" ? x(w, "direct") : w.group}, client_id => ${x(w, "clientId")})`,
-    states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" } },
+    states: { ...NOT_A_MEMBER, blocked: { refuse: "42501" }, ...GUEST_FIRST },
   },
   "public.get_chat_events(chat_id uuid, after_cursor bigint, page_size integer)": {
     call: (tx, w) => tx`select * from public.get_chat_events(chat_id => ${w.group})`,
@@ -228,6 +242,7 @@ export const REGISTRY: Record<string, Entry> = {
       outsider: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
       removed: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
       banned: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
+      anonymous: { hides: true },
       blocked: { na: "the caller's own inbox: notifications delivered while a member stay theirs, as delivered pushes and emails do" },
     },
   },
@@ -318,6 +333,7 @@ export const REGISTRY: Record<string, Entry> = {
       removed: { hides: true, namesChat: "the caller's own chat.removed event says which chat they were removed from" },
       banned: { hides: true, namesChat: "the caller's own chat.removed event says which chat they were banned from" },
       ...GROUP_ONLY,
+      anonymous: { hides: true },
     },
   },
   "public.heartbeat(status public.user_status)": {
@@ -342,6 +358,7 @@ export const REGISTRY: Record<string, Entry> = {
       removed: { na: "a removed member may join a discoverable channel again; a ban keeps them out" },
       banned: { refuse: "42501" },
       blocked: { na: "a channel has no other party" },
+      anonymous: { na: "guests may join and read discoverable channels (docs/security.md)" },
     },
   },
   "public.leave_chat(chat_id uuid)": {
@@ -350,7 +367,7 @@ export const REGISTRY: Record<string, Entry> = {
   },
   "public.list_chats(kind public.chat_kind, archived boolean, unread_only boolean, search text, before_activity_at timestamp with time zone, before_chat_id uuid, page_size integer)": {
     call: (tx) => tx`select * from public.list_chats()`,
-    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
+    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY, anonymous: { hides: true } },
   },
   "public.mark_chat_read(chat_id uuid, up_to_seq bigint)": {
     call: (tx, w) => tx`select * from public.mark_chat_read(chat_id => ${w.group})`,
@@ -358,6 +375,14 @@ export const REGISTRY: Record<string, Entry> = {
   },
   "public.pin_message(message_id uuid, pinned boolean)": {
     call: (tx, w) => tx`select * from public.pin_message(message_id => ${w.peerMessage})`,
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
+  },
+  "public.remove_chat_emoji(chat_id uuid, shortcode text)": {
+    prepare: async (w) => {
+      await as(w.keeper, (tx) => tx`select public.add_chat_emoji(chat_id => ${w.group}, shortcode => ':replay:',
+                                      image_path => ${w.keeper.id + "/replay.png"})`);
+    },
+    call: (tx, w) => tx`select public.remove_chat_emoji(chat_id => ${w.group}, shortcode => ':replay:')`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
   },
   "public.remove_chat_member(chat_id uuid, user_id uuid)": {
@@ -399,6 +424,7 @@ export const REGISTRY: Record<string, Entry> = {
     states: {
       ...NOT_A_MEMBER,
       blocked: { refuse: "42501" },
+      ...GUEST_FIRST,
     },
   },
   "public.set_chat_preferences(chat_id uuid, archived boolean, pinned boolean, muted_until timestamp with time zone, notification_level public.notification_level)": {
@@ -416,12 +442,12 @@ export const REGISTRY: Record<string, Entry> = {
   },
   "public.toggle_reaction(message_id uuid, emoji text)": {
     call: (tx, w) => tx`select * from public.toggle_reaction(message_id => ${w.peerMessage}, emoji => '👍')`,
-    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
   },
   "public.transfer_chat_ownership(chat_id uuid, new_owner_id uuid)": {
     actorRole: "owner",
     call: (tx, w) => tx`select * from public.transfer_chat_ownership(chat_id => ${w.group}, new_owner_id => ${w.keeper.id})`,
-    states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
+    states: { ...NOT_A_MEMBER, ...GROUP_ONLY, ...GUEST_FIRST },
   },
   "public.unban_chat_member(chat_id uuid, user_id uuid)": {
     prepare: async (w) => {
@@ -533,8 +559,10 @@ export function suspendedDefault(signature: string): Expect {
   return why ? { na: why } : { refuse: "42501" };
 }
 
-/** The expectation of a state for an entry (suspended from its default when the entry does not say). */
-export function expectationOf(signature: string, entry: Entry, state: Exclude<State, "anon">): Expect {
+/** The expectation of a state for an entry: anon always refused; suspended and anonymous from their defaults when the entry does not say. */
+export function expectationOf(signature: string, entry: Entry, state: State): Expect {
+  if (state === "anon") return { refuse: "42501" };
+  if (state === "anonymous") return entry.states.anonymous ?? { refuse: "42501" };
   if (state === "suspended") return entry.states.suspended ?? suspendedDefault(signature);
   return entry.states[state];
 }
@@ -563,6 +591,8 @@ export async function enterState(entry: Entry, w: World, state: State): Promise<
   switch (state) {
     case "anon":
       return ANON;
+    case "anonymous":
+      return (await createAnonymousUser()).claims;
     case "outsider":
       return w.outsider.claims;
     case "suspended": {
