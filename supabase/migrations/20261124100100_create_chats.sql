@@ -631,11 +631,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_signed_in();
+  me uuid := private.assert_can_write(guest_may => true); -- not suspended; guests may join channels (add_member)
   c public.chats;
   m public.chat_members;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into c from public.chats where id = join_chat.chat_id;
   -- Guests join discoverable channels only (a discoverable group is not theirs to join: add_member says so).
   if c.id is null or not c.discoverable or c.kind = 'direct' then

@@ -173,14 +173,15 @@ $$;
 revoke all on function private.require_moderator() from public, anon, authenticated;
 
 -- The one check of every write RPC: the signed-in caller, unless suspended (42501). Returns the caller's id.
-create function private.assert_can_write() returns uuid
+create function private.assert_can_write(guest_may boolean default false) returns uuid
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  -- Guests are refused too (require_user), except on the few writes a guest may make (join_chat of a channel).
+  me uuid := case when guest_may then private.require_signed_in() else private.require_user() end;
   s public.user_suspensions;
 begin
   select * into s from public.user_suspensions us where us.user_id = me;
@@ -192,9 +193,9 @@ begin
   return me;
 end
 $$;
-comment on function private.assert_can_write() is
-  'Guard of every write RPC: refuses a suspended caller (42501); returns the caller''s id.';
-revoke all on function private.assert_can_write() from public, anon, authenticated;
+comment on function private.assert_can_write(boolean) is
+  'Guard of every write RPC: refuses a suspended caller and, unless guest_may, a guest (42501); returns the caller''s id.';
+revoke all on function private.assert_can_write(boolean) from public, anon, authenticated;
 
 -- May the caller write content in this chat? A frozen chat is read-only for plain members; a muted member waits.
 create function private.assert_can_post(chat uuid, role public.chat_role default null) returns void

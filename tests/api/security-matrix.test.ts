@@ -215,9 +215,9 @@ describe("the security matrix", () => {
   });
 
   it("shows the audit log of a chat to its admins and to moderators only, and lets nobody change it", () => {
-    expect(cell("audit_log.select", "owner")).toBe("✓ 5 rows");
-    expect(cell("audit_log.select", "admin")).toBe("✓ 5 rows");
-    expect(cell("audit_log.select", "moderator")).toBe("✓ 5 rows");
+    expect(cell("audit_log.select", "owner")).toBe("✓ 6 rows");
+    expect(cell("audit_log.select", "admin")).toBe("✓ 6 rows");
+    expect(cell("audit_log.select", "moderator")).toBe("✓ 6 rows");
     expect(violations([op("audit_log.select")], ["member", "suspended", "muted", ...NON_MEMBERS], noRows)).toEqual([]);
     const changes = TABLE_OPERATIONS.filter((o) => o.target === "audit_log" && o.kind !== "select");
     expect(violations(changes, PERSONAS, (o) => refusedWith(o, "42501"))).toEqual([]);

@@ -562,7 +562,14 @@ export function suspendedDefault(signature: string): Expect {
 /** The expectation of a state for an entry: anon always refused; suspended and anonymous from their defaults when the entry does not say. */
 export function expectationOf(signature: string, entry: Entry, state: State): Expect {
   if (state === "anon") return { refuse: "42501" };
-  if (state === "anonymous") return entry.states.anonymous ?? { refuse: "42501" };
+  if (state === "anonymous") {
+    // Every write RPC starts with private.assert_can_write(), which refuses a guest before it looks at membership:
+    // a write that refuses non-members with PT404 refuses a guest with 42501 (the same guard as for suspended users).
+    const e = entry.states.anonymous;
+    const guardedWrite = "refuse" in suspendedDefault(signature);
+    if (guardedWrite && (e === undefined || ("refuse" in e && e.refuse === "PT404"))) return { refuse: "42501" };
+    return e ?? { refuse: "42501" };
+  }
   if (state === "suspended") return entry.states.suspended ?? suspendedDefault(signature);
   return entry.states[state];
 }
