@@ -413,6 +413,26 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"recent_searches": {
+                  Row: {
+                    "query": string,"searched_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "query": string,"searched_at"?: string,"user_id"?: string
+                  }
+                  Update: {
+                    "query"?: string,"searched_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "recent_searches_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_blocks": {
                   Row: {
                     "blocked_id": string,"blocker_id": string,"created_at": string
@@ -472,6 +492,9 @@ isOneToOne: false
                            },
 "ban_chat_member":
 { Args: { "chat_id": string,"reason"?: string,"user_id": string }; Returns: undefined
+                           },
+"clear_recent_searches":
+{ Args: { "query"?: string }; Returns: number
                            },
 "create_channel":
 { Args: { "description"?: string,"discoverable"?: boolean,"title": string }; Returns: {
@@ -917,6 +940,50 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"save_recent_search":
+{ Args: { "query": string }; Returns: {
+              "query": string,
+"searched_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "recent_searches"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"search_chats":
+{ Args: { "cursor"?: string,"page_size"?: number,"query": string }; Returns: Database["public"]['CompositeTypes']["chat_search_result"][]
+                          SetofOptions: {
+        from: "*"
+        to: "chat_search_result"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"search_messages":
+{ Args: { "after"?: string,"author_id"?: string,"before"?: string,"chat_id"?: string,"cursor"?: string,"file_kind"?: string,"has_files"?: boolean,"kind"?: Database["public"]['Enums']["message_kind"],"language"?: string,"mentions_me"?: boolean,"page_size"?: number,"query": string,"sort"?: string,"thread_root_id"?: string }; Returns: Database["public"]['CompositeTypes']["message_search_result"][]
+                          SetofOptions: {
+        from: "*"
+        to: "message_search_result"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"search_people":
+{ Args: { "cursor"?: string,"page_size"?: number,"query": string }; Returns: Database["public"]['CompositeTypes']["people_search_result"][]
+                          SetofOptions: {
+        from: "*"
+        to: "people_search_result"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"search_suggestions":
+{ Args: { "limit"?: number,"query": string }; Returns: Database["public"]['CompositeTypes']["search_suggestion"][]
+                          SetofOptions: {
+        from: "*"
+        to: "search_suggestion"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "send_message":
 { Args: { "attachment_ids"?: (string)[],"body"?: string,"chat_id": string,"client_id"?: string,"kind"?: Database["public"]['Enums']["message_kind"],"mentions"?: (string)[],"metadata"?: Json,"reply_to_id"?: string,"thread_root_id"?: string }; Returns: {
               "author_id": string | null,
@@ -1037,7 +1104,15 @@ isOneToOne: false
             "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
           }
           CompositeTypes: {
-            [_ in never]: never
+            "chat_search_result": {
+                        "chat_id": string | null,"kind": Database["public"]['Enums']["chat_kind"] | null,"title": string | null,"description": string | null,"avatar_path": string | null,"member_count": number | null,"is_member": boolean | null,"score": number | null,"cursor": string | null
+                      },"message_search_result": {
+                        "message_id": string | null,"chat_id": string | null,"chat_kind": Database["public"]['Enums']["chat_kind"] | null,"chat_title": string | null,"seq": number | null,"author_id": string | null,"author": Json | null,"kind": Database["public"]['Enums']["message_kind"] | null,"created_at": string | null,"edited_at": string | null,"thread_root_id": string | null,"snippet": string | null,"rank": number | null,"cursor": string | null
+                      },"people_search_result": {
+                        "user_id": string | null,"username": string | null,"display_name": string | null,"avatar_path": string | null,"score": number | null,"cursor": string | null
+                      },"search_suggestion": {
+                        "kind": string | null,"id": string | null,"label": string | null,"detail": string | null,"avatar_path": string | null
+                      }
           }
         }
 }

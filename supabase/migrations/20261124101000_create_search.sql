@@ -100,7 +100,7 @@ create table public.recent_searches (
   constraint recent_searches_query_length check (char_length(query) between 1 and 256)
 );
 comment on table public.recent_searches is
-  'Each user''s recent message searches (at most 20, newest kept), for suggestions; written by search_messages.';
+  'Each user''s recent searches (newest 20 kept), for suggestions; written by save_recent_search, cleared by clear_recent_searches.';
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers (the index below needs them)
@@ -199,7 +199,7 @@ create index chats_search_idx on public.chats using gin (title extensions.gin_tr
 -- grants
 -- ---------------------------------------------------------------------------------------------------------------
 revoke all on public.recent_searches from anon, authenticated;
-grant select, delete on public.recent_searches to authenticated;
+grant select on public.recent_searches to authenticated;
 grant all on public.recent_searches to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -209,10 +209,6 @@ alter table public.recent_searches enable row level security;
 
 create policy "users can read their own recent searches"
   on public.recent_searches for select to authenticated
-  using (user_id = (select auth.uid()));
-
-create policy "users can delete their own recent searches"
-  on public.recent_searches for delete to authenticated
   using (user_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -688,8 +684,8 @@ comment on function public.search_people(text, text, integer) is
 revoke all on function public.search_people(text, text, integer) from public, anon, authenticated;
 grant execute on function public.search_people(text, text, integer) to authenticated, service_role;
 
--- Groups and channels by title (and description, weighted lower): my chats and discoverable ones (the chats policy
--- decides which rows exist for the caller; security invoker).
+-- Groups and channels by title (and description, weighted lower): my chats and discoverable ones, the rows the
+-- chats policy shows the caller. Direct chats are found through search_people and list_chats(search).
 create function public.search_chats(query text, cursor text default null, page_size integer default 20)
 returns setof public.chat_search_result
 language plpgsql
@@ -715,6 +711,8 @@ begin
                   + case when ch.description ilike pattern then 0.25 else 0 end)::real as score
             from public.chats ch
            where ch.kind <> 'direct'
+             -- The chats policy's rule: my chats, and discoverable groups and channels.
+             and (ch.discoverable or exists (select 1 from public.chat_members m where m.chat_id = ch.id and m.user_id = me))
              and (ch.title ilike pattern or ch.description ilike pattern
                   or ch.title operator(extensions.%) q or ch.description operator(extensions.%) q)) x
    where c.score is null or (x.score, x.id) < (c.score, c.id)
@@ -775,7 +773,7 @@ declare
   saved public.recent_searches;
 begin
   insert into public.recent_searches (user_id, query) values (me, q)
-  on conflict (user_id, query) do update set searched_at = now()
+  on conflict on constraint recent_searches_pkey do update set searched_at = now()
   returning * into saved;
   delete from public.recent_searches r
    where r.user_id = me

@@ -1,7 +1,7 @@
 -- The baseline migration's security defaults, and the schema-wide rule that every exposed table has RLS and policies.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(14);
+select plan(15);
 
 select has_schema('private', 'schema private exists');
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon cannot use schema private');
@@ -15,25 +15,30 @@ select is_empty($$
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
 $$, 'anon cannot execute any private function');
 -- Least privilege (issue 21, item 6): authenticated executes exactly the private helpers a policy calls (policies
--- run as the caller), plus require_member for the one security-invoker RPC. docs/security.md lists them.
+-- run as the caller), plus require_member for get_chat_messages and search_message_hits for search_messages, the
+-- security-invoker RPCs. docs/security.md lists them.
 select is(array(
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
    order by 1
 ), array['private.blocker_ids()', 'private.can_delete_attachment(text)', 'private.can_read_attachment(text,text)',
         'private.can_upload_attachment(text)', 'private.my_chat_ids()', 'private.require_member(uuid)',
+        'private.search_message_hits(text,uuid,uuid,message_kind,boolean,text,boolean,timestamp with time zone,timestamp with time zone,uuid,text,text,text,integer)',
         'private.topic_read_extensions(text)', 'private.topic_write_extensions(text)'],
-  'authenticated executes exactly the private helpers that policies and the invoker RPC need');
+  'authenticated executes exactly the private helpers that policies and the invoker RPCs need');
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
-     and p.proname <> 'require_member'
+     and p.proname not in ('require_member', 'search_message_hits')
      and not exists (select 1 from pg_policies pol
                       where coalesce(pol.qual, '') || ' ' || coalesce(pol.with_check, '') ~ ('private\.' || p.proname || '\('))
 $$, 'every private helper granted to authenticated is called by a policy');
 select ok((select not p.prosecdef and pg_get_functiondef(p.oid) like '%private.require_member(%'
              from pg_proc p where p.oid = 'public.get_chat_messages(uuid,bigint,bigint,bigint,integer)'::regprocedure),
   'require_member is granted because get_chat_messages runs as the caller (security invoker) and calls it');
+select ok((select not p.prosecdef and pg_get_functiondef(p.oid) like '%private.search_message_hits(%'
+             from pg_proc p where p.proname = 'search_messages' and p.pronamespace = 'public'::regnamespace),
+  'search_message_hits is granted because search_messages runs as the caller (security invoker) and calls it');
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
