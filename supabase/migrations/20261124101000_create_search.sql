@@ -114,6 +114,7 @@ set search_path = ''
 as $$ select '{text,image,file,voice,video}'::public.message_kind[] $$;
 comment on function private.searchable_kinds() is 'Message kinds whose body is indexed for search.';
 revoke all on function private.searchable_kinds() from public, anon, authenticated;
+grant execute on function private.searchable_kinds() to service_role;
 
 -- Characters of scripts written without spaces between words (kana, CJK ideographs, Hangul syllables).
 create function private.search_cjk_pattern() returns text
@@ -122,6 +123,7 @@ immutable
 set search_path = ''
 as $$ select '[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]'::text $$;
 revoke all on function private.search_cjk_pattern() from public, anon, authenticated;
+grant execute on function private.search_cjk_pattern() to service_role;
 
 -- Emoji and pictographs (the text-search parser drops them).
 create function private.search_emoji_pattern() returns text
@@ -130,6 +132,7 @@ immutable
 set search_path = ''
 as $$ select '[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]'::text $$;
 revoke all on function private.search_emoji_pattern() from public, anon, authenticated;
+grant execute on function private.search_emoji_pattern() to service_role;
 
 -- The extra lexemes of a text: bigrams (or the single character) of each run of CJK characters, and each emoji.
 create function private.search_extra_lexemes(body text) returns text[]
@@ -156,6 +159,7 @@ begin
 end
 $$;
 revoke all on function private.search_extra_lexemes(text) from public, anon, authenticated;
+grant execute on function private.search_extra_lexemes(text) to service_role;
 
 -- The search document of a message body: exact words with positions, '~'-marked English stems, CJK bigrams, emoji.
 create function private.search_document(body text) returns tsvector
@@ -181,6 +185,8 @@ $$;
 comment on function private.search_document(text) is
   'The indexed form of a message body: words (unaccented, lower case), ~English stems, CJK bigrams and emoji.';
 revoke all on function private.search_document(text) from public, anon, authenticated;
+-- The index on public.messages evaluates it for whoever writes a message row (the service role may).
+grant execute on function private.search_document(text) to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
