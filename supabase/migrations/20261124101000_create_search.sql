@@ -192,9 +192,12 @@ grant execute on function private.search_document(text) to service_role;
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
 -- Belongs to public.messages (docs/schema.md lists it there); defined here with the functions it is built from.
+-- The predicate spells out private.searchable_kinds() (70-search-visibility checks they agree): the planner folds an index
+-- predicate once per backend as whichever role plans first, so a function in it would have to be executable by
+-- every role that reads messages.
 create index messages_search_idx on public.messages
   using gin (chat_id, private.search_document(body))
-  where deleted_at is null and body is not null and kind = any (private.searchable_kinds());
+  where deleted_at is null and body is not null and kind in ('text', 'image', 'file', 'voice', 'video');
 
 create index recent_searches_user_idx on public.recent_searches (user_id, searched_at desc);
 create index profiles_username_lower_pattern_idx on public.profiles (lower(username) text_pattern_ops);
@@ -377,7 +380,8 @@ comment on function private.search_query(text, text, boolean) is
   'Reads web-search syntax (words, "phrases", -exclude, or; prefix on the last word) into a tsquery without the parser.';
 revoke all on function private.search_query(text, text, boolean) from public, anon, authenticated;
 
--- An HTML-safe snippet: the body is escaped first, then the matched words are wrapped in <mark>.
+-- An HTML-safe snippet: the body is escaped first, then the matched words are wrapped in <mark>. A short body
+-- (up to 280 characters) is shown whole; a longer one as up to two fragments around the matches.
 create function private.search_snippet(body text, q tsquery) returns text
 language plpgsql
 stable
@@ -386,7 +390,8 @@ as $$
 begin
   return ts_headline('private.search_simple'::regconfig,
     replace(replace(replace(replace(replace(body, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;'),
-    q, 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "');
+    q, case when char_length(body) <= 280 then 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true'
+            else 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "' end);
 end
 $$;
 comment on function private.search_snippet(text, tsquery) is 'HTML-escaped body excerpt with matches in <mark>...</mark>.';
