@@ -977,7 +977,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "search_suggestions":
-{ Args: { "limit"?: number,"query": string }; Returns: Database["public"]['CompositeTypes']["search_suggestion"][]
+{ Args: { "page_size"?: number,"query": string }; Returns: Database["public"]['CompositeTypes']["search_suggestion"][]
                           SetofOptions: {
         from: "*"
         to: "search_suggestion"

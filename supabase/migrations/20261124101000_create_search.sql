@@ -150,7 +150,7 @@ set search_path = ''
 as $$
 declare
   run text;
-  result text[] := '{}';
+  result text[] := '{}'::text[];
 begin
   if body is null then
     return result;
@@ -427,7 +427,6 @@ declare
   grp tsquery;
   excluded tsquery;
   result tsquery;
-  i integer;
 begin
   if language is null or language not in ('english', 'simple') then
     raise exception 'unknown search language' using errcode = '22023', hint = 'Use english or simple.';
@@ -647,7 +646,7 @@ revoke all on function private.search_message_hits(text, uuid, uuid, public.mess
   timestamptz, uuid, text, text, text, integer) from public, anon, authenticated;
 -- Granted because public.search_messages runs as the caller (docs/security.md).
 grant execute on function private.search_message_hits(text, uuid, uuid, public.message_kind, boolean, text, boolean, timestamptz,
-  timestamptz, uuid, text, text, text, integer) to authenticated;
+  timestamptz, uuid, text, text, text, integer) to authenticated, service_role;
 
 -- The RPC runs as the caller and keeps only the rows of the page that the caller can select from public.messages: the
 -- policy "members can read messages of their chats", the rule get_chat_messages answers with, is the last check on
@@ -836,8 +835,9 @@ grant execute on function public.search_chats(text, text, integer) to authentica
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: suggestions and recent searches
 -- ---------------------------------------------------------------------------------------------------------------
--- As-you-type: up to 3 recent searches that start with the text, then the best people and chats (up to `limit`).
-create function public.search_suggestions(query text, "limit" integer default 8)
+-- As-you-type: up to 3 recent searches that start with the text, then the best people and chats (up to page_size
+-- of each).
+create function public.search_suggestions(query text, page_size integer default 8)
 returns setof public.search_suggestion
 language plpgsql
 stable
@@ -846,7 +846,7 @@ set search_path = ''
 as $$
 declare
   q text := private.assert_name_query(search_suggestions.query);
-  n integer := least(greatest(coalesce("limit", 8), 1), 20);
+  n integer := least(greatest(coalesce(search_suggestions.page_size, 8), 1), 20);
   prefix text := replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%';
 begin
   perform private.require_user();

@@ -328,7 +328,7 @@ export const REGISTRY: Record<string, Entry> = {
     call: (tx) => tx`select * from public.search_chats(query => 'group')`,
     states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
   },
-  "public.search_suggestions(query text, \"limit\" integer)": {
+  "public.search_suggestions(query text, page_size integer)": {
     call: (tx) => tx`select * from public.search_suggestions(query => 'gro')`,
     states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
   },
