@@ -25,7 +25,7 @@ try {
   clients = Array.from({ length: nClients }, () => postgres(cluster.url("postgres"), { max: 1, onnotice: () => {}, idle_timeout: 30, prepare: true }));
   const line = (label: string, m: Measurement) =>
     step(`${label}: ${m.ops} ops in ${m.seconds.toFixed(2)} s, p50 ${m.p50.toFixed(2)} ms, p95 ${m.p95.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms${m.errors ? ` errors ${m.errors} ${JSON.stringify(m.errorCodes)}` : ""}`);
-  const records = await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line, notes });
+  const records = await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line, notes, indexingOnly: argv.includes("--indexing-only") });
   console.log(`\nsearch benchmarks, preset ${preset.name}, ${nClients} clients, ${new Date().toISOString().slice(0, 16)}Z\n`);
   console.log(table(records));
   for (const n of notes) console.log(`note: ${n}`);

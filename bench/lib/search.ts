@@ -30,6 +30,8 @@ export interface SearchDeps {
   sends: number;
   line: (label: string, m: Measurement) => void;
   notes: string[];
+  /** Only the indexing cost and the index size (bench/search.ts --indexing-only). */
+  indexingOnly?: boolean;
 }
 
 /**
@@ -84,10 +86,10 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
     notes.push(`search.${q.name}: ${JSON.stringify(q.query)} matches ${n?.n} of ${scope?.messages} messages in ${scope?.chats} chats`);
   }
 
-  const items = Array.from({ length: 200 }, (_, i) => i);
+  const items = Array.from({ length: deps.indexingOnly ? 0 : 200 }, (_, i) => i);
   const search = (query: string, sort: "relevance" | "newest") => (sql: postgres.Sql) =>
     inRequest(sql, claims, (tx) => tx`select * from public.search_messages(query => ${query}, sort => ${sort})`, { method: "GET" });
-  for (const q of SEARCH_QUERIES) {
+  for (const q of deps.indexingOnly ? [] : SEARCH_QUERIES) {
     for (const sort of ["relevance", "newest"] as const) {
       const name = `search.${q.name}${sort === "newest" ? ".newest" : ""}`;
       await drive(clients, items.slice(0, 20), search(q.query, sort));
@@ -101,10 +103,12 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
   }
   const suggest = (sql: postgres.Sql, i: number) =>
     inRequest(sql, claims, (tx) => tx`select * from public.search_suggestions(query => ${"user" + (1 + (i % 9))})`, { method: "GET" });
-  await drive(clients, items.slice(0, 20), suggest);
-  const sug = await drive(clients, items, (sql, i) => suggest(sql, i));
-  line(`search.suggestions (${clients.length} clients)`, sug);
-  records.push(...benchRecords("search.suggestions", sug, null));
+  if (!deps.indexingOnly) {
+    await drive(clients, items.slice(0, 20), suggest);
+    const sug = await drive(clients, items, (sql, i) => suggest(sql, i));
+    line(`search.suggestions (${clients.length} clients)`, sug);
+    records.push(...benchRecords("search.suggestions", sug, null));
+  }
 
   // Indexing cost: sends and edits by members of the searcher's chats, with the index and then without it.
   const members = await admin<{ chat_id: string; user_id: string; email: string }[]>`
@@ -115,19 +119,19 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
      limit 400`;
   const n = Math.min(deps.sends, members.length * 20);
   const claimsOf = new Map(members.map((m) => [m.user_id, userClaims(m.user_id, m.email)]));
-  const sendAndEdit = async (label: string) => {
+  const sendAndEdit = async (label: string, pool = clients, count = n) => {
     const sent: Array<{ id: string; user_id: string }> = [];
-    const items = Array.from({ length: n }, (_, i) => members[i % members.length]!);
-    const send = await drive(clients, items, async (sql, m, i) => {
+    const items = Array.from({ length: count }, (_, i) => members[i % members.length]!);
+    const send = await drive(pool, items, async (sql, m, i) => {
       const [row] = await inRequest(sql, claimsOf.get(m.user_id)!, (tx) =>
         tx<{ id: string }[]>`select id::text from public.send_message(chat_id => ${m.chat_id}::uuid,
                                body => ${`lorem ipsum dolor sit amet ${label} ${i} consectetur adipiscing`}, client_id => ${randomUUID()}::uuid)`);
       if (row) sent.push({ id: row.id, user_id: m.user_id });
     });
-    const edit = await drive(clients, sent, (sql, s, i) =>
+    const edit = await drive(pool, sent, (sql, s, i) =>
       inRequest(sql, claimsOf.get(s.user_id)!, (tx) => tx`select id from public.edit_message(${s.id}::uuid, ${`dolore magna aliqua ${label} ${i} edited`})`));
-    line(`send_message ${label}`, send);
-    line(`edit_message ${label}`, edit);
+    line(`send_message ${label} (${pool.length} clients)`, send);
+    line(`edit_message ${label} (${pool.length} clients)`, edit);
     return { send, edit };
   };
   // The send rate allows 30 sends per user per 10 s: members rotate, and the rounds wait out the window.
@@ -135,12 +139,17 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
   await sendAndEdit("warm-up");
   await pause();
   const withIndex = await sendAndEdit("with the search index");
+  await pause();
+  const withIndex1 = await sendAndEdit("with the search index", clients.slice(0, 1), Math.min(n, 400));
   const [def] = await admin<{ def: string }[]>`select pg_get_indexdef('public.messages_search_idx'::regclass) as def`;
   await admin`drop index public.messages_search_idx`;
   let without: { send: Measurement; edit: Measurement };
+  let without1: { send: Measurement; edit: Measurement };
   try {
     await pause();
     without = await sendAndEdit("without the search index");
+    await pause();
+    without1 = await sendAndEdit("without the search index", clients.slice(0, 1), Math.min(n, 400));
   } finally {
     step("re-creating the search index");
     const t0 = performance.now();
@@ -149,6 +158,10 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
   }
   records.push(...benchRecords("search.indexing.send_message", withIndex.send, without.send));
   records.push(...benchRecords("search.indexing.edit_message", withIndex.edit, without.edit));
+  records.push(...benchRecords("search.indexing.send_message.1_client", withIndex1.send, without1.send));
+  records.push(...benchRecords("search.indexing.edit_message.1_client", withIndex1.edit, without1.edit));
+  records.push(comparisonRecord("compare.search_indexing_send.1_client", "p50", withIndex1.send.p50, without1.send.p50));
+  records.push(comparisonRecord("compare.search_indexing_edit.1_client", "p50", withIndex1.edit.p50, without1.edit.p50));
   records.push(comparisonRecord("compare.search_indexing_send", "p50", withIndex.send.p50, without.send.p50));
   records.push(comparisonRecord("compare.search_indexing_send", "p95", withIndex.send.p95, without.send.p95));
   records.push(comparisonRecord("compare.search_indexing_edit", "p50", withIndex.edit.p50, without.edit.p50));
