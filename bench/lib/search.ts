@@ -142,7 +142,9 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
   await pause();
   const withIndex1 = await sendAndEdit("with the search index", clients.slice(0, 1), Math.min(n, 400));
   const [def] = await admin<{ def: string }[]>`select pg_get_indexdef('public.messages_search_idx'::regclass) as def`;
+  // Without search indexing: no GIN index and no word-list trigger.
   await admin`drop index public.messages_search_idx`;
+  await admin`alter table public.messages disable trigger messages_remember_search_words`;
   let without: { send: Measurement; edit: Measurement };
   let without1: { send: Measurement; edit: Measurement };
   try {
@@ -151,6 +153,7 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
     await pause();
     without1 = await sendAndEdit("without the search index", clients.slice(0, 1), Math.min(n, 400));
   } finally {
+    await admin`alter table public.messages enable trigger messages_remember_search_words`;
     step("re-creating the search index");
     const t0 = performance.now();
     await admin.unsafe(def!.def);
