@@ -19,6 +19,7 @@ import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRe
 import { drive, summarize, type Measurement } from "./lib/stats.ts";
 import { measureDelivery } from "./lib/delivery.ts";
 import { measureNotifications } from "./lib/notifications.ts";
+import { SEARCH_QUERIES, measureSearch } from "./lib/search.ts";
 import { ROOT, freePort, step, waitFor } from "../scripts/lib/util.ts";
 
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -38,6 +39,10 @@ export const TARGETS: Target[] = [
   { label: "catch-up 1,000 events p95 (ms)", name: "catchup.1000_events", metric: "p95", on: "value", op: "<=", goal: 25 },
   { label: "delivery 2-member chat p95 (ms)", name: "delivery.2_member_chat", metric: "p95", on: "value", op: "<=", goal: 150 },
   { label: "delivery 1,000 subscribers p95 (ms)", name: "delivery.channel_1000_subscribers", metric: "p95", on: "value", op: "<=", goal: 150 },
+  ...SEARCH_QUERIES.flatMap((q): Target[] => [
+    { label: `search ${q.name.replace("_", " ")} p95, 8 clients (ms)`, name: `search.${q.name}`, metric: "p95", on: "value", op: "<=", goal: 50 },
+    { label: `search ${q.name.replace("_", " ")} p95, 1 client (ms)`, name: `search.${q.name}.1_client`, metric: "p95", on: "value", op: "<=", goal: 50 },
+  ]),
 ];
 
 interface Member {
@@ -338,6 +343,11 @@ async function main(): Promise<number> {
       step(`catch-up returned ${events} events over ${preset.work.catchupRounds} rounds`);
       records.push(...benchRecords("catchup.1000_events", w, b));
       records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
+    }
+
+    // 6b. search (issue 17): bench/lib/search.ts ----------------------------------------------------------------
+    if (!process.argv.includes("--skip-search")) {
+      records.push(...(await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line: failOnErrors, notes })));
     }
 
     // 7. (and 8, delivery) through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,

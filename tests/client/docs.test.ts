@@ -252,7 +252,15 @@ const scenarios: Record<string, Entry> = {
   "GET /users?search= #1": {
     async setup() {
       const { alice } = await trio();
-      return { as: alice, scope: { term: "bo(b)%" } };
+      // PostgREST filter syntax and LIKE wildcards in the input are plain text; bob is found by the rest of it.
+      return { as: alice, scope: { term: "bob" } };
+    },
+    async after(as) {
+      const hostile = await as!.supabase.rpc("search_people", { query: "bo(b)%,x.ilike" });
+      expect(hostile.error).toBeNull();
+      expect(hostile.data).toEqual([]);
+      const { data } = await as!.supabase.rpc("search_people", { query: "bob" });
+      expect((data ?? []).some((p) => (p.username ?? "").startsWith("bob"))).toBe(true);
     },
   },
   "POST /users/:id/block and DELETE /users/:id/block #1": {
@@ -274,8 +282,49 @@ const scenarios: Record<string, Entry> = {
   "GET /chats: the chat list #2": {
     async setup() {
       const { alice, bob } = await trio();
-      await call(bob, "create_channel", { title: "Release news", discoverable: true });
-      return { as: alice, scope: { q: "news" } };
+      const title = `Release news ${Math.random().toString(36).slice(2, 8)}`;
+      await call(bob, "create_channel", { title, discoverable: true });
+      return { as: alice, scope: { q: title } };
+    },
+    async after(as, scope) {
+      const { data } = await as!.supabase.rpc("search_chats", { query: scope.q as string });
+      expect(data?.[0]).toMatchObject({ title: scope.q, is_member: false });
+    },
+  },
+
+  // Search
+  "GET /search/messages #1": {
+    async setup() {
+      const { alice, bob, chatId } = await aliceInGroup();
+      await message(bob, chatId, "lunch on friday?");
+      await message(alice, chatId, "The quarterly report is out");
+      return { as: alice, scope: { chatId } };
+    },
+    async after(as, scope) {
+      const { data: hits } = await as!.supabase.rpc("search_messages", { query: "lunch friday", chat_id: scope.chatId as string });
+      expect(hits?.length).toBe(1);
+      expect(hits?.[0]?.snippet).toBe("<mark>lunch</mark> on <mark>friday</mark>?");
+    },
+  },
+  "GET /search/suggestions #1": {
+    async setup() {
+      const { alice } = await trio();
+      await call(alice, "save_recent_search", { query: "alias for lunch" });
+      return { as: alice };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.rpc("search_suggestions", { query: "ali" });
+      expect(data?.[0]).toEqual(expect.objectContaining({ kind: "query", label: "alias for lunch" }));
+    },
+  },
+  "Recent searches #1": {
+    async setup() {
+      const { alice } = await trio();
+      return { as: alice };
+    },
+    async after(as) {
+      const { data } = await as!.supabase.from("recent_searches").select("query");
+      expect(data).toEqual([]);
     },
   },
   "POST /chats #1": {

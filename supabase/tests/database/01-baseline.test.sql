@@ -1,7 +1,7 @@
 -- The baseline migration's security defaults, and the schema-wide rule that every exposed table has RLS and policies.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(14);
+select plan(15);
 
 select has_schema('private', 'schema private exists');
 select ok(not has_schema_privilege('anon', 'private', 'usage'), 'anon cannot use schema private');
@@ -15,7 +15,8 @@ select is_empty($$
    where p.pronamespace = 'private'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
 $$, 'anon cannot execute any private function');
 -- Least privilege (issue 21, item 6): authenticated executes exactly the private helpers a policy calls (policies
--- run as the caller), plus require_member for the one security-invoker RPC. Each is listed with the policies that
+-- run as the caller), plus require_member for get_chat_messages and search_message_hits for search_messages, the
+-- security-invoker RPCs. Each is listed with the policies that
 -- need it (docs/security.md shows the same list): a grant nobody needs, or a listed policy that stops calling its
 -- helper, fails here.
 create temporary table needed_helpers (helper text, policy text) on commit drop;
@@ -39,6 +40,8 @@ insert into needed_helpers values
   ('private.is_suspended()', 'storage.objects: users can upload an avatar to their own folder'),
   ('private.my_chat_ids()', 'public.chat_members: members can read the members of their chats'),
   ('private.require_member(uuid)', 'public.get_chat_messages (security invoker RPC)'),
+  ('private.search_message_hits(text,uuid,uuid,message_kind,boolean,text,boolean,timestamp with time zone,timestamp with time zone,uuid,text,text,text,integer)',
+   'public.search_messages (security invoker RPC)'),
   ('private.topic_read_extensions(text)', 'realtime.messages: members and users may read their realtime topics'),
   ('private.topic_write_extensions(text)', 'realtime.messages: members may broadcast and track on their typing topics');
 select is(array(
@@ -59,6 +62,9 @@ $$, 'every listed policy exists and calls its helper');
 select ok((select not p.prosecdef and pg_get_functiondef(p.oid) like '%private.require_member(%'
              from pg_proc p where p.oid = 'public.get_chat_messages(uuid,bigint,bigint,bigint,integer)'::regprocedure),
   'require_member is granted because get_chat_messages runs as the caller (security invoker) and calls it');
+select ok((select not p.prosecdef and pg_get_functiondef(p.oid) like '%private.search_message_hits(%'
+             from pg_proc p where p.proname = 'search_messages' and p.pronamespace = 'public'::regnamespace),
+  'search_message_hits is granted because search_messages runs as the caller (security invoker) and calls it');
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p
    where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')

@@ -142,6 +142,7 @@ export async function buildFixture(): Promise<Fixture> {
   await sql`select private.set_attachment_scan_result(${infected.id}::uuid, 'infected', 'Eicar-Test-Signature')`;
   await request(member.claims, (tx) => tx`select * from public.update_notification_settings(hide_previews => true)`);
   await request(member.claims, (tx) => tx`select * from public.update_privacy_settings(who_can_add => 'contacts')`);
+  await request(member.claims, (tx) => tx`select * from public.save_recent_search(query => 'hello')`);
   const [reactionNotice] = await sql<{ id: string }[]>`
     select id from public.notifications where recipient_id = ${member.id} and kind = 'reaction'`;
   if (reactionNotice === undefined) throw new Error("the fixture's reaction made no notification");
@@ -533,6 +534,18 @@ export const TABLE_OPERATIONS: Operation[] = [
   remove("privacy_settings", "the member's settings", (tx, f) =>
     affected(tx`with pgrst_source as (delete from public.privacy_settings where user_id = ${f.users.member.id} returning 1)
                 select count(*)::int as n from pgrst_source`)),
+  // recent_searches: each user reads their own; written and cleared through the RPCs.
+  select("recent_searches", "the member's recent searches", (tx, f) =>
+    rows(tx`select * from public.recent_searches where user_id = ${f.users.member.id}`)),
+  insert("recent_searches", "a recent search for oneself", (tx, f, p) =>
+    affected(tx`with pgrst_source as (insert into public.recent_searches (user_id, query) values (${p === "anon" || p === "service_role" ? f.users.bystander.id : actorId(f, p)}, ${"inserted " + randomUUID()}) returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  update("recent_searches", "the member's recent searches: `query`", (tx, f) =>
+    affected(tx`with pgrst_source as (update public.recent_searches set query = 'tampered' where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
+  remove("recent_searches", "the member's recent searches", (tx, f) =>
+    affected(tx`with pgrst_source as (delete from public.recent_searches where user_id = ${f.users.member.id} returning 1)
+                select count(*)::int as n from pgrst_source`)),
 
   // push_devices: the user's own push targets (tokens are encrypted in the private schema), through the RPCs.
   select("push_devices", "the member's devices", (tx, f) =>
@@ -703,6 +716,17 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.accept_invite_link(token => ${f.linkToken})`)),
   rpc("respond_to_invitation", "accept the outsider's invitation", (tx, f) =>
     rows(tx`select * from public.respond_to_invitation(invitation_id => ${f.invitationId}, accept => true)`)),
+
+  // search: messages of the group (members only), people, chats, suggestions and the caller's recent searches
+  rpc("search_messages", "`hello` in the group", (tx, f) =>
+    rows(tx`select * from public.search_messages(query => 'hello', chat_id => ${f.groupId})`), { needsMembership: true, countsRows: true }),
+  rpc("search_messages", "`hello` across the caller's chats", (tx) =>
+    rows(tx`select * from public.search_messages(query => 'hello')`), { suffix: ".all_chats", countsRows: true }),
+  rpc("search_people", "`matrix`", (tx) => rows(tx`select * from public.search_people(query => 'matrix')`), { countsRows: true }),
+  rpc("search_chats", "`security`", (tx) => rows(tx`select * from public.search_chats(query => 'security')`), { countsRows: true }),
+  rpc("search_suggestions", "`hel`", (tx) => rows(tx`select * from public.search_suggestions(query => 'hel')`), { countsRows: true }),
+  rpc("save_recent_search", "`hello` for oneself", (tx) => rows(tx`select * from public.save_recent_search(query => 'hello')`)),
+  rpc("clear_recent_searches", "the caller's own", (tx) => rows(tx`select public.clear_recent_searches()`)),
 
   // notifications: every call acts on the caller's own inbox and settings only
   rpc("list_notifications", "the caller's inbox", (tx) =>
@@ -951,7 +975,8 @@ suite; a state that does not apply says why in the entry.
 | \`private.topic_read_extensions(text)\` | policy on \`realtime.messages\` (select): which topics a user may hear |
 | \`private.topic_write_extensions(text)\` | policy on \`realtime.messages\` (insert): which topics a user may send to |
 | \`private.is_guest()\` | restrictive policies "guests cannot edit their profile" (\`profiles\` update), "guests cannot block users" (\`user_blocks\` insert), "guests cannot upload files" and "guests cannot replace files" (\`storage.objects\` insert and update) |
-| \`private.require_member(uuid)\` | \`get_chat_messages\`, the one security-invoker RPC (RLS decides its rows; the guard gives outsiders \`PT404\`) |
+| \`private.require_member(uuid)\` | \`get_chat_messages\`, a security-invoker RPC (RLS decides its rows; the guard gives outsiders \`PT404\`) |
+| \`private.search_message_hits(...)\` | \`search_messages\`, a security-invoker RPC: the helper finds the page in the caller's chats and visible history, then the messages policy (the rule of \`get_chat_messages\`) checks every row of it |
 
 ## How it is generated
 

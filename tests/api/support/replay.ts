@@ -369,6 +369,46 @@ export const REGISTRY: Record<string, Entry> = {
     call: (tx) => tx`select * from public.list_chats()`,
     states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY, anonymous: { hides: true } },
   },
+  "public.search_messages(query text, chat_id uuid, author_id uuid, kind public.message_kind, has_files boolean, file_kind text, mentions_me boolean, after timestamp with time zone, before timestamp with time zone, thread_root_id uuid, sort text, language text, cursor text, page_size integer)": {
+    // Across the caller's chats: once out of the group, its messages (and their snippets) are gone from the answer.
+    call: (tx) => tx`select * from public.search_messages(query => 'peer')`,
+    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
+  },
+  "public.search_people(query text, cursor text, page_size integer)": {
+    call: (tx) => tx`select * from public.search_people(query => 'replay')`,
+    states: {
+      outsider: { na: "finds people, not chat content: the profiles policy and blocks decide (supabase/tests/database/72)" },
+      removed: { na: "finds people, not chat content: the profiles policy and blocks decide (supabase/tests/database/72)" },
+      banned: { na: "finds people, not chat content: the profiles policy and blocks decide (supabase/tests/database/72)" },
+      blocked: { na: "finds people, not chat content: the profiles policy and blocks decide (supabase/tests/database/72)" },
+    },
+  },
+  "public.search_chats(query text, cursor text, page_size integer)": {
+    call: (tx) => tx`select * from public.search_chats(query => 'group')`,
+    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
+  },
+  "public.search_suggestions(query text, page_size integer)": {
+    call: (tx) => tx`select * from public.search_suggestions(query => 'gro')`,
+    states: { outsider: { hides: true }, removed: { hides: true }, banned: { hides: true }, ...GROUP_ONLY },
+  },
+  "public.save_recent_search(query text)": {
+    call: (tx) => tx`select * from public.save_recent_search(query => 'peer')`,
+    states: {
+      outsider: { na: "the caller's own recent searches" },
+      removed: { na: "the caller's own recent searches" },
+      banned: { na: "the caller's own recent searches" },
+      blocked: { na: "the caller's own recent searches" },
+    },
+  },
+  "public.clear_recent_searches(query text)": {
+    call: (tx) => tx`select public.clear_recent_searches()`,
+    states: {
+      outsider: { na: "the caller's own recent searches" },
+      removed: { na: "the caller's own recent searches" },
+      banned: { na: "the caller's own recent searches" },
+      blocked: { na: "the caller's own recent searches" },
+    },
+  },
   "public.mark_chat_read(chat_id uuid, up_to_seq bigint)": {
     call: (tx, w) => tx`select * from public.mark_chat_read(chat_id => ${w.group})`,
     states: { ...NOT_A_MEMBER, ...GROUP_ONLY },
@@ -550,6 +590,12 @@ const SUSPENDED_MAY: Record<string, string> = {
   get_privacy_settings: "reads stay open to a suspended user",
   update_privacy_settings: "the caller's own privacy settings",
   get_presence: "reads stay open to a suspended user",
+  search_messages: "reads stay open to a suspended user",
+  search_people: "reads stay open to a suspended user",
+  search_chats: "reads stay open to a suspended user",
+  search_suggestions: "reads stay open to a suspended user",
+  save_recent_search: "the caller's own recent searches",
+  clear_recent_searches: "the caller's own recent searches",
   unregister_push_device: "the caller's own push devices",
 };
 
