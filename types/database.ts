@@ -55,29 +55,17 @@ isOneToOne: false
                   ]
                 },"audit_log": {
                   Row: {
-                    "action": string,"actor_id": string | null,"chat_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_table": string | null
+                    "action": string,"actor_id": string | null,"after": Json | null,"before": Json | null,"chat_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_table": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "action": string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                    "action": string,"actor_id"?: string | null,"after"?: Json | null,"before"?: Json | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
                   }
                   Update: {
-                    "action"?: string,"actor_id"?: string | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
+                    "action"?: string,"actor_id"?: string | null,"after"?: Json | null,"before"?: Json | null,"chat_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_table"?: string | null
                   }
                   Relationships: [
-                    {
-      foreignKeyName: "audit_log_actor_id_fkey"
-      columns: ["actor_id"]
-isOneToOne: false
-      referencedRelation: "profiles"
-      referencedColumns: ["id"]
-    },{
-      foreignKeyName: "audit_log_chat_id_fkey"
-      columns: ["chat_id"]
-isOneToOne: false
-      referencedRelation: "chats"
-      referencedColumns: ["id"]
-    }
+                    
                   ]
                 },"chat_bans": {
                   Row: {
@@ -106,6 +94,58 @@ isOneToOne: false
     },{
       foreignKeyName: "chat_bans_user_id_fkey"
       columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_emoji": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"created_by": string | null,"image_path": string,"shortcode": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"created_by"?: string | null,"image_path": string,"shortcode": string
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"created_by"?: string | null,"image_path"?: string,"shortcode"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_emoji_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_emoji_created_by_fkey"
+      columns: ["created_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_freezes": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"frozen_by": string | null,"reason": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"frozen_by"?: string | null,"reason"?: string | null
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"frozen_by"?: string | null,"reason"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_freezes_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: true
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_freezes_frozen_by_fkey"
+      columns: ["frozen_by"]
 isOneToOne: false
       referencedRelation: "profiles"
       referencedColumns: ["id"]
@@ -169,6 +209,64 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"chat_mutes": {
+                  Row: {
+                    "chat_id": string,"created_at": string,"muted_by": string | null,"muted_until": string,"reason": string | null,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"created_at"?: string,"muted_by"?: string | null,"muted_until": string,"reason"?: string | null,"user_id": string
+                  }
+                  Update: {
+                    "chat_id"?: string,"created_at"?: string,"muted_by"?: string | null,"muted_until"?: string,"reason"?: string | null,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_mutes_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_mutes_muted_by_fkey"
+      columns: ["muted_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_mutes_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"chat_retention": {
+                  Row: {
+                    "chat_id": string,"message_ttl": string,"set_by": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "chat_id": string,"message_ttl": string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "chat_id"?: string,"message_ttl"?: string,"set_by"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "chat_retention_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: true
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "chat_retention_set_by_fkey"
+      columns: ["set_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"chats": {
                   Row: {
                     "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
@@ -188,6 +286,20 @@ isOneToOne: false
       referencedRelation: "profiles"
       referencedColumns: ["id"]
     }
+                  ]
+                },"data_exports": {
+                  Row: {
+                    "created_at": string,"download_expires_at": string | null,"download_url": string | null,"error": string | null,"expires_at": string | null,"file_count": number | null,"finished_at": string | null,"id": string,"message_count": number | null,"object_path": string | null,"phase": string | null,"progress": number,"size_bytes": number | null,"started_at": string | null,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"download_expires_at"?: string | null,"download_url"?: string | null,"error"?: string | null,"expires_at"?: string | null,"file_count"?: number | null,"finished_at"?: string | null,"id"?: string,"message_count"?: number | null,"object_path"?: string | null,"phase"?: string | null,"progress"?: number,"size_bytes"?: number | null,"started_at"?: string | null,"status"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
                   ]
                 },"message_edits": {
                   Row: {
@@ -379,6 +491,26 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"privacy_settings": {
+                  Row: {
+                    "updated_at": string,"user_id": string,"who_can_add": Database["public"]['Enums']["privacy_audience"],"who_can_message": Database["public"]['Enums']["privacy_audience"],"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "updated_at"?: string,"user_id": string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Update: {
+                    "updated_at"?: string,"user_id"?: string,"who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"]
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "privacy_settings_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: true
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"profiles": {
                   Row: {
                     "avatar_path": string | null,"bio": string | null,"created_at": string,"display_name": string | null,"id": string,"last_seen_at": string | null,"status": Database["public"]['Enums']["user_status"],"status_text": string | null,"updated_at": string,"username": string
@@ -433,6 +565,50 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"reports": {
+                  Row: {
+                    "action": Database["public"]['Enums']["moderation_action"] | null,"chat_id": string | null,"created_at": string,"id": string,"message_id": string | null,"note": string | null,"reason": Database["public"]['Enums']["report_reason"],"reporter_id": string,"resolution_note": string | null,"resolved_at": string | null,"resolved_by": string | null,"status": Database["public"]['Enums']["report_status"],"target_id": string,"target_kind": Database["public"]['Enums']["report_target"],"target_user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action"?: Database["public"]['Enums']["moderation_action"] | null,"chat_id"?: string | null,"created_at"?: string,"id"?: string,"message_id"?: string | null,"note"?: string | null,"reason": Database["public"]['Enums']["report_reason"],"reporter_id": string,"resolution_note"?: string | null,"resolved_at"?: string | null,"resolved_by"?: string | null,"status"?: Database["public"]['Enums']["report_status"],"target_id"?: never,"target_kind": Database["public"]['Enums']["report_target"],"target_user_id"?: string | null
+                  }
+                  Update: {
+                    "action"?: Database["public"]['Enums']["moderation_action"] | null,"chat_id"?: string | null,"created_at"?: string,"id"?: string,"message_id"?: string | null,"note"?: string | null,"reason"?: Database["public"]['Enums']["report_reason"],"reporter_id"?: string,"resolution_note"?: string | null,"resolved_at"?: string | null,"resolved_by"?: string | null,"status"?: Database["public"]['Enums']["report_status"],"target_id"?: never,"target_kind"?: Database["public"]['Enums']["report_target"],"target_user_id"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "reports_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "reports_message_id_fkey"
+      columns: ["message_id"]
+isOneToOne: false
+      referencedRelation: "messages"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "reports_reporter_id_fkey"
+      columns: ["reporter_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "reports_resolved_by_fkey"
+      columns: ["resolved_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "reports_target_user_id_fkey"
+      columns: ["target_user_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"user_blocks": {
                   Row: {
                     "blocked_id": string,"blocker_id": string,"created_at": string
@@ -454,6 +630,58 @@ isOneToOne: false
     },{
       foreignKeyName: "user_blocks_blocker_id_fkey"
       columns: ["blocker_id"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"user_suspensions": {
+                  Row: {
+                    "created_at": string,"reason": string | null,"suspended_by": string | null,"suspended_until": string | null,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"reason"?: string | null,"suspended_by"?: string | null,"suspended_until"?: string | null,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"reason"?: string | null,"suspended_by"?: string | null,"suspended_until"?: string | null,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "user_suspensions_suspended_by_fkey"
+      columns: ["suspended_by"]
+isOneToOne: false
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "user_suspensions_user_id_fkey"
+      columns: ["user_id"]
+isOneToOne: true
+      referencedRelation: "profiles"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"word_filters": {
+                  Row: {
+                    "action": Database["public"]['Enums']["word_filter_action"],"chat_id": string | null,"created_at": string,"created_by": string | null,"id": string,"word": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action"?: Database["public"]['Enums']["word_filter_action"],"chat_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"word": string
+                  }
+                  Update: {
+                    "action"?: Database["public"]['Enums']["word_filter_action"],"chat_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"id"?: string,"word"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "word_filters_chat_id_fkey"
+      columns: ["chat_id"]
+isOneToOne: false
+      referencedRelation: "chats"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "word_filters_created_by_fkey"
+      columns: ["created_by"]
 isOneToOne: false
       referencedRelation: "profiles"
       referencedColumns: ["id"]
@@ -487,9 +715,38 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"add_chat_emoji":
+{ Args: { "chat_id": string,"image_path": string,"shortcode": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"created_by": string | null,
+"image_path": string,
+"shortcode": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_emoji"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "add_chat_members":
 { Args: { "chat_id": string,"user_ids": (string)[] }; Returns: number
                            },
+"add_word_filter":
+{ Args: { "action"?: Database["public"]['Enums']["word_filter_action"],"chat_id"?: string,"word": string }; Returns: {
+              "action": Database["public"]['Enums']["word_filter_action"],
+"chat_id": string | null,
+"created_at": string,
+"created_by": string | null,
+"id": string,
+"word": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "word_filters"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "ban_chat_member":
 { Args: { "chat_id": string,"reason"?: string,"user_id": string }; Returns: undefined
                            },
@@ -699,6 +956,19 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"freeze_chat":
+{ Args: { "chat_id": string,"reason"?: string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"frozen_by": string | null,
+"reason": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_freezes"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "get_chat_events":
 { Args: { "after_cursor"?: number,"chat_id": string,"page_size"?: number }; Returns: Json
                            },
@@ -754,6 +1024,25 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "notification_settings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"get_presence":
+{ Args: { "user_ids": (string)[] }; Returns: {
+              "last_seen_at": string,"status": Database["public"]['Enums']["user_status"],"user_id": string
+            }[]
+                           },
+"get_privacy_settings":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
         isOneToOne: true
         isSetofReturn: false
       } },
@@ -846,6 +1135,21 @@ isOneToOne: false
 "mark_notifications_read":
 { Args: { "notification_ids": (string)[] }; Returns: number
                            },
+"mute_chat_member":
+{ Args: { "chat_id": string,"duration_seconds": number,"reason"?: string,"user_id": string }; Returns: {
+              "chat_id": string,
+"created_at": string,
+"muted_by": string | null,
+"muted_until": string,
+"reason": string | null,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_mutes"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "pin_message":
 { Args: { "message_id": string,"pinned"?: boolean }; Returns: {
               "author_id": string | null,
@@ -897,9 +1201,63 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"remove_chat_emoji":
+{ Args: { "chat_id": string,"shortcode": string }; Returns: boolean
+                           },
 "remove_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
+"remove_word_filter":
+{ Args: { "filter_id": string }; Returns: boolean
+                           },
+"report_content":
+{ Args: { "note"?: string,"reason": Database["public"]['Enums']["report_reason"],"target_id": string,"target_kind": Database["public"]['Enums']["report_target"] }; Returns: {
+              "action": Database["public"]['Enums']["moderation_action"] | null,
+"chat_id": string | null,
+"created_at": string,
+"id": string,
+"message_id": string | null,
+"note": string | null,
+"reason": Database["public"]['Enums']["report_reason"],
+"reporter_id": string,
+"resolution_note": string | null,
+"resolved_at": string | null,
+"resolved_by": string | null,
+"status": Database["public"]['Enums']["report_status"],
+"target_id": string,
+"target_kind": Database["public"]['Enums']["report_target"],
+"target_user_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "reports"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"resolve_report":
+{ Args: { "action": Database["public"]['Enums']["moderation_action"],"duration_seconds"?: number,"note"?: string,"report_id": string }; Returns: {
+              "action": Database["public"]['Enums']["moderation_action"] | null,
+"chat_id": string | null,
+"created_at": string,
+"id": string,
+"message_id": string | null,
+"note": string | null,
+"reason": Database["public"]['Enums']["report_reason"],
+"reporter_id": string,
+"resolution_note": string | null,
+"resolved_at": string | null,
+"resolved_by": string | null,
+"status": Database["public"]['Enums']["report_status"],
+"target_id": string,
+"target_kind": Database["public"]['Enums']["report_target"],
+"target_user_id": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "reports"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "respond_to_invitation":
 { Args: { "accept": boolean,"invitation_id": string }; Returns: {
               "chat_id": string,
@@ -1038,9 +1396,36 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"set_disappearing_messages":
+{ Args: { "chat_id": string,"ttl_seconds": number }; Returns: {
+              "chat_id": string,
+"message_ttl": string,
+"set_by": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "chat_retention"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_member_role":
 { Args: { "chat_id": string,"role": Database["public"]['Enums']["chat_role"],"user_id": string }; Returns: Database["public"]['Enums']["chat_role"]
                            },
+"suspend_user":
+{ Args: { "duration_seconds"?: number,"reason"?: string,"user_id": string }; Returns: {
+              "created_at": string,
+"reason": string | null,
+"suspended_by": string | null,
+"suspended_until": string | null,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "user_suspensions"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "toggle_reaction":
 { Args: { "emoji": string,"message_id": string }; Returns: Json
                            },
@@ -1050,8 +1435,17 @@ isOneToOne: false
 "unban_chat_member":
 { Args: { "chat_id": string,"user_id": string }; Returns: undefined
                            },
+"unfreeze_chat":
+{ Args: { "chat_id": string }; Returns: boolean
+                           },
+"unmute_chat_member":
+{ Args: { "chat_id": string,"user_id": string }; Returns: boolean
+                           },
 "unregister_push_device":
 { Args: { "device_id"?: string,"provider"?: Database["public"]['Enums']["push_provider"],"subscription"?: Json,"token"?: string }; Returns: boolean
+                           },
+"unsuspend_user":
+{ Args: { "user_id": string }; Returns: boolean
                            },
 "update_chat":
 { Args: { "avatar_path"?: string,"chat_id": string,"description"?: string,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"slow_mode_seconds"?: number,"title"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"] }; Returns: {
@@ -1098,10 +1492,24 @@ isOneToOne: false
         to: "notification_settings"
         isOneToOne: true
         isSetofReturn: false
+      } },
+"update_privacy_settings":
+{ Args: { "who_can_add"?: Database["public"]['Enums']["privacy_audience"],"who_can_message"?: Database["public"]['Enums']["privacy_audience"],"who_can_see_presence"?: Database["public"]['Enums']["privacy_audience"] }; Returns: {
+              "updated_at": string,
+"user_id": string,
+"who_can_add": Database["public"]['Enums']["privacy_audience"],
+"who_can_message": Database["public"]['Enums']["privacy_audience"],
+"who_can_see_presence": Database["public"]['Enums']["privacy_audience"]
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "privacy_settings"
+        isOneToOne: true
+        isSetofReturn: false
       } }
           }
           Enums: {
-            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","push_provider": "web_push"|"fcm"|"apns","user_status": "online"|"away"|"busy"|"invisible"|"offline"
+            "attachment_scan_status": "pending"|"clean"|"infected"|"error","attachment_thumbnail_status": "pending"|"ready"|"failed"|"unsupported","chat_kind": "direct"|"group"|"channel","chat_role": "owner"|"admin"|"member","invitation_status": "pending"|"accepted"|"declined"|"revoked","message_kind": "text"|"image"|"file"|"voice"|"video"|"system","moderation_action": "dismiss"|"delete_message"|"mute"|"remove"|"ban"|"freeze"|"suspend","notification_kind": "mention"|"reply"|"thread_reply"|"direct_message"|"reaction"|"invitation"|"added_to_chat"|"system","notification_level": "all"|"mentions"|"none","post_permission": "members"|"admins","privacy_audience": "everyone"|"contacts"|"nobody","push_provider": "web_push"|"fcm"|"apns","report_reason": "spam"|"harassment"|"hate"|"violence"|"sexual"|"self_harm"|"illegal"|"impersonation"|"other","report_status": "open"|"dismissed"|"actioned","report_target": "message"|"user"|"chat","user_status": "online"|"away"|"busy"|"invisible"|"offline","word_filter_action": "block"|"mask"
           }
           CompositeTypes: {
             "chat_search_result": {
@@ -1229,7 +1637,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"push_provider": ["web_push", "fcm", "apns"],"user_status": ["online", "away", "busy", "invisible", "offline"]
+            "attachment_scan_status": ["pending", "clean", "infected", "error"],"attachment_thumbnail_status": ["pending", "ready", "failed", "unsupported"],"chat_kind": ["direct", "group", "channel"],"chat_role": ["owner", "admin", "member"],"invitation_status": ["pending", "accepted", "declined", "revoked"],"message_kind": ["text", "image", "file", "voice", "video", "system"],"moderation_action": ["dismiss", "delete_message", "mute", "remove", "ban", "freeze", "suspend"],"notification_kind": ["mention", "reply", "thread_reply", "direct_message", "reaction", "invitation", "added_to_chat", "system"],"notification_level": ["all", "mentions", "none"],"post_permission": ["members", "admins"],"privacy_audience": ["everyone", "contacts", "nobody"],"push_provider": ["web_push", "fcm", "apns"],"report_reason": ["spam", "harassment", "hate", "violence", "sexual", "self_harm", "illegal", "impersonation", "other"],"report_status": ["open", "dismissed", "actioned"],"report_target": ["message", "user", "chat"],"user_status": ["online", "away", "busy", "invisible", "offline"],"word_filter_action": ["block", "mask"]
           }
         }
 } as const

@@ -202,7 +202,8 @@ describe("the security matrix", () => {
   });
 
   it("lets a guest read and nothing else: every write, RPC and upload outside the discoverable-channel reads is refused", () => {
-    const guestReads = new Set(["rpc.list_chats", "rpc.get_updates", "rpc.list_notifications"]);
+    const guestReads = new Set(["rpc.list_chats", "rpc.get_updates", "rpc.list_notifications", "rpc.search_messages",
+      "rpc.search_messages.all_chats"]);
     expect(violations(RPC_OPERATIONS.filter((o) => !guestReads.has(o.id)), ["anonymous"], (o) => refusedWith(o, "42501", "PT404")))
       .toEqual([]);
     expect(violations(STORAGE_OPERATIONS.filter((o) => o.id.includes("upload")), ["anonymous"], (o) => refusedWith(o, "42501")))

@@ -930,7 +930,7 @@ anonymous or has neither a confirmed email nor a confirmed phone (an operator ma
 lifts it at once; a token that still says \`is_anonymous\` keeps its holder a guest until it is refreshed.
 
 A guest may join discoverable channels (\`join_chat\`), read them (\`messages\`, \`get_chat_messages\`,
-\`get_chat_events\`, \`get_updates\`, \`list_chats\`, Realtime on \`chat:<id>\`), keep their own read state and chat
+\`get_chat_events\`, \`get_updates\`, \`list_chats\`, \`search_messages\`, Realtime on \`chat:<id>\`), keep their own read state and chat
 preferences (\`mark_chat_read\`, \`set_chat_preferences\`), read their own inbox, and leave. Everything else is refused
 with \`42501\` (\`guest accounts can only read channels\`): every other RPC (\`private.require_user\` refuses them),
 editing their profile and blocking (restrictive policies), uploads to \`avatars\` and \`attachments\` (restrictive
