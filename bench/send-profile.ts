@@ -28,7 +28,7 @@ try {
   cluster.start();
   for (const s of [
     "pg_stat_statements.track = 'all'",
-    "pg_stat_statements.track_utility = off",
+    "pg_stat_statements.track_utility = on",
     "track_functions = 'all'",
     "auto_explain.log_nested_statements = on",
     "auto_explain.log_analyze = on",
@@ -82,7 +82,7 @@ select id from public.send_message((select chat_id from public.bench_senders whe
 commit;
 `);
     const run = (n: number) =>
-      execFileSync("pgbench", ["-n", "-c", "1", "-j", "1", "-t", String(n), "-f", script, cluster.url()], { encoding: "utf8" });
+      execFileSync("pgbench", ["-n", "-r", "-c", "1", "-j", "1", "-t", String(n), "-f", script, cluster.url()], { encoding: "utf8" });
     run(200); // warm-up: plans cached, pages in memory
     q("delete from private.send_rate");
     q("select pg_stat_statements_reset(); select pg_stat_reset();");
@@ -100,12 +100,28 @@ commit;
              round(calls::numeric / ${sends}, 2), round(rows::numeric / ${sends}, 2),
              round((total_exec_time / ${sends})::numeric, 4), round((100 * total_exec_time / ${total})::numeric, 1)
         from pg_stat_statements
-       where calls >= ${sends / 2} and query !~* '^(begin|commit|select set_config\\(.role)'
+       where calls >= ${sends / 2} and query !~* '^(begin|select set_config\\(.role)'
        order by total_exec_time desc limit 40`);
     for (const l of rows.split("\n").filter(Boolean)) {
       const [text, calls, r, ms, share] = l.split("|");
       console.log(`| \`${text}\` | ${calls} | ${r} | ${ms} | ${share} % |`);
     }
+    // The hot chat's critical section: what runs while the chat row is locked, from send_message's update of it to
+    // the end of the commit (the deferred triggers and the WAL flush). Senders of one chat take turns through it.
+    // (Before issue 20, send_message locked the chat row with its first statement: then the whole call is inside.)
+    const lockedFirst = q(`select count(*) from pg_stat_statements where query ~* 'from public.chats where id = send_message.chat_id for update'`) !== "0";
+    const critical = lockedFirst
+      ? Number(q(`select round((sum(total_exec_time) / ${sends})::numeric, 4) from pg_stat_statements where toplevel and query ~* 'send_message'`))
+      : Number(q(`
+      select round((sum(total_exec_time) / ${sends})::numeric, 4) from pg_stat_statements
+       where calls >= ${sends / 2} and toplevel is false
+         and (query ~* '^update public.chats ch set last_message_seq' or query ~* '^insert into public.messages'
+              or query ~* '^select private.announce_message' or query ~* '^update public.chat_members m set last_read_seq')`));
+    // COMMIT as the client sees it (pgbench -r: deferred triggers, WAL flush, lock release); pg_stat_statements times
+    // only the statement, not the commit that follows it.
+    const commit = Number(/^\s+([\d.]+)\s+\d+\s+commit;/m.exec(out)?.[1] ?? NaN);
+    console.log(`\nunder the chat row's lock: ${critical} ms of statements + ${commit} ms of COMMIT = ${(critical + commit).toFixed(3)} ms per send ` +
+      `(one chat's sends/s ceiling at that speed: ${(1000 / (critical + commit)).toFixed(0)})`);
     console.log("\nfunctions (pg_stat_user_functions: own time without the functions they call)\n");
     console.log("| function | calls/send | self ms/send | total ms/send |\n|---|---:|---:|---:|");
     const fns = q(`
