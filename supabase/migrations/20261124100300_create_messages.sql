@@ -470,16 +470,16 @@ begin
      where m.chat_id = c.id and m.user_id = any (send_message.mentions);
   end if;
 
-  -- Attachments: uploaded by the sender to this chat, not sent yet, and not refused by the scan. Locked so that two
-  -- sends cannot both claim them.
+  -- Attachments: uploaded by the sender to this chat, not sent yet, and not refused by the scan. Locked first, then
+  -- counted (a statement after the lock sees what a concurrent send committed), so two sends cannot both claim them.
   if cardinality(files) > 0 then
+    perform 1 from public.attachments a where a.id = any (files) and a.chat_id = c.id and a.uploader_id = me for update;
     if (select count(*) from public.attachments a
          where a.id = any (files) and a.chat_id = c.id and a.uploader_id = me and a.message_id is null) <> cardinality(files)
     then
       raise exception 'attachment not found' using errcode = 'PT404',
         hint = 'Attach files you uploaded to this chat and have not sent yet.';
     end if;
-    perform 1 from public.attachments a where a.id = any (files) for update;
     if exists (select 1 from public.attachments a where a.id = any (files) and a.scan_status in ('infected', 'error')) then
       raise exception 'attachment failed the virus scan' using errcode = '22023',
         hint = 'Files found infected or that could not be scanned cannot be sent; upload another file.';
