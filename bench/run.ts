@@ -16,7 +16,8 @@ import { DEFAULT_JWT_SECRET, projectKeys, signJwt } from "../stack/shared/keys.t
 import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/shared/request-context.ts";
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
-import { drive, summarize, type Measurement } from "./lib/stats.ts";
+import { drive, interleave, summarize, type Measurement } from "./lib/stats.ts";
+import { createNaiveChat, naiveInsert } from "./lib/naive.ts";
 import { measureDelivery } from "./lib/delivery.ts";
 import { measureNotifications } from "./lib/notifications.ts";
 import { SEARCH_QUERIES, measureSearch } from "./lib/search.ts";
@@ -27,9 +28,12 @@ const RESULTS = path.join(ROOT, "bench", "results");
 const CATCHUP_PAGE = 500;
 
 export const TARGETS: Target[] = [
-  { label: "send, 8 clients, many chats (x bare insert)", name: "send.spread", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
-  { label: "send, 8 clients, one hot chat (x bare insert)", name: "send.hot_chat", metric: "throughput", on: "ratio", op: ">=", goal: 0.2 },
-  { label: "channel 10k send p50 (x 2-member chat)", name: "compare.fanout_channel_vs_direct", metric: "p50", on: "ratio", op: "<=", goal: 1.5 },
+  { label: "send, 2-member chats, 8 clients (x naive)", name: "send.2_members", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
+  { label: "send, 50-member groups, 8 clients (x naive)", name: "send.50_members", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
+  { label: "send, 200-member groups, 8 clients (x naive)", name: "send.200_members", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
+  { label: "send, one hot chat, 8 clients (x naive)", name: "send.hot_chat", metric: "throughput", on: "ratio", op: ">=", goal: 0.5 },
+  { label: "send at 50 members (x send at 2), 8 clients", name: "compare.send_50_vs_2_members", metric: "throughput", on: "ratio", op: ">=", goal: 0.9 },
+  { label: "channel 10k send p50 (x 2-member chat), 1 client", name: "compare.fanout_channel_vs_direct", metric: "p50", on: "ratio", op: "<=", goal: 1.5 },
   { label: "chat list p95, 8 clients (ms)", name: "read.chat_list_1000_chats", metric: "p95", on: "value", op: "<=", goal: 10 },
   { label: "chat list p95, 1 client (ms)", name: "read.chat_list_1000_chats.1_client", metric: "p95", on: "value", op: "<=", goal: 10 },
   { label: "history deep / newest p95, 8 clients", name: "compare.history_depth", metric: "p95", on: "ratio", op: "<=", goal: 1.3 },
@@ -78,6 +82,9 @@ function line(label: string, m: Measurement): void {
 async function main(): Promise<number> {
   const preset: Preset = presetFromArgs(process.argv.slice(2));
   const nClients = argValue("clients", 8);
+  // `--only send,reads,history,rls,catchup,search,gateway,notifications`: run only those sections (the output is then a partial run).
+  const onlyArg = process.argv.slice(2).find((a) => a.startsWith("--only="))?.split("=")[1];
+  const want = (section: string) => !onlyArg || onlyArg.split(",").includes(section);
   const cluster = await benchCluster();
   const records: BenchRecord[] = [];
   const notes: string[] = [];
@@ -130,18 +137,18 @@ async function main(): Promise<number> {
       return sql`insert into bench_base.messages (chat_id, seq, author_id, kind, body, client_id)
                  values (${it.chat_id}::uuid, ${seq}, ${it.user_id}::uuid, 'text', ${it.body}, ${randomUUID()}::uuid)`;
     };
-    const sendPair = async (name: string, members: Member[], n: number) => {
-      await drive(clients, sendItems(members, Math.min(100, n)), sendRpc); // warm-up
-      await drive(baseClients, sendItems(members, Math.min(100, n)), bareInsert);
-      const base = await drive(baseClients, sendItems(members, n), bareInsert);
-      line(`${name} baseline (bare insert)`, base);
-      const m = await drive(clients, sendItems(members, n), sendRpc);
-      failOnErrors(name, m);
-      records.push(...benchRecords(name, m, base));
-      return m;
-    };
+    const naiveSend = (sql: postgres.Sql, it: Member & { body: string }) =>
+      inRequest(sql, claimsOf(it), (tx) => naiveInsert(tx, it.chat_id, it.body), { path: "/messages" });
+    // The send rate limit (30 per 10 s per sender) is state, not work: each workload starts from an empty window so
+    // that a sender of the previous workload is not refused in this one.
+    const resetSendRate = () => admin!`delete from private.rate_counters`;
 
-    // 1. send: many chats, then one hot chat -------------------------------------------------------------------
+    const hotMembers = shuffle(
+      await admin<Member[]>`
+        select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
+         where m.chat_id = ${special.hot}::uuid`,
+    );
+    // The chats and senders of many small chats, for the gateway rows (section 7).
     const spreadMembers = shuffle(
       await admin<Member[]>`
         select x.chat_id::text, x.user_id::text, u.email
@@ -153,58 +160,112 @@ async function main(): Promise<number> {
          where x.k = 1
          limit ${preset.work.sends}`,
     );
-    step(`send over ${spreadMembers.length} chats/senders, ${nClients} clients`);
-    await sendPair("send.spread", spreadMembers, preset.work.sends);
-    const hotMembers = shuffle(
-      await admin<Member[]>`
-        select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
-         where m.chat_id = ${special.hot}::uuid`,
-    );
-    step(`send into one chat with ${hotMembers.length} members, ${nClients} clients`);
-    await sendPair("send.hot_chat", hotMembers, preset.work.sends);
 
-    // 2. fan-out: one sender at a time into the 10,000-member channel vs into 2-member chats --------------------
-    const channelPosters = shuffle(
-      await admin<Member[]>`
-        select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
-         where m.chat_id = ${special.channel}::uuid and m.role <> 'member'`,
-    );
-    const directSenders = shuffle(
-      await admin<Member[]>`
-        select distinct on (m.user_id) m.chat_id::text, m.user_id::text, u.email
-          from public.chat_members m join public.chats c on c.id = m.chat_id join auth.users u on u.id = m.user_id
-         where c.kind = 'direct' and c.member_count = 2 and m.user_id <> (select id from bench.users where ord = 1)
-         limit ${preset.work.fanoutSends}`,
-    );
-    const one = clients.slice(0, 1);
-    const fanN = Math.min(preset.work.fanoutSends, channelPosters.length * 20);
-    await drive(one, sendItems(channelPosters, 50), sendRpc);
-    const fanDirect = await drive(one, sendItems(directSenders, fanN), sendRpc);
-    failOnErrors("send.direct_2_members (1 client)", fanDirect);
-    const fanChannel = await drive(one, sendItems(channelPosters, fanN), sendRpc);
-    failOnErrors(`send.channel_${preset.data.channel_members}_members (1 client)`, fanChannel);
-    const fanBase = await drive(baseClients.slice(0, 1), sendItems(channelPosters, fanN), bareInsert);
-    line("fan-out baseline (bare insert, 1 client)", fanBase);
-    records.push(...benchRecords("send.direct_2_members", fanDirect, fanBase));
-    records.push(...benchRecords(`send.channel_${preset.data.channel_members}_members`, fanChannel, fanBase));
-    records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p50", fanChannel.p50, fanDirect.p50));
-    records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p95", fanChannel.p95, fanDirect.p95));
+    if (want("send")) {
+      // 1. send, by chat size: send_message next to the naive Supabase chat (the anchor, bench/lib/naive.ts) and a bare
+      // insert, interleaved, at 8 clients and at 1 client -----------------------------------------------------------
+      step("building the naive Supabase chat (schema bench_naive) with the data set's memberships");
+      await createNaiveChat(admin);
+      const hub = special.hub;
+      const sendersOf = (kind: "direct" | "group", lo: number, hi: number, n: number) => admin!<Member[]>`
+        select x.chat_id::text, x.user_id::text, u.email
+          from (select m.chat_id, m.user_id, row_number() over (partition by m.user_id order by random()) as k
+                  from public.chat_members m join public.chats c on c.id = m.chat_id
+                 where c.kind = ${kind} and c.member_count between ${lo} and ${hi}
+                   and c.id not in (select chat_id from bench.chats) and m.user_id <> ${hub}::uuid) x
+          join auth.users u on u.id = x.user_id
+         where x.k = 1
+         limit ${n}`;
+      const channelPosters = shuffle(
+        await admin<Member[]>`
+          select m.chat_id::text, m.user_id::text, u.email from public.chat_members m join auth.users u on u.id = m.user_id
+           where m.chat_id = ${special.channel}::uuid and m.role <> 'member'`,
+      );
+      const n8 = preset.work.sends;
+      const n1 = preset.work.fanoutSends;
+      const workloads: Array<{ name: string; members: Member[] }> = [
+        { name: "send.2_members", members: shuffle(await sendersOf("direct", 2, 2, n8)) },
+        { name: "send.10_members", members: shuffle(await sendersOf("group", 8, 12, n8)) },
+        { name: "send.50_members", members: shuffle(await sendersOf("group", 40, 60, n8)) },
+        { name: "send.200_members", members: shuffle(await sendersOf("group", 150, 260, n8)) },
+        { name: `send.channel_${preset.data.channel_members}_members`, members: channelPosters },
+        { name: "send.hot_chat", members: hotMembers },
+      ];
+      const sendResults = new Map<string, { m8: Measurement; m1: Measurement }>();
+      for (const w of workloads) {
+        const chats = new Set(w.members.map((m) => m.chat_id)).size;
+        step(`${w.name}: ${w.members.length} senders in ${chats} chats; naive, send_message and bare insert interleaved`);
+        if (w.members.length === 0) {
+          notes.push(`${w.name}: the data set has no such chats, skipped`);
+          continue;
+        }
+        const run = async (cs: postgres.Sql[], bcs: postgres.Sql[], n: number, label: string) => {
+          await resetSendRate();
+          await drive(cs, sendItems(w.members, Math.min(100, n)), sendRpc); // warm-up
+          await drive(cs, sendItems(w.members, Math.min(100, n)), naiveSend);
+          await drive(bcs, sendItems(w.members, Math.min(100, n)), bareInsert);
+          await resetSendRate();
+          const [naive, rpc, bare] = await interleave<Member & { body: string }>([
+            { clients: cs, items: sendItems(w.members, n), op: naiveSend },
+            { clients: cs, items: sendItems(shuffle(w.members, 3), n), op: sendRpc },
+            { clients: bcs, items: sendItems(w.members, n), op: bareInsert },
+          ]);
+          line(`${label} naive Supabase chat`, naive!);
+          line(`${label} bare insert`, bare!);
+          failOnErrors(`${label} send_message`, rpc!);
+          if (naive!.errors) notes.push(`${label} naive: ${naive!.errors} failed inserts ${JSON.stringify(naive!.errorCodes)}`);
+          return { naive: naive!, rpc: rpc!, bare: bare! };
+        };
+        const eight = await run(clients, baseClients, n8, `${w.name} (${nClients} clients)`);
+        records.push(...benchRecords(w.name, eight.rpc, eight.naive, eight.bare));
+        const one = await run(clients.slice(0, 1), baseClients.slice(0, 1), n1, `${w.name} (1 client)`);
+        records.push(...benchRecords(`${w.name}.1_client`, one.rpc, one.naive, one.bare));
+        sendResults.set(w.name, { m8: eight.rpc, m1: one.rpc });
+      }
+      const s2 = sendResults.get("send.2_members");
+      const s50 = sendResults.get("send.50_members");
+      const sChannel = sendResults.get(`send.channel_${preset.data.channel_members}_members`);
+      if (s2 && s50) {
+        records.push(comparisonRecord("compare.send_50_vs_2_members", "throughput", s50.m8.throughput, s2.m8.throughput, "ops/s"));
+        records.push(comparisonRecord("compare.send_50_vs_2_members.1_client", "throughput", s50.m1.throughput, s2.m1.throughput, "ops/s"));
+      }
+      if (s2 && sChannel) {
+        records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p50", sChannel.m1.p50, s2.m1.p50));
+        records.push(comparisonRecord("compare.fanout_channel_vs_direct", "p95", sChannel.m1.p95, s2.m1.p95));
+      }
 
-    // 2b. word filters: the same direct sends with 20 app-wide masked words (every body is tokenized and each word
-    // looked up) against the sends above without filters. The filters are removed again (the data set is reused).
-    const filterWords = Array.from({ length: 20 }, (_, i) => `benchword${i}`);
-    await admin`insert into public.word_filters (chat_id, word, action) select null, w, 'mask' from unnest(${filterWords}::text[]) w`;
-    try {
-      await drive(one, sendItems(directSenders, 50), sendRpc);
-      const fanFiltered = await drive(one, sendItems(directSenders, fanN), sendRpc);
-      failOnErrors("send.direct_word_filters (1 client)", fanFiltered);
-      records.push(...benchRecords("send.direct_word_filters", fanFiltered, fanBase));
-      records.push(comparisonRecord("compare.word_filters_vs_none", "p50", fanFiltered.p50, fanDirect.p50));
-      records.push(comparisonRecord("compare.word_filters_vs_none", "p95", fanFiltered.p95, fanDirect.p95));
-    } finally {
-      await admin`delete from public.word_filters where chat_id is null and word = any(${filterWords}::text[])`;
+      // 2b. word filters: direct sends (1 client) with 20 app-wide masked words (every body is tokenized and each word
+      // looked up) against the same sends without filters, alternated. The filters are removed again (the data set
+      // is reused).
+      const direct = workloads[0]!.members;
+      if (direct.length > 0) {
+        const one = clients.slice(0, 1);
+        const filterWords = Array.from({ length: 20 }, (_, i) => `benchword${i}`);
+        const half = Math.max(50, Math.floor(n1 / 2));
+        const plain: Measurement[] = [];
+        const filtered: Measurement[] = [];
+        try {
+          for (let round = 0; round < 2; round++) {
+            await resetSendRate();
+            plain.push(await drive(one, sendItems(shuffle(direct, round + 5), half), sendRpc));
+            await admin`insert into public.word_filters (chat_id, word, action) select null, w, 'mask' from unnest(${filterWords}::text[]) w`;
+            await resetSendRate();
+            filtered.push(await drive(one, sendItems(shuffle(direct, round + 7), half), sendRpc));
+            await admin`delete from public.word_filters where chat_id is null and word = any(${filterWords}::text[])`;
+          }
+        } finally {
+          await admin`delete from public.word_filters where chat_id is null and word = any(${filterWords}::text[])`;
+        }
+        const merge = (ms: Measurement[]) =>
+          summarize(ms.flatMap((m) => m.latencies), ms.reduce((a, m) => a + m.seconds, 0), ms.reduce((a, m) => a + m.errors, 0));
+        const withFilters = merge(filtered);
+        const without = merge(plain);
+        failOnErrors("send.direct_word_filters (1 client)", withFilters);
+        records.push(...benchRecords("send.direct_word_filters", withFilters, without));
+        records.push(comparisonRecord("compare.word_filters_vs_none", "p50", withFilters.p50, without.p50));
+        records.push(comparisonRecord("compare.word_filters_vs_none", "p95", withFilters.p95, without.p95));
+      }
     }
-
     // 3. chat list of the user in 1,000 chats ---------------------------------------------------------------------
     const reads = Array.from({ length: preset.work.reads }, (_, i) => i);
     const readPair = async (name: string, api: (sql: postgres.Sql) => Promise<unknown>, bare: (sql: postgres.Sql) => Promise<unknown>) => {
@@ -224,211 +285,219 @@ async function main(): Promise<number> {
       return { m, one: one1 };
     };
 
-    // 0. the request context itself: an empty request vs an empty query -------------------------------------------
-    await readPair(
-      "request.empty",
-      (sql) => inRequest(sql, hubClaims, (tx) => tx`select 1`),
-      (sql) => sql`select 1`,
-    );
+    if (want("reads")) {
+      // 0. the request context itself: an empty request vs an empty query -------------------------------------------
+      await readPair(
+        "request.empty",
+        (sql) => inRequest(sql, hubClaims, (tx) => tx`select 1`),
+        (sql) => sql`select 1`,
+      );
 
-    await readPair(
-      "read.chat_list_1000_chats",
-      (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.list_chats()`, { method: "GET" }),
-      (sql) => sql`
-        select c.id, c.kind, c.title, m.role, c.member_count, c.last_activity_at, c.last_message_seq, m.last_read_seq,
-               greatest(c.last_message_seq - greatest(m.last_read_seq, m.history_from_seq), 0) as unread,
-               (select om.user_id from public.chat_members om where c.kind = 'direct' and om.chat_id = c.id and om.user_id <> m.user_id limit 1),
-               (select jsonb_build_object('id', lm.id, 'seq', lm.seq, 'body', left(lm.body, 200)) from public.messages lm
-                 where lm.chat_id = c.id and lm.seq = c.last_message_seq)
-          from public.chat_members m join public.chats c on c.id = m.chat_id
-         where m.user_id = ${special.hub}::uuid and m.archived_at is null
-         order by c.last_activity_at desc, c.id desc limit 30`,
-    );
+      await readPair(
+        "read.chat_list_1000_chats",
+        (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.list_chats()`, { method: "GET" }),
+        (sql) => sql`
+          select c.id, c.kind, c.title, m.role, c.member_count, c.last_activity_at, c.last_message_seq, m.last_read_seq,
+                 greatest(c.last_message_seq - greatest(m.last_read_seq, m.history_from_seq), 0) as unread,
+                 (select om.user_id from public.chat_members om where c.kind = 'direct' and om.chat_id = c.id and om.user_id <> m.user_id limit 1),
+                 (select jsonb_build_object('id', lm.id, 'seq', lm.seq, 'body', left(lm.body, 200)) from public.messages lm
+                   where lm.chat_id = c.id and lm.seq = c.last_message_seq)
+            from public.chat_members m join public.chats c on c.id = m.chat_id
+           where m.user_id = ${special.hub}::uuid and m.archived_at is null
+           order by c.last_activity_at desc, c.id desc limit 30`,
+      );
 
-    // 4. history pages: newest vs deep --------------------------------------------------------------------------
-    const [deep] = await admin<{ last: string }[]>`select last_message_seq::text as last from public.chats where id = ${special.deep}::uuid`;
-    const deepLast = Number(deep?.last ?? 0);
-    const depth = Math.max(0, Math.min(preset.work.depth, deepLast - 50));
-    const beforeDeep = deepLast - depth;
-    step(`history of a chat with ${deepLast} messages: newest page vs a page ${depth} messages deep`);
-    const histNew = await readPair(
-      "read.history_newest",
-      (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" }),
-      (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`,
-    );
-    const histDeep = await readPair(
-      `read.history_${depth}_deep`,
-      (sql) =>
-        inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, before_seq => ${beforeDeep}, page_size => 50)`, {
-          method: "GET",
-        }),
-      (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid and seq < ${beforeDeep} order by seq desc limit 50`,
-    );
-    records.push(comparisonRecord("compare.history_depth", "p50", histDeep.m.p50, histNew.m.p50));
-    records.push(comparisonRecord("compare.history_depth", "p95", histDeep.m.p95, histNew.m.p95));
-    records.push(comparisonRecord("compare.history_depth.1_client", "p50", histDeep.one.p50, histNew.one.p50));
-    records.push(comparisonRecord("compare.history_depth.1_client", "p95", histDeep.one.p95, histNew.one.p95));
-
-    // 5. RLS overhead: the same table reads as authenticated (RLS applies) and as service_role (bypasses it) -------
-    const rlsPair = async (name: string, read: (tx: postgres.TransactionSql) => Promise<unknown>) => {
-      await drive(clients, reads.slice(0, 50), (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
-      const service = await drive(clients, reads, (sql) => inRequest(sql, SERVICE_ROLE, read, { method: "GET" }));
-      line(`${name} as service_role`, service);
-      const user = await drive(clients, reads, (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
-      failOnErrors(`${name} as authenticated`, user);
-      records.push(...benchRecords(`${name}.authenticated`, user, null));
-      records.push(...benchRecords(`${name}.service_role`, service, null));
-      records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p50", user.p50, service.p50));
-      records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p95", user.p95, service.p95));
-    };
-    await rlsPair("rls.history_page", (tx) => tx`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`);
-    await rlsPair(
-      "rls.chat_table_list",
-      (tx) => tx`select c.* from public.chats c join public.chat_members m on m.chat_id = c.id
-                  where m.user_id = ${special.hub}::uuid order by c.last_activity_at desc limit 30`,
-    );
-
-    // 6. catch-up after a gap of 1,000 events --------------------------------------------------------------------
-    const [hasEvents] = await admin<{ ok: boolean }[]>`
-      select to_regprocedure('public.get_chat_events(uuid,bigint,integer)') is not null
-         and exists (select 1 from information_schema.columns where table_schema = 'public' and table_name = 'chats' and column_name = 'last_event_seq') as ok`;
-    if (!hasEvents?.ok) {
-      const msg = "catch-up benchmark needs public.get_chat_events(uuid, bigint, integer) and chats.last_event_seq (Realtime); not in this database, skipped";
-      step(msg);
-      notes.push(msg);
-    } else {
-      const whole: number[] = [];
-      const pages: number[] = [];
-      const bareWhole: number[] = [];
-      let events = 0;
-      for (let round = 0; round < preset.work.catchupRounds; round++) {
-        const [cur] = await admin<{ seq: string; msg: string }[]>`
-          select last_event_seq::text as seq, last_message_seq::text as msg from public.chats where id = ${special.hot}::uuid`;
-        const cursor = Number(cur?.seq ?? 0);
-        const fromMsg = Number(cur?.msg ?? 0);
-        // The gap: 800 messages and 200 reactions from many members (each well under the send rate limit).
-        const gapMembers = shuffle(hotMembers, round + 11);
-        const sent = await drive(clients, sendItems(gapMembers, 800), sendRpc);
-        const recent = await admin<{ id: string }[]>`
-          select id::text from public.messages where chat_id = ${special.hot}::uuid and seq > ${fromMsg} order by seq limit 200`;
-        const reacted = await drive(clients, recent.map((r, i) => ({ id: r.id, member: gapMembers[(i + 400) % gapMembers.length]! })), (sql, it) =>
-          inRequest(sql, claimsOf(it.member), (tx) => tx`select public.toggle_reaction(${it.id}::uuid, '👍')`),
-        );
-        if (sent.errors || reacted.errors) notes.push(`catch-up gap round ${round}: ${sent.errors + reacted.errors} failed writes`);
-        const t0 = performance.now();
-        let after = cursor;
-        for (let guard = 0; guard < 1000; guard++) {
-          const p0 = performance.now();
-          const [page] = await inRequest(clients[0]!, hubClaims, (tx) =>
-            tx<{ r: { events: unknown[]; next_cursor: number; has_more: boolean; reset_required: boolean } }[]>`
-              select public.get_chat_events(${special.hot}::uuid, ${after}, ${CATCHUP_PAGE}) as r`, { method: "GET" });
-          pages.push(performance.now() - p0);
-          if (!page) break;
-          events += page.r.events.length;
-          after = Number(page.r.next_cursor);
-          if (!page.r.has_more) break;
-        }
-        whole.push(performance.now() - t0);
-        const b0 = performance.now();
-        for (let s = fromMsg; s < fromMsg + 800; s += CATCHUP_PAGE) {
-          await baseClients[0]!`select * from public.messages where chat_id = ${special.hot}::uuid and seq > ${s} order by seq limit ${CATCHUP_PAGE}`;
-        }
-        bareWhole.push(performance.now() - b0);
-      }
-      const w = summarize(whole, whole.reduce((a, b) => a + b, 0) / 1000);
-      const p = summarize(pages, pages.reduce((a, b) => a + b, 0) / 1000);
-      const b = summarize(bareWhole, bareWhole.reduce((a, b2) => a + b2, 0) / 1000);
-      line("catch-up of 1,000 events (whole)", w);
-      line(`catch-up page of ${CATCHUP_PAGE}`, p);
-      step(`catch-up returned ${events} events over ${preset.work.catchupRounds} rounds`);
-      records.push(...benchRecords("catchup.1000_events", w, b));
-      records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
     }
+    if (want("history")) {
+      // 4. history pages: newest vs deep --------------------------------------------------------------------------
+      const [deep] = await admin<{ last: string }[]>`select last_message_seq::text as last from public.chats where id = ${special.deep}::uuid`;
+      const deepLast = Number(deep?.last ?? 0);
+      const depth = Math.max(0, Math.min(preset.work.depth, deepLast - 50));
+      const beforeDeep = deepLast - depth;
+      step(`history of a chat with ${deepLast} messages: newest page vs a page ${depth} messages deep`);
+      const histNew = await readPair(
+        "read.history_newest",
+        (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" }),
+        (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`,
+      );
+      const histDeep = await readPair(
+        `read.history_${depth}_deep`,
+        (sql) =>
+          inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, before_seq => ${beforeDeep}, page_size => 50)`, {
+            method: "GET",
+          }),
+        (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid and seq < ${beforeDeep} order by seq desc limit 50`,
+      );
+      records.push(comparisonRecord("compare.history_depth", "p50", histDeep.m.p50, histNew.m.p50));
+      records.push(comparisonRecord("compare.history_depth", "p95", histDeep.m.p95, histNew.m.p95));
+      records.push(comparisonRecord("compare.history_depth.1_client", "p50", histDeep.one.p50, histNew.one.p50));
+      records.push(comparisonRecord("compare.history_depth.1_client", "p95", histDeep.one.p95, histNew.one.p95));
 
-    // 6b. search (issue 17): bench/lib/search.ts ----------------------------------------------------------------
-    if (!process.argv.includes("--skip-search")) {
+    }
+    if (want("rls")) {
+      // 5. RLS overhead: the same table reads as authenticated (RLS applies) and as service_role (bypasses it) -------
+      const rlsPair = async (name: string, read: (tx: postgres.TransactionSql) => Promise<unknown>) => {
+        await drive(clients, reads.slice(0, 50), (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
+        const service = await drive(clients, reads, (sql) => inRequest(sql, SERVICE_ROLE, read, { method: "GET" }));
+        line(`${name} as service_role`, service);
+        const user = await drive(clients, reads, (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
+        failOnErrors(`${name} as authenticated`, user);
+        records.push(...benchRecords(`${name}.authenticated`, user, null));
+        records.push(...benchRecords(`${name}.service_role`, service, null));
+        records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p50", user.p50, service.p50));
+        records.push(comparisonRecord(`compare.rls_${name.split(".")[1]}`, "p95", user.p95, service.p95));
+      };
+      await rlsPair("rls.history_page", (tx) => tx`select * from public.messages where chat_id = ${special.deep}::uuid order by seq desc limit 50`);
+      await rlsPair(
+        "rls.chat_table_list",
+        (tx) => tx`select c.* from public.chats c join public.chat_members m on m.chat_id = c.id
+                    where m.user_id = ${special.hub}::uuid order by c.last_activity_at desc limit 30`,
+      );
+
+    }
+    if (want("catchup")) {
+      // 6. catch-up after a gap of 1,000 events --------------------------------------------------------------------
+      const [hasEvents] = await admin<{ ok: boolean }[]>`
+        select to_regprocedure('public.get_chat_events(uuid,bigint,integer)') is not null
+           and exists (select 1 from information_schema.columns where table_schema = 'public' and table_name = 'chats' and column_name = 'last_event_seq') as ok`;
+      if (!hasEvents?.ok) {
+        const msg = "catch-up benchmark needs public.get_chat_events(uuid, bigint, integer) and chats.last_event_seq (Realtime); not in this database, skipped";
+        step(msg);
+        notes.push(msg);
+      } else {
+        const whole: number[] = [];
+        const pages: number[] = [];
+        const bareWhole: number[] = [];
+        let events = 0;
+        for (let round = 0; round < preset.work.catchupRounds; round++) {
+          const [cur] = await admin<{ seq: string; msg: string }[]>`
+            select last_event_seq::text as seq, last_message_seq::text as msg from public.chats where id = ${special.hot}::uuid`;
+          const cursor = Number(cur?.seq ?? 0);
+          const fromMsg = Number(cur?.msg ?? 0);
+          // The gap: 800 messages and 200 reactions from many members (each well under the send rate limit).
+          const gapMembers = shuffle(hotMembers, round + 11);
+          const sent = await drive(clients, sendItems(gapMembers, 800), sendRpc);
+          const recent = await admin<{ id: string }[]>`
+            select id::text from public.messages where chat_id = ${special.hot}::uuid and seq > ${fromMsg} order by seq limit 200`;
+          const reacted = await drive(clients, recent.map((r, i) => ({ id: r.id, member: gapMembers[(i + 400) % gapMembers.length]! })), (sql, it) =>
+            inRequest(sql, claimsOf(it.member), (tx) => tx`select public.toggle_reaction(${it.id}::uuid, '👍')`),
+          );
+          if (sent.errors || reacted.errors) notes.push(`catch-up gap round ${round}: ${sent.errors + reacted.errors} failed writes`);
+          const t0 = performance.now();
+          let after = cursor;
+          for (let guard = 0; guard < 1000; guard++) {
+            const p0 = performance.now();
+            const [page] = await inRequest(clients[0]!, hubClaims, (tx) =>
+              tx<{ r: { events: unknown[]; next_cursor: number; has_more: boolean; reset_required: boolean } }[]>`
+                select public.get_chat_events(${special.hot}::uuid, ${after}, ${CATCHUP_PAGE}) as r`, { method: "GET" });
+            pages.push(performance.now() - p0);
+            if (!page) break;
+            events += page.r.events.length;
+            after = Number(page.r.next_cursor);
+            if (!page.r.has_more) break;
+          }
+          whole.push(performance.now() - t0);
+          const b0 = performance.now();
+          for (let s = fromMsg; s < fromMsg + 800; s += CATCHUP_PAGE) {
+            await baseClients[0]!`select * from public.messages where chat_id = ${special.hot}::uuid and seq > ${s} order by seq limit ${CATCHUP_PAGE}`;
+          }
+          bareWhole.push(performance.now() - b0);
+        }
+        const w = summarize(whole, whole.reduce((a, b) => a + b, 0) / 1000);
+        const p = summarize(pages, pages.reduce((a, b) => a + b, 0) / 1000);
+        const b = summarize(bareWhole, bareWhole.reduce((a, b2) => a + b2, 0) / 1000);
+        line("catch-up of 1,000 events (whole)", w);
+        line(`catch-up page of ${CATCHUP_PAGE}`, p);
+        step(`catch-up returned ${events} events over ${preset.work.catchupRounds} rounds`);
+        records.push(...benchRecords("catchup.1000_events", w, b));
+        records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
+      }
+
+    }
+    if (want("search") && !process.argv.includes("--skip-search")) {
+      // 6b. search (issue 17): bench/lib/search.ts ----------------------------------------------------------------
       records.push(...(await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line: failOnErrors, notes })));
     }
+    if (want("gateway")) {
+      // 7. (and 8, delivery) through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
+      // one transaction per request), next to the same calls over a direct SQL connection in the request context -----
+      {
+        // The stack runs in its own process, as `npm start` runs it (and as PostgREST is its own server), so the
+        // clients below and the server do not share one event loop.
+        const dbUrl = new URL(cluster.url());
+        const port = await freePort(57321);
+        const keys = await projectKeys(DEFAULT_JWT_SECRET);
+        const server = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["stack/server.ts"], {
+          cwd: ROOT,
+          stdio: ["ignore", "ignore", "inherit"],
+          env: {
+            ...process.env, PORT: String(port), DB_HOST: dbUrl.hostname, DB_PORT: dbUrl.port, DB_NAME: dbUrl.pathname.slice(1),
+            DB_PASSWORD: "postgres", JWT_SECRET: DEFAULT_JWT_SECRET, STACK_DATA_DIR: path.join(BENCH_DIR, "stack"), NET_WORKER: "0",
+          },
+        });
+        const stack = { url: `http://127.0.0.1:${port}`, deps: { keys } };
+        await waitFor("the stack for the gateway benchmark", async () => {
+          if (server.exitCode !== null) throw new Error(`stack/server.ts exited with ${server.exitCode}`);
+          return fetch(`${stack.url}/health`).then((r) => r.ok, () => false);
+        }, 60_000);
+        try {
+          const apps = new Map<string, SupabaseClient>();
+          const appOf = async (m: { user_id: string; email: string }) => {
+            let app = apps.get(m.user_id);
+            if (!app) {
+              const token = await signJwt({ ...userClaims(m.user_id, m.email), exp: Math.floor(Date.now() / 1000) + 3600 }, DEFAULT_JWT_SECRET);
+              app = createClient(stack.url, stack.deps.keys.publishableKey, {
+                accessToken: async () => token,
+                realtime: { transport: ws as unknown as typeof WebSocket },
+              });
+              apps.set(m.user_id, app);
+            }
+            return app;
+          };
+          const failed = (error: { code?: string; message: string }) => Object.assign(new Error(error.message), { code: error.code });
+          const httpSend = async (_sql: postgres.Sql, it: Member & { body: string }) => {
+            const { error } = await (await appOf(it)).rpc("send_message", { chat_id: it.chat_id, body: it.body, client_id: randomUUID() });
+            if (error) throw failed(error);
+          };
+          const n = Math.min(preset.work.sends, 1000);
+          const senders = shuffle(spreadMembers, 29);
+          await drive(clients, sendItems(senders, 50), httpSend); // warm-up (connections, schema cache, plans)
+          const overSql = await drive(clients, sendItems(senders, n), sendRpc);
+          line("send_message over SQL (request context)", overSql);
+          const overHttp = await drive(clients, sendItems(shuffle(senders, 31), n), httpSend);
+          failOnErrors("send_message through the gateway (supabase-js)", overHttp);
+          records.push(...benchRecords("gateway.send_message", overHttp, overSql));
 
-    // 7. (and 8, delivery) through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
-    // one transaction per request), next to the same calls over a direct SQL connection in the request context -----
-    {
-      // The stack runs in its own process, as `npm start` runs it (and as PostgREST is its own server), so the
-      // clients below and the server do not share one event loop.
-      const dbUrl = new URL(cluster.url());
-      const port = await freePort(57321);
-      const keys = await projectKeys(DEFAULT_JWT_SECRET);
-      const server = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["stack/server.ts"], {
-        cwd: ROOT,
-        stdio: ["ignore", "ignore", "inherit"],
-        env: {
-          ...process.env, PORT: String(port), DB_HOST: dbUrl.hostname, DB_PORT: dbUrl.port, DB_NAME: dbUrl.pathname.slice(1),
-          DB_PASSWORD: "postgres", JWT_SECRET: DEFAULT_JWT_SECRET, STACK_DATA_DIR: path.join(BENCH_DIR, "stack"), NET_WORKER: "0",
-        },
-      });
-      const stack = { url: `http://127.0.0.1:${port}`, deps: { keys } };
-      await waitFor("the stack for the gateway benchmark", async () => {
-        if (server.exitCode !== null) throw new Error(`stack/server.ts exited with ${server.exitCode}`);
-        return fetch(`${stack.url}/health`).then((r) => r.ok, () => false);
-      }, 60_000);
-      try {
-        const apps = new Map<string, SupabaseClient>();
-        const appOf = async (m: { user_id: string; email: string }) => {
-          let app = apps.get(m.user_id);
-          if (!app) {
-            const token = await signJwt({ ...userClaims(m.user_id, m.email), exp: Math.floor(Date.now() / 1000) + 3600 }, DEFAULT_JWT_SECRET);
-            app = createClient(stack.url, stack.deps.keys.publishableKey, {
-              accessToken: async () => token,
-              realtime: { transport: ws as unknown as typeof WebSocket },
-            });
-            apps.set(m.user_id, app);
-          }
-          return app;
-        };
-        const failed = (error: { code?: string; message: string }) => Object.assign(new Error(error.message), { code: error.code });
-        const httpSend = async (_sql: postgres.Sql, it: Member & { body: string }) => {
-          const { error } = await (await appOf(it)).rpc("send_message", { chat_id: it.chat_id, body: it.body, client_id: randomUUID() });
-          if (error) throw failed(error);
-        };
-        const n = Math.min(preset.work.sends, 1000);
-        const senders = shuffle(spreadMembers, 29);
-        await drive(clients, sendItems(senders, 50), httpSend); // warm-up (connections, schema cache, plans)
-        const overSql = await drive(clients, sendItems(senders, n), sendRpc);
-        line("send_message over SQL (request context)", overSql);
-        const overHttp = await drive(clients, sendItems(shuffle(senders, 31), n), httpSend);
-        failOnErrors("send_message through the gateway (supabase-js)", overHttp);
-        records.push(...benchRecords("gateway.send_message", overHttp, overSql));
+          const hub = { user_id: special.hub, email: special.hub_email };
+          const hubApp = await appOf(hub);
+          const httpPage = async () => {
+            const { error } = await hubApp.rpc("get_chat_messages", { chat_id: special.deep, page_size: 50 });
+            if (error) throw failed(error);
+          };
+          const sqlPage = (sql: postgres.Sql) =>
+            inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" });
+          await drive(clients, reads.slice(0, 50), httpPage);
+          const pageSql = await drive(clients, reads, sqlPage);
+          line("history page over SQL (request context)", pageSql);
+          const pageHttp = await drive(clients, reads, httpPage);
+          failOnErrors("history page through the gateway (supabase-js)", pageHttp);
+          records.push(...benchRecords("gateway.history_page", pageHttp, pageSql));
 
-        const hub = { user_id: special.hub, email: special.hub_email };
-        const hubApp = await appOf(hub);
-        const httpPage = async () => {
-          const { error } = await hubApp.rpc("get_chat_messages", { chat_id: special.deep, page_size: 50 });
-          if (error) throw failed(error);
-        };
-        const sqlPage = (sql: postgres.Sql) =>
-          inRequest(sql, hubClaims, (tx) => tx`select * from public.get_chat_messages(chat_id => ${special.deep}::uuid, page_size => 50)`, { method: "GET" });
-        await drive(clients, reads.slice(0, 50), httpPage);
-        const pageSql = await drive(clients, reads, sqlPage);
-        line("history page over SQL (request context)", pageSql);
-        const pageHttp = await drive(clients, reads, httpPage);
-        failOnErrors("history page through the gateway (supabase-js)", pageHttp);
-        records.push(...benchRecords("gateway.history_page", pageHttp, pageSql));
-
-        // 8. delivery: send_message commit -> every subscriber's socket, through the same server process's Realtime
-        // service, next to a bare broadcast (an insert into realtime.messages, no triggers); then the sustained rate.
-        const delivery = await measureDelivery(
-          { url: stack.url, apikey: keys.publishableKey, jwtSecret: DEFAULT_JWT_SECRET, admin, clients, baseClients, channelId: special.channel },
-          { sends: preset.work.deliverySends, channelSubscribers: 1000, rateChats: 200, rateSteps: [50, 100, 200, 300, 400, 600, 800, 1200, 1600], stepSeconds: 3, goalP95Ms: 150 },
-        );
-        records.push(...delivery.records);
-        notes.push(...delivery.notes);
-      } finally {
-        server.kill("SIGTERM");
+          // 8. delivery: send_message commit -> every subscriber's socket, through the same server process's Realtime
+          // service, next to a bare broadcast (an insert into realtime.messages, no triggers); then the sustained rate.
+          const delivery = await measureDelivery(
+            { url: stack.url, apikey: keys.publishableKey, jwtSecret: DEFAULT_JWT_SECRET, admin, clients, baseClients, channelId: special.channel },
+            { sends: preset.work.deliverySends, channelSubscribers: 1000, rateChats: 200, rateSteps: [50, 100, 200, 300, 400, 600, 800, 1200, 1600], stepSeconds: 3, goalP95Ms: 150 },
+          );
+          records.push(...delivery.records);
+          notes.push(...delivery.notes);
+        } finally {
+          server.kill("SIGTERM");
+        }
       }
     }
-
-    // 9. notifications: what the producer adds to send_message, and the notify function's drain rate ------------
-    {
+    if (want("notifications")) {
+      // 9. notifications: what the producer adds to send_message, and the notify function's drain rate ------------
       const notifications = await measureNotifications({ admin, client: clients[0]!, dbUrl: cluster.url("postgres") });
       records.push(...notifications.records);
       notes.push(...notifications.notes);

@@ -109,10 +109,10 @@ export async function measureNotifications(o: NotificationBenchOptions): Promise
       const runs: { on: Measurement[]; off: Measurement[] } = { on: [], off: [] };
       await drive([o.client], items(Math.min(10, n), make), sendOp); // warm-up
       for (let round = 0; round < 2; round++) {
-        await o.admin`delete from private.send_rate`;
+        await o.admin`delete from private.rate_counters`;
         await trigger(false);
         runs.off.push(await drive([o.client], items(half, (i) => make(i + round * half)), sendOp));
-        await o.admin`delete from private.send_rate`;
+        await o.admin`delete from private.rate_counters`;
         await trigger(true);
         runs.on.push(await drive([o.client], items(half, (i) => make(i + (round + 2) * half)), sendOp));
       }
@@ -151,7 +151,7 @@ export async function measureNotifications(o: NotificationBenchOptions): Promise
       const before = push.received.length;
       let total = 0;
       for (let i = 0; total < drainN; i++) {
-        await o.admin`delete from private.send_rate`;
+        await o.admin`delete from private.rate_counters`;
         await sendOp(o.client, everyoneSend(10_000 + workers * 100 + i));
         const [q] = await o.admin<{ n: string }[]>`select count(*)::text as n from private.notification_outbox where channel = 'web_push'`;
         total = Number(q?.n ?? 0);

@@ -23,7 +23,9 @@ export interface Preset {
   };
   /** How much work each benchmark does. */
   work: {
+    /** Sends per send workload at 8 clients (each of naive, send_message and bare insert). */
     sends: number;
+    /** The same at 1 client (the 10k channel vs 2-member comparison comes from these rows). */
     fanoutSends: number;
     reads: number;
     /** How deep the "deep" history page is (capped by the deep chat's size). */

@@ -11,6 +11,12 @@ export interface BenchRecord {
   baseline: number | null;
   /** value / baseline (for throughput: higher is better; for latency: lower is better). */
   ratio: number | null;
+  /**
+   * Send rows only: the same metric of a bare insert (bench_base.messages) in the same run, and value / bare. For those
+   * rows `baseline` is the naive Supabase chat (bench/lib/naive.ts) and this is the second reference.
+   */
+  bare?: number | null;
+  bare_ratio?: number | null;
 }
 
 export interface Target {
@@ -25,21 +31,25 @@ export interface Target {
 
 const round = (n: number, digits = 3) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
-/** Records of one benchmark against its bare-Postgres baseline. */
-export function benchRecords(name: string, m: Measurement, base: Measurement | null): BenchRecord[] {
-  const rec = (metric: string, value: number, unit: string, b: number | null): BenchRecord => ({
+/**
+ * Records of one benchmark against its baseline (bare Postgres for the same work; for sends the naive Supabase chat),
+ * and for sends the bare insert as a second reference.
+ */
+export function benchRecords(name: string, m: Measurement, base: Measurement | null, bare?: Measurement): BenchRecord[] {
+  const rec = (metric: string, value: number, unit: string, b: number | null, x: number | undefined): BenchRecord => ({
     name,
     metric,
     value: round(value),
     unit,
     baseline: b === null ? null : round(b),
     ratio: b === null || b === 0 ? null : round(value / b),
+    ...(x === undefined ? {} : { bare: round(x), bare_ratio: x === 0 ? null : round(value / x) }),
   });
   return [
-    rec("throughput", m.throughput, "ops/s", base ? base.throughput : null),
-    rec("p50", m.p50, "ms", base ? base.p50 : null),
-    rec("p95", m.p95, "ms", base ? base.p95 : null),
-    rec("p99", m.p99, "ms", base ? base.p99 : null),
+    rec("throughput", m.throughput, "ops/s", base ? base.throughput : null, bare?.throughput),
+    rec("p50", m.p50, "ms", base ? base.p50 : null, bare?.p50),
+    rec("p95", m.p95, "ms", base ? base.p95 : null, bare?.p95),
+    rec("p99", m.p99, "ms", base ? base.p99 : null, bare?.p99),
   ];
 }
 
@@ -64,8 +74,8 @@ const fmt = (n: number | null, digits = 2) => (n === null || !Number.isFinite(n)
 /** The table printed on stdout: one line per benchmark with throughput, p50/p95/p99 and ratios to the baseline. */
 export function table(records: BenchRecord[]): string {
   const names = [...new Set(records.map((r) => r.name))];
-  const head = ["benchmark", "ops/s", "base ops/s", "x base", "p50 ms", "p95 ms", "p99 ms", "base p95", "p95 x base"];
-  const widths = [34, 9, 10, 7, 8, 8, 8, 9, 10];
+  const head = ["benchmark", "ops/s", "base ops/s", "x base", "x bare", "p50 ms", "p95 ms", "p99 ms", "base p95", "p95 x base"];
+  const widths = [34, 9, 10, 7, 7, 8, 8, 8, 9, 10];
   const lines = [head.map((h, i) => pad(h, widths[i]!, i > 0)).join(" "), widths.map((w) => "-".repeat(w)).join(" ")];
   const comparisons: string[] = [];
   for (const name of names) {
@@ -88,11 +98,12 @@ export function table(records: BenchRecord[]): string {
         pad(fmt(thr.value, 0), widths[1]!, true),
         pad(fmt(thr.baseline, 0), widths[2]!, true),
         pad(fmt(thr.ratio), widths[3]!, true),
-        pad(fmt(p50?.value ?? null), widths[4]!, true),
-        pad(fmt(p95?.value ?? null), widths[5]!, true),
-        pad(fmt(p99?.value ?? null), widths[6]!, true),
-        pad(fmt(p95?.baseline ?? null), widths[7]!, true),
-        pad(fmt(p95?.ratio ?? null), widths[8]!, true),
+        pad(fmt(thr.bare_ratio ?? null), widths[4]!, true),
+        pad(fmt(p50?.value ?? null), widths[5]!, true),
+        pad(fmt(p95?.value ?? null), widths[6]!, true),
+        pad(fmt(p99?.value ?? null), widths[7]!, true),
+        pad(fmt(p95?.baseline ?? null), widths[8]!, true),
+        pad(fmt(p95?.ratio ?? null), widths[9]!, true),
       ].join(" "),
     );
   }

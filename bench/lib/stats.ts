@@ -71,3 +71,35 @@ export async function drive<I>(
   );
   return summarize(latencies, (performance.now() - started) / 1000, errors, errorCodes);
 }
+
+export interface Side<I> {
+  clients: postgres.Sql[];
+  items: I[];
+  op: (sql: postgres.Sql, item: I, index: number) => Promise<unknown>;
+}
+
+/**
+ * Several sides of one comparison measured in alternation: each side's items are cut into `rounds` slices and the
+ * slices run side after side (a1 b1 c1 a2 b2 c2 ...), so a change of load on a shared machine reaches every side alike.
+ * Each side's measurement joins its slices: every latency, and the throughput over the time its own slices took.
+ */
+export async function interleave<I>(sides: Side<I>[], rounds = 4): Promise<Measurement[]> {
+  const parts: Measurement[][] = sides.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, side] of sides.entries()) {
+      const size = Math.ceil(side.items.length / rounds);
+      const slice = side.items.slice(r * size, (r + 1) * size);
+      if (slice.length) parts[k]!.push(await drive(side.clients, slice, side.op));
+    }
+  }
+  return parts.map((ms) => {
+    const codes: Record<string, number> = {};
+    for (const m of ms) for (const [c, n] of Object.entries(m.errorCodes)) codes[c] = (codes[c] ?? 0) + n;
+    return summarize(
+      ms.flatMap((m) => m.latencies),
+      ms.reduce((a, m) => a + m.seconds, 0),
+      ms.reduce((a, m) => a + m.errors, 0),
+      codes,
+    );
+  });
+}

@@ -449,7 +449,9 @@ create trigger chat_members_emit_added after insert on public.chat_members
 
 create trigger chat_members_emit_changed after update on public.chat_members
   for each row
-  when (old.role is distinct from new.role or old.last_read_seq is distinct from new.last_read_seq
+  -- A send moves its author's read cursor together with last_posted_at: message.sent says it all, the trigger is skipped.
+  when (old.role is distinct from new.role
+        or (old.last_read_seq is distinct from new.last_read_seq and old.last_posted_at is not distinct from new.last_posted_at)
         or (old.notification_level, old.muted_until, old.archived_at, old.pinned_at)
            is distinct from (new.notification_level, new.muted_until, new.archived_at, new.pinned_at))
   execute function private.on_member_changed();

@@ -123,13 +123,49 @@ revoke all on function private.limits() from public, anon, authenticated;
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers: realtime events of messages (deferred, at commit)
 -- ---------------------------------------------------------------------------------------------------------------
--- The send's events, a bounded number of realtime.messages rows whatever the member count:
+-- The events of a new message, a bounded number of realtime.messages rows whatever the member count:
 -- * message.sent on chat:<id> (thin, see private.emit_chat_event);
 -- * in a direct chat, chat.activity to the other person's user:<id>, so a chat list that does not follow the chat's
 --   topic still sees a new direct message (one row; groups and channels: clients follow the topics of the chats
 --   they show, docs/realtime.md);
 -- None of them carries the body: realtime.messages rows outlive edits and deletes for 72 h. A mentioned member is
 -- told by notification.created on their own topic (the notifications migration), in the send's transaction.
+-- send_message passes the cursor it allocated with the message's seq (one update of the chat row per send); other
+-- writers of messages pass null and the next cursor is taken here.
+create function private.announce_message(m public.messages, chat_kind public.chat_kind, cursor_value bigint)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  c public.chats;
+  other uuid;
+begin
+  if cursor_value is null then
+    perform private.emit_chat_event(m.chat_id, 'message.sent', jsonb_build_object(
+      'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
+  else
+    perform private.log_chat_event(m.chat_id, cursor_value, 'message.sent', jsonb_build_object(
+      'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
+  end if;
+  if chat_kind = 'direct' then
+    select cm.user_id into other from public.chat_members cm
+     where cm.chat_id = m.chat_id and cm.user_id is distinct from m.author_id limit 1;
+    if other is not null then
+      select * into c from public.chats where id = m.chat_id;
+      perform private.emit_user_event(other, 'chat.activity', jsonb_build_object('chat_id', c.id,
+        'last_message_seq', c.last_message_seq, 'last_activity_at', c.last_activity_at, 'last_event_seq', c.last_event_seq,
+        'message_id', m.id, 'author_id', m.author_id), store => false);
+    end if;
+  end if;
+end
+$$;
+comment on function private.announce_message(public.messages, public.chat_kind, bigint) is
+  'The events of a new message: message.sent, chat.activity in a direct chat (bounded rows per send).';
+revoke all on function private.announce_message(public.messages, public.chat_kind, bigint) from public, anon, authenticated;
+
+-- At commit, for messages written by anything but send_message (which announces its own and marks them handled).
 create function private.on_message_sent() returns trigger
 language plpgsql
 security definer
@@ -137,26 +173,15 @@ set search_path = ''
 as $$
 declare
   m public.messages;
-  c public.chats;
-  other uuid;
 begin
+  if private.was_handled('sent', new.id) then
+    return null;
+  end if;
   select * into m from public.messages where id = new.id;
   if m.id is null or not private.mark_handled('sent', m.id) then
     return null;
   end if;
-  perform private.emit_chat_event(m.chat_id, 'message.sent', jsonb_build_object(
-    'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
-
-  select * into c from public.chats where id = m.chat_id;
-  if c.kind = 'direct' then
-    select cm.user_id into other from public.chat_members cm
-     where cm.chat_id = c.id and cm.user_id is distinct from m.author_id limit 1;
-    if other is not null then
-      perform private.emit_user_event(other, 'chat.activity', jsonb_build_object('chat_id', c.id,
-        'last_message_seq', c.last_message_seq, 'last_activity_at', c.last_activity_at, 'last_event_seq', c.last_event_seq,
-        'message_id', m.id, 'author_id', m.author_id), store => false);
-    end if;
-  end if;
+  perform private.announce_message(m, (select c.kind from public.chats c where c.id = m.chat_id), null);
   return null;
 end
 $$;
@@ -317,6 +342,10 @@ declare
   clean_mentions uuid[];
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
   files uuid[] := coalesce(send_message.attachment_ids, '{}');
+  new_seq bigint;
+  cursor_value bigint;
+  post_rule public.post_permission;
+  my_role public.chat_role;
 begin
   perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Input checks first: a bad request changes nothing.
@@ -345,28 +374,35 @@ begin
       hint = 'Pass at most 10 distinct attachment ids.';
   end if;
 
-  -- The chat row's lock serializes sends per chat: the sequence is gap-free and idempotency is race-free.
-  select * into c from public.chats where id = send_message.chat_id for update;
+  -- Everything before the final update of the chat row runs without its lock (the hot chat: issue 20,
+  -- docs/performance.md), so a chat's concurrent senders wait for each other only from that update to the commit.
+  select * into c from public.chats where id = send_message.chat_id;
   -- Authorize before anything is returned, a retry included: a removed, banned or blocked sender who retries with a
   -- known client_id gets the refusal, not the stored message (docs/security.md). The same helper decides forwards.
   member := private.authorize_send(c);
   clean_body := private.filter_words(c.id, clean_body, 'message'); -- word filters (moderation migration)
 
   if send_message.client_id is not null then
+    -- Retries of one client_id take turns (a transaction-level lock on the key, not on the chat), so a retry that
+    -- overlaps its original waits for it and then returns the stored message.
+    perform pg_advisory_xact_lock(hashtextextended(c.id::text || me::text || send_message.client_id::text, 20));
     select * into msg from public.messages m
      where m.chat_id = send_message.chat_id and m.author_id = me and m.client_id = send_message.client_id;
     if msg.id is not null then
       return msg;
     end if;
   end if;
-  if c.slow_mode_seconds > 0 and member.role = 'member' and member.last_posted_at is not null
-     and member.last_posted_at > now() - make_interval(secs => c.slow_mode_seconds) then
-    raise exception 'slow mode is on'
-      using errcode = 'PT429',
-            detail = json_build_object('retry_after_seconds',
-              ceil(extract(epoch from member.last_posted_at + make_interval(secs => c.slow_mode_seconds) - now())))::text,
-            hint = format('One message per %s seconds in this chat; retry after %s seconds.', c.slow_mode_seconds,
-              ceil(extract(epoch from member.last_posted_at + make_interval(secs => c.slow_mode_seconds) - now())));
+  if c.slow_mode_seconds > 0 and member.role = 'member' then
+    -- The member's own row, locked: two sends of one member in slow mode take turns and the second sees the first.
+    select * into member from public.chat_members m where m.chat_id = c.id and m.user_id = me for update;
+    if member.last_posted_at is not null and member.last_posted_at > now() - make_interval(secs => c.slow_mode_seconds) then
+      raise exception 'slow mode is on'
+        using errcode = 'PT429',
+              detail = json_build_object('retry_after_seconds',
+                ceil(extract(epoch from member.last_posted_at + make_interval(secs => c.slow_mode_seconds) - now())))::text,
+              hint = format('One message per %s seconds in this chat; retry after %s seconds.', c.slow_mode_seconds,
+                ceil(extract(epoch from member.last_posted_at + make_interval(secs => c.slow_mode_seconds) - now())));
+    end if;
   end if;
   perform private.rate_limit('send', me);
 
@@ -393,29 +429,47 @@ begin
      where m.chat_id = c.id and m.user_id = any (send_message.mentions);
   end if;
 
-  -- Attachments: uploaded by the sender to this chat, not sent yet, and not refused by the scan. Locked so that two
-  -- sends cannot both claim them.
+  -- Attachments: uploaded by the sender to this chat, not sent yet, and not refused by the scan. Locked first, then
+  -- counted (a statement after the lock sees what a concurrent send committed), so two sends cannot both claim them.
   if cardinality(files) > 0 then
+    perform 1 from public.attachments a where a.id = any (files) and a.chat_id = c.id and a.uploader_id = me for update;
     if (select count(*) from public.attachments a
          where a.id = any (files) and a.chat_id = c.id and a.uploader_id = me and a.message_id is null) <> cardinality(files)
     then
       raise exception 'attachment not found' using errcode = 'PT404',
         hint = 'Attach files you uploaded to this chat and have not sent yet.';
     end if;
-    perform 1 from public.attachments a where a.id = any (files) for update;
     if exists (select 1 from public.attachments a where a.id = any (files) and a.scan_status in ('infected', 'error')) then
       raise exception 'attachment failed the virus scan' using errcode = '22023',
         hint = 'Files found infected or that could not be scanned cannot be sent; upload another file.';
     end if;
   end if;
 
+  -- The chat row last, and once: this update takes its lock (held to the commit, which keeps the sequence gap-free
+  -- and the cursors in commit order), allocates the message's seq and the message.sent cursor, and moves the chat's
+  -- activity. What a concurrent change committed while we were checking is seen from here on: a member removed or a
+  -- channel made read-only in the meantime is refused below (the exception undoes this update).
+  update public.chats ch
+     set last_message_seq = ch.last_message_seq + 1, last_event_seq = ch.last_event_seq + 1,
+         last_message_at = now(), last_activity_at = now()
+   where ch.id = c.id
+  returning ch.last_message_seq, ch.last_event_seq, ch.who_can_post into new_seq, cursor_value, post_rule;
+  select m.role into my_role from public.chat_members m where m.chat_id = c.id and m.user_id = me;
+  if new_seq is null or my_role is null then
+    raise exception 'chat not found' using errcode = 'PT404', hint = 'The chat does not exist or you are not a member of it.';
+  end if;
+  if post_rule = 'admins' and my_role = 'member' then
+    raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
+  end if;
+
   insert into public.messages (chat_id, seq, author_id, kind, body, metadata, reply_to_id, thread_root_id, mentions, client_id)
-  values (c.id, c.last_message_seq + 1, me, send_message.kind, clean_body, coalesce(send_message.metadata, '{}'::jsonb),
+  values (c.id, new_seq, me, send_message.kind, clean_body, coalesce(send_message.metadata, '{}'::jsonb),
           send_message.reply_to_id, send_message.thread_root_id, clean_mentions, send_message.client_id)
   returning * into msg;
+  -- Its events now, at the cursor allocated above; the deferred messages_emit_sent trigger then finds it handled.
+  perform private.mark_handled('sent', msg.id);
+  perform private.announce_message(msg, c.kind, cursor_value);
 
-  update public.chats set last_message_seq = msg.seq, last_message_at = msg.created_at, last_activity_at = msg.created_at
-   where id = c.id;
   update public.chat_members m set last_read_seq = msg.seq, last_read_at = msg.created_at, last_posted_at = msg.created_at
    where m.chat_id = c.id and m.user_id = me;
   if cardinality(files) > 0 then
@@ -433,7 +487,8 @@ grant execute on function public.send_message(uuid, text, public.message_kind, u
 -- May the caller post in this chat? The authorization of a send, in send_message's order and with its messages:
 -- a member (else PT404), posting rights (a read-only channel), no block in a direct chat. Every path that writes or
 -- answers a message in a chat runs it before anything else, an idempotent retry included (docs/security.md).
--- Takes the chat row the caller already read (send_message holds it locked), so the send path reads it once.
+-- Takes the chat row the caller already read (send_message reads it unlocked and locks it last), so the send path
+-- reads it once.
 create function private.authorize_send(c public.chats) returns public.chat_members
 language plpgsql
 stable

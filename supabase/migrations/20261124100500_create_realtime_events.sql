@@ -130,6 +130,24 @@ begin
   if cursor_value is null then
     return null;
   end if;
+  perform private.log_chat_event(chat, cursor_value, event, data, message, message_seq);
+  return cursor_value;
+end
+$$;
+comment on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) is
+  'Logs a chat event under the next cursor and broadcasts it to chat:<id> (private).';
+revoke all on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) from public, anon, authenticated;
+
+-- The log entry and the broadcast of an event whose cursor the caller took under the chat row's lock: emit_chat_event,
+-- and send_message, which takes the message's seq and its message.sent cursor in one update of the chat row.
+create function private.log_chat_event(
+  chat uuid, cursor_value bigint, event text, data jsonb, message uuid default null, message_seq bigint default null
+) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
   insert into private.chat_events (chat_id, seq, event, actor_id, message_id, message_seq, payload)
   values (chat, cursor_value, event, auth.uid(), message, message_seq,
           case when message is null or event like 'reaction.%' then data else '{}'::jsonb end);
@@ -138,12 +156,11 @@ begin
       'data', case when message is null then data
                    else jsonb_build_object('message_id', message, 'message_seq', message_seq) end),
     event, 'chat:' || chat::text, true);
-  return cursor_value;
 end
 $$;
-comment on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) is
-  'Logs a chat event under the next cursor and broadcasts it to chat:<id> (private).';
-revoke all on function private.emit_chat_event(uuid, text, jsonb, uuid, bigint) from public, anon, authenticated;
+comment on function private.log_chat_event(uuid, bigint, text, jsonb, uuid, bigint) is
+  'Logs a chat event under a cursor the caller allocated (holding the chat row) and broadcasts it to chat:<id>.';
+revoke all on function private.log_chat_event(uuid, bigint, text, jsonb, uuid, bigint) from public, anon, authenticated;
 
 -- Broadcasts an event on user:<id>; stored ones are returned again by get_updates.
 create function private.emit_user_event(target uuid, event text, data jsonb, store boolean default true) returns void

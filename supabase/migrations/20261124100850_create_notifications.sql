@@ -567,10 +567,14 @@ grant execute on function private.notify_system(uuid, text, text, uuid, jsonb) t
 -- A new message notifies, once per recipient and by the strongest reason: mentioned (explicitly, or by @channel /
 -- @everyone / @here from an owner or admin where the chat allows it), replied to, a reply in a thread they took part
 -- in, or a direct message while they are offline. Only current members, never the author.
+-- plan_cache_mode: the candidates query's custom plans (the reasons that cannot apply folded away) look cheaper than
+-- its generic plan, so without it the query was planned again on every send: 0.3-0.5 ms of a 1-1.5 ms send
+-- (bench/send-profile.ts, docs/performance.md).
 create function private.notify_message() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   c public.chats;
