@@ -722,7 +722,10 @@ export const RPC_OPERATIONS: Operation[] = [
     rows(tx`select * from public.search_messages(query => 'hello', chat_id => ${f.groupId})`), { needsMembership: true, countsRows: true }),
   rpc("search_messages", "`hello` across the caller's chats", (tx) =>
     rows(tx`select * from public.search_messages(query => 'hello')`), { suffix: ".all_chats", countsRows: true }),
-  rpc("search_people", "`matrix`", (tx) => rows(tx`select * from public.search_people(query => 'matrix')`), { countsRows: true }),
+  // The member's own username (fixture-scoped: other fixtures in the same database have other usernames).
+  rpc("search_people", "the member's username", (tx, f) =>
+    rows(tx`select * from public.search_people(query => (select p.username from public.profiles p where p.id = ${f.users.member.id}))`),
+    { countsRows: true }),
   rpc("search_chats", "`security`", (tx) => rows(tx`select * from public.search_chats(query => 'security')`), { countsRows: true }),
   rpc("search_suggestions", "`hel`", (tx) => rows(tx`select * from public.search_suggestions(query => 'hel')`), { countsRows: true }),
   rpc("save_recent_search", "`hello` for oneself", (tx) => rows(tx`select * from public.save_recent_search(query => 'hello')`)),
