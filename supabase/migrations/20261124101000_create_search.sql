@@ -672,14 +672,25 @@ stable
 security invoker
 set search_path = ''
 as $$
+declare
+  hits public.message_search_result[];
 begin
+  -- The helper runs first and whole: its checks (signed in, not a guest, a member of chat_id, the query) raise
+  -- whatever plan the row check below gets (joined directly, an empty messages side could skip the helper and turn
+  -- a refusal into an empty page).
+  hits := array(
+    select (h.message_id, h.chat_id, h.chat_kind, h.chat_title, h.seq, h.author_id, h.author, h.kind, h.created_at,
+            h.edited_at, h.thread_root_id, h.snippet, h.rank, h.cursor)::public.message_search_result
+      from private.search_message_hits(search_messages.query, search_messages.chat_id, search_messages.author_id,
+             search_messages.kind, search_messages.has_files, search_messages.file_kind, search_messages.mentions_me,
+             search_messages.after, search_messages.before, search_messages.thread_root_id, search_messages.sort,
+             search_messages.language, search_messages.cursor, search_messages.page_size) with ordinality h
+     order by h.ordinality);
+  -- Every row of the page passes the messages policy as the caller (the rule of get_chat_messages).
   return query
   select h.message_id, h.chat_id, h.chat_kind, h.chat_title, h.seq, h.author_id, h.author, h.kind, h.created_at,
          h.edited_at, h.thread_root_id, h.snippet, h.rank, h.cursor
-    from private.search_message_hits(search_messages.query, search_messages.chat_id, search_messages.author_id,
-           search_messages.kind, search_messages.has_files, search_messages.file_kind, search_messages.mentions_me,
-           search_messages.after, search_messages.before, search_messages.thread_root_id, search_messages.sort,
-           search_messages.language, search_messages.cursor, search_messages.page_size) with ordinality h
+    from unnest(hits) with ordinality h
    where exists (select 1 from public.messages m where m.id = h.message_id)
    order by h.ordinality;
 end
