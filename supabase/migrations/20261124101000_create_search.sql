@@ -769,6 +769,11 @@ revoke all on function private.assert_name_query(text) from public, anon, authen
 
 -- People by username and display name, ranked. Security invoker: the profiles policy leaves out users who blocked
 -- the caller; users the caller blocked are left out too, and so is the caller.
+-- Two steps, one ranking. Every username prefix match (the exact username included) scores above 2 and every other
+-- match at most 2 (name_score: a display-name prefix is 1 + similarity <= 2). So the prefix matches, read through
+-- profiles_username_lower_pattern_idx, are the page whenever they fill it with scores above 2; only then is
+-- similarity skipped for the rest (all 12,000 `userN` profiles contain `user1`, 3,112 start with it: bench, quick).
+-- Otherwise the page comes from every match, as ranked by name_score.
 create function public.search_people(query text, cursor text default null, page_size integer default 20)
 returns setof public.people_search_result
 language plpgsql
@@ -780,10 +785,27 @@ declare
   me uuid := private.require_user();
   q text := private.assert_name_query(search_people.query);
   pattern text := private.like_pattern(q);
+  -- name_score's username prefix test, to the letter.
+  prefix text := replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%';
   c record := private.score_cursor(search_people.cursor);
   n integer := private.search_page_size(page_size);
   hidden uuid[] := private.block_partner_ids();
+  top public.people_search_result[];
 begin
+  top := array(
+    select (x.id, x.username, x.display_name, x.avatar_path, x.score, x.score::text || '|' || x.id::text)::public.people_search_result
+      from (select p.id, p.username, p.display_name, p.avatar_path, private.name_score(p.username, p.display_name, q) as score
+              from public.profiles p
+             where lower(p.username) like prefix
+               and p.id <> me and p.id <> all (hidden)) x
+     where c.score is null or (x.score, x.id) < (c.score, c.id)
+     order by x.score desc, x.id desc
+     limit n);
+  if cardinality(top) = n and top[n].score > 2 then
+    return query select t.user_id, t.username, t.display_name, t.avatar_path, t.score, t.cursor
+                   from unnest(top) with ordinality t order by t.ordinality;
+    return;
+  end if;
   return query
   select x.id, x.username, x.display_name, x.avatar_path, x.score,
          x.score::text || '|' || x.id::text
