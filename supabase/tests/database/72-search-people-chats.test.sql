@@ -2,7 +2,7 @@
 -- directions, only my chats and discoverable ones, keyset pages; suggestions and recent searches are per user.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(22);
+select plan(23);
 
 select tests.create_user('sp_me');
 select tests.create_user('marta');
@@ -25,6 +25,9 @@ select is((select array_agg(username) from (select username from public.search_p
   'username prefixes rank next');
 select ok(exists (select 1 from public.search_people('marta') where username = 'smartie'),
   'similar display names are found too');
+select is(array(select username from public.search_people('mart', page_size => 2)),
+  array(select username from public.search_people('mart', page_size => 50) limit 2),
+  'a page that username prefixes fill (read through the prefix index) is the top of the full ranking');
 select ok(not exists (select 1 from public.search_people('mart') where username = 'martblocker'), 'a user who blocked me is not found');
 select ok(not exists (select 1 from public.search_people('mart') where username = 'martblocked'), 'a user I blocked is not found');
 select ok(not exists (select 1 from public.search_people('sp_me') where username = 'sp_me'), 'I am not in my own results');
