@@ -526,12 +526,11 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   other uuid := create_direct_chat.user_id;
   key text;
   c public.chats;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if other is null or other = me then
     raise exception 'a direct chat needs another user' using errcode = '22023', hint = 'Pass the other user''s id.';
   end if;
@@ -572,11 +571,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   c public.chats;
   m uuid;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if coalesce(cardinality(member_ids), 0) > 100 then
     raise exception 'too many members at once' using errcode = '22023', hint = 'Add at most 100 members per call.';
   end if;
@@ -608,10 +606,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   c public.chats;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   perform private.rate_limit('chat_create', me);
   insert into public.chats (kind, title, description, created_by, who_can_post, discoverable)
   values ('channel', private.filter_words(null, private.assert_name(title, 'title', 128, true), 'title'),
@@ -744,9 +741,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   if private.require_member(transfer_chat_ownership.chat_id) <> 'owner' then
     raise exception 'only the owner can transfer ownership' using errcode = '42501', hint = 'Ask the owner.';
   end if;

@@ -197,11 +197,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   inv public.chat_invitations;
   m public.chat_members;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   select * into inv from public.chat_invitations i where i.token = accept_invite_link.token for update;
   if inv.id is null or inv.status <> 'pending' or (inv.expires_at is not null and inv.expires_at <= now())
      or (inv.max_uses is not null and inv.use_count >= inv.max_uses) then

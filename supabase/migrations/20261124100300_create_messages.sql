@@ -334,7 +334,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   c public.chats;
   member public.chat_members;
   msg public.messages;
@@ -347,7 +347,6 @@ declare
   post_rule public.post_permission;
   my_role public.chat_role;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Input checks first: a bad request changes nothing.
   if send_message.kind = 'system' then
     raise exception 'system messages are written by the server' using errcode = '22023', hint = 'Use kind text, image, file, voice or video.';
@@ -496,7 +495,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := auth.uid(); -- its callers (send_message, forward_message) ran private.assert_can_write() first
   member public.chat_members;
   other uuid;
 begin
@@ -531,11 +530,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  me uuid := private.require_user();
+  me uuid := private.assert_can_write(); -- signed in, not a guest, not suspended (moderation migration)
   origin public.messages;
   msg public.messages;
 begin
-  perform private.assert_can_write(); -- suspended users read but do not write (moderation migration)
   -- Authorize the send to the target first: a retry with a known client_id is answered only to someone who may
   -- still post there (a removed, banned or blocked caller gets the refusal, not the stored row's live state).
   perform private.authorize_send((select t from public.chats t where t.id = forward_message.to_chat_id));
