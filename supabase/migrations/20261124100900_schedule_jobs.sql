@@ -35,3 +35,8 @@ select cron.schedule('notifications-deliver', '* * * * *', 'select private.sweep
 -- Retention: expired messages (disappearing messages, the app-wide retention) become tombstones in batches, and
 -- expired export archives are removed (gdpr_retention migration, private.expire_messages).
 select cron.schedule('messages-expire', '* * * * *', 'select private.expire_messages()');
+
+-- Search: messages queued by their send are moved into the search index in batches (search migration,
+-- private.drain_search_pending). They are searchable before that too, from the queue. Every minute is pg_cron's
+-- finest cron schedule; pg_cron 1.5 and later (Supabase) also takes '5 seconds', which keeps the queue shorter.
+select cron.schedule('search-index', '* * * * *', 'call private.drain_search_pending()');

@@ -1,10 +1,14 @@
 -- Search and discovery: full-text message search, ranked people and chat search, as-you-type suggestions and each
 -- user's recent queries.
--- * Messages are searched through one expression index on public.messages (defined here, next to the functions that
---   use it): GIN over (chat_id, private.search_document(body)) for searchable kinds only, and never for deleted
---   messages. The index is part of the table, so an edit re-indexes and a delete leaves the index in the same
---   transaction, with nothing to keep in step. Kinds are listed positively (private.searchable_kinds): a kind added
---   later, such as end-to-end encrypted messages, is never indexed unless it is added there on purpose.
+-- * Messages are searched through private.message_search: one row per searchable message with its stored document
+--   (tsvector) and a GIN index over (chat_id, document). A send does not build the document: it queues the message
+--   in private.search_pending (one narrow row, trigger messages_queue_search), and private.index_pending_messages
+--   (pg_cron job search-index, every minute) moves queued messages into message_search in batches. A queued message
+--   is searchable at once: search reads the caller's queued messages too and builds their documents on the fly. An
+--   edit re-indexes in its own transaction, and a delete (tombstone, or the row itself) leaves the index in the same
+--   transaction (trigger messages_update_search, and the foreign key's cascade). Kinds are listed positively
+--   (private.searchable_kinds): a kind added later, such as end-to-end encrypted messages, is never indexed unless it
+--   is added there on purpose.
 -- * Visibility is the API's own: search_messages is security invoker, so the messages policy
 --   "members can read messages of their chats" (member now, seq after history_from_seq) filters every row exactly as
 --   it filters get_chat_messages; on top of it search leaves out deleted messages, kinds that are not searchable and
@@ -110,6 +114,31 @@ create table private.search_words (
 );
 comment on table private.search_words is 'Indexed words, for expanding the prefix of a word being typed.';
 
+-- The search index: the stored document of every indexed message, and what search filters on before it reads the
+-- message (author, time). The document is stored so that ranking and phrase checks never parse a body again.
+create table private.message_search (
+  chat_id uuid not null,
+  seq bigint not null,
+  message_id uuid not null,
+  author_id uuid,
+  created_at timestamptz not null,
+  document tsvector not null,
+  primary key (chat_id, seq),
+  constraint message_search_message_fkey foreign key (chat_id, seq)
+    references public.messages (chat_id, seq) on delete cascade
+);
+comment on table private.message_search is
+  'Search documents of indexed messages (written by private.index_pending_messages and the edit trigger).';
+
+-- Searchable messages not yet in private.message_search: written by every send (one row: the message's key), moved
+-- into the index by private.index_pending_messages. Holds no text.
+create table private.search_pending (
+  chat_id uuid not null,
+  seq bigint not null,
+  primary key (chat_id, seq)
+);
+comment on table private.search_pending is 'Searchable messages waiting for private.index_pending_messages.';
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- helpers (the index below needs them)
 -- ---------------------------------------------------------------------------------------------------------------
@@ -187,7 +216,8 @@ begin
   plain := translate(body, '<>&', '   ');
   return to_tsvector('private.search_simple'::regconfig, plain)
       || array_to_tsvector(array(select '~' || t.lexeme from unnest(to_tsvector('private.search_english'::regconfig, plain)) t))
-      || array_to_tsvector(private.search_extra_lexemes(plain));
+      -- Only text outside ASCII can hold CJK or emoji; most messages skip the two regular expressions.
+      || case when plain ~ '[^\x01-\x7f]' then array_to_tsvector(private.search_extra_lexemes(plain)) else ''::tsvector end;
 end
 $$;
 comment on function private.search_document(text) is
@@ -196,26 +226,135 @@ revoke all on function private.search_document(text) from public, anon, authenti
 -- The index on public.messages evaluates it for whoever writes a message row (the service role may).
 grant execute on function private.search_document(text) to service_role;
 
--- Adds the words of a new or edited searchable message to private.search_words.
-create function private.remember_search_words() returns trigger
+-- AFTER INSERT on messages, for searchable messages only (the trigger's WHEN clause): queues the message for the
+-- indexer. This row is all a send writes for search.
+create function private.queue_message_search() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  if new.body is not null and new.deleted_at is null and new.kind = any (private.searchable_kinds()) then
-    insert into private.search_words (word)
-    select t.lexeme from unnest(to_tsvector('private.search_simple'::regconfig, translate(new.body, '<>&', '   '))) t
-    on conflict do nothing;
+  insert into private.search_pending (chat_id, seq) values (new.chat_id, new.seq);
+  return null;
+end
+$$;
+comment on function private.queue_message_search() is 'AFTER INSERT on messages: queues a searchable message for indexing.';
+revoke all on function private.queue_message_search() from public, anon, authenticated;
+
+-- The words of a document for private.search_words: its lexemes without the '~' stems.
+create function private.remember_words(documents tsvector[]) returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into private.search_words (word)
+  select distinct t.lexeme from unnest(documents) d cross join lateral unnest(d) t
+   where left(t.lexeme, 1) <> '~'
+  on conflict do nothing;
+end
+$$;
+revoke all on function private.remember_words(tsvector[]) from public, anon, authenticated;
+
+-- AFTER UPDATE of body, deleted_at or kind on messages: a message that stopped being searchable (deleted, no body)
+-- leaves the index and the queue in this transaction; an edited one gets its new document in this transaction (a
+-- queued one is read from its body anyway).
+create function private.update_message_search() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  doc tsvector;
+begin
+  if new.deleted_at is not null or new.body is null or not (new.kind = any (private.searchable_kinds())) then
+    delete from private.message_search s where s.chat_id = new.chat_id and s.seq = new.seq;
+    delete from private.search_pending p where p.chat_id = new.chat_id and p.seq = new.seq;
+    return null;
+  end if;
+  doc := private.search_document(new.body);
+  update private.message_search s set document = doc where s.chat_id = new.chat_id and s.seq = new.seq;
+  if found then
+    perform private.remember_words(array[doc]);
+  else
+    insert into private.search_pending (chat_id, seq) values (new.chat_id, new.seq) on conflict do nothing;
   end if;
   return null;
 end
 $$;
-comment on function private.remember_search_words() is 'AFTER INSERT/UPDATE OF body on messages: records the message''s words.';
-revoke all on function private.remember_search_words() from public, anon, authenticated;
+comment on function private.update_message_search() is
+  'AFTER UPDATE on messages: re-indexes an edited message, removes a deleted one from the index and the queue.';
+revoke all on function private.update_message_search() from public, anon, authenticated;
 
--- Rebuilds private.search_words from every searchable message (after a bulk load that bypassed triggers).
-create function private.rebuild_search_words() returns bigint
+-- Moves up to max_rows queued messages into private.message_search in one transaction and returns how many left
+-- the queue. The messages are locked (for share, skipping rows an edit or delete holds: they stay queued for the
+-- next run) before their queue rows are deleted, the order every writer of a message takes too, so an edit waits for
+-- the batch (and then updates its document) or the batch waits for the edit (and reads the new body).
+create function private.index_pending_messages(max_rows integer default 2000) returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  keys record;
+  docs tsvector[];
+  moved integer;
+begin
+  with batch as (
+    select p.chat_id, p.seq from private.search_pending p order by p.chat_id, p.seq limit max_rows
+  ), locked as (
+    select m.chat_id, m.seq, m.id, m.author_id, m.created_at, m.body, m.kind, m.deleted_at
+      from batch b join public.messages m on m.chat_id = b.chat_id and m.seq = b.seq
+     for share of m skip locked
+  ), gone as (
+    -- The locked messages' queue rows, and those of messages that no longer exist.
+    delete from private.search_pending p using batch b
+     where p.chat_id = b.chat_id and p.seq = b.seq
+       and (exists (select 1 from locked l where l.chat_id = b.chat_id and l.seq = b.seq)
+            or not exists (select 1 from public.messages m where m.chat_id = b.chat_id and m.seq = b.seq))
+    returning p.chat_id, p.seq
+  ), added as (
+    insert into private.message_search (chat_id, seq, message_id, author_id, created_at, document)
+    select l.chat_id, l.seq, l.id, l.author_id, l.created_at, private.search_document(l.body)
+      from locked l join gone g on g.chat_id = l.chat_id and g.seq = l.seq
+     where l.deleted_at is null and l.body is not null and l.kind = any (private.searchable_kinds())
+    on conflict (chat_id, seq) do update set document = excluded.document
+    returning document
+  )
+  select (select count(*) from gone)::integer, (select array_agg(a.document) from added a) into moved, docs;
+  if docs is not null then
+    perform private.remember_words(docs);
+  end if;
+  return moved;
+end
+$$;
+comment on function private.index_pending_messages(integer) is
+  'Indexes up to max_rows queued messages (pg_cron job search-index); returns how many left the queue.';
+revoke all on function private.index_pending_messages(integer) from public, anon, authenticated;
+grant execute on function private.index_pending_messages(integer) to service_role;
+
+-- The job: batches until the queue is empty or 50 s have passed (the next run starts a minute after this one).
+create procedure private.drain_search_pending()
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  started timestamptz := clock_timestamp();
+begin
+  loop
+    exit when private.index_pending_messages(2000) = 0 or clock_timestamp() - started > interval '50 seconds';
+    commit;
+  end loop;
+end
+$$;
+comment on procedure private.drain_search_pending() is 'pg_cron job search-index: empties private.search_pending in batches.';
+revoke all on procedure private.drain_search_pending() from public, anon, authenticated;
+
+-- Rebuilds the search index and the word list from every searchable message (after a bulk load that bypassed
+-- triggers, or to change the document's definition). Returns the number of indexed messages. Faster with the GIN
+-- index dropped first and created afterwards (docs/operations.md).
+create function private.rebuild_search_index() returns bigint
 language plpgsql
 security definer
 set search_path = ''
@@ -223,32 +362,32 @@ as $$
 declare
   n bigint;
 begin
-  insert into private.search_words (word)
-  select distinct t.lexeme
+  delete from private.search_pending;
+  delete from private.message_search;
+  insert into private.message_search (chat_id, seq, message_id, author_id, created_at, document)
+  select m.chat_id, m.seq, m.id, m.author_id, m.created_at, private.search_document(m.body)
     from public.messages m
-    cross join lateral unnest(to_tsvector('private.search_simple'::regconfig, translate(m.body, '<>&', '   '))) t
-   where m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds())
-  on conflict do nothing;
+   where m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds());
   get diagnostics n = row_count;
+  insert into private.search_words (word)
+  select distinct t.lexeme from private.message_search s cross join lateral unnest(s.document) t
+   where left(t.lexeme, 1) <> '~'
+  on conflict do nothing;
   return n;
 end
 $$;
-comment on function private.rebuild_search_words() is 'Fills private.search_words from the messages; returns the words added.';
-revoke all on function private.rebuild_search_words() from public, anon, authenticated;
-grant execute on function private.rebuild_search_words() to service_role;
+comment on function private.rebuild_search_index() is
+  'Rebuilds private.message_search and private.search_words from the messages; returns the indexed messages.';
+revoke all on function private.rebuild_search_index() from public, anon, authenticated;
+grant execute on function private.rebuild_search_index() to service_role;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
--- Belongs to public.messages (docs/schema.md lists it there); defined here with the functions it is built from.
--- The predicate spells out private.searchable_kinds() (70-search-visibility checks they agree): the planner folds an index
--- predicate once per backend as whichever role plans first, so a function in it would have to be executable by
--- every role that reads messages.
 -- fastupdate is off: a pending list (GIN's insert buffer) is read in full by every search until vacuum merges it,
 -- which made searches 40 times slower on a freshly written table (bench, preset quick: 1.6 s instead of 41 ms).
-create index messages_search_idx on public.messages
-  using gin (chat_id, private.search_document(body)) with (fastupdate = off)
-  where deleted_at is null and body is not null and kind in ('text', 'image', 'file', 'voice', 'video');
+create index message_search_document_idx on private.message_search
+  using gin (chat_id, document) with (fastupdate = off);
 
 create index recent_searches_user_idx on public.recent_searches (user_id, searched_at desc);
 create index profiles_username_lower_pattern_idx on public.profiles (lower(username) text_pattern_ops);
@@ -263,18 +402,29 @@ grant select on public.recent_searches to authenticated;
 grant all on public.recent_searches to service_role;
 
 revoke all on private.search_words from public, anon, authenticated;
+revoke all on private.message_search from public, anon, authenticated;
+revoke all on private.search_pending from public, anon, authenticated;
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- triggers
 -- ---------------------------------------------------------------------------------------------------------------
-create trigger messages_remember_search_words after insert or update of body on public.messages
-  for each row execute function private.remember_search_words();
+-- The WHEN clauses spell out private.searchable_kinds() (70-search-visibility checks they agree), so a send of a
+-- kind that is never searched does not even call the function.
+create trigger messages_queue_search after insert on public.messages
+  for each row when (new.body is not null and new.deleted_at is null and new.kind in ('text', 'image', 'file', 'voice', 'video'))
+  execute function private.queue_message_search();
+create trigger messages_update_search after update of body, deleted_at, kind on public.messages
+  for each row when (old.body is distinct from new.body or old.deleted_at is distinct from new.deleted_at
+                     or old.kind is distinct from new.kind)
+  execute function private.update_message_search();
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- row level security and policies
 -- ---------------------------------------------------------------------------------------------------------------
 alter table public.recent_searches enable row level security;
 alter table private.search_words enable row level security;
+alter table private.message_search enable row level security;
+alter table private.search_pending enable row level security;
 
 create policy "users can read their own recent searches"
   on public.recent_searches for select to authenticated
@@ -297,7 +447,7 @@ revoke all on function private.lexeme_query(text, boolean) from public, anon, au
 -- A word, or the words a prefix starts (from private.search_words, up to 64, shortest first) as alternatives; a prefix
 -- that starts no known word, or too many, stays a tsquery prefix (correct, only slower: every chat's index scan then
 -- reads every posting list under it).
-create function private.word_query(word text, prefix boolean) returns tsquery
+create function private.word_query(word text, prefix boolean, expand boolean default true) returns tsquery
 language plpgsql
 stable
 security definer
@@ -309,6 +459,9 @@ declare
 begin
   if not prefix then
     return private.lexeme_query(word_query.word);
+  end if;
+  if not expand then
+    return private.lexeme_query(word_query.word, true);
   end if;
   select array_agg(w.word) into words
     from (select sw.word from private.search_words sw
@@ -327,11 +480,12 @@ begin
   return result;
 end
 $$;
-revoke all on function private.word_query(text, boolean) from public, anon, authenticated;
+revoke all on function private.word_query(text, boolean, boolean) from public, anon, authenticated;
 
 -- The query of one word (or of a quoted phrase when phrase is true): its exact lexemes (in a phrase: in order), or in
 -- English mode also its stems; CJK bigrams and emoji as in the document. Null when the word has no lexeme.
-create function private.term_query(term text, language text, phrase boolean, prefix boolean) returns tsquery
+create function private.term_query(term text, language text, phrase boolean, prefix boolean, expand boolean default true)
+returns tsquery
 language plpgsql
 stable
 set search_path = ''
@@ -354,11 +508,11 @@ begin
             order by p.pos loop
     i := i + 1;
     if exact is null then
-      exact := private.word_query(r.lexeme, prefix and i = n);
+      exact := private.word_query(r.lexeme, prefix and i = n, expand);
     elsif phrase then
-      exact := tsquery_phrase(exact, private.word_query(r.lexeme, prefix and i = n), greatest(r.pos - last_pos, 1));
+      exact := tsquery_phrase(exact, private.word_query(r.lexeme, prefix and i = n, expand), greatest(r.pos - last_pos, 1));
     else
-      exact := exact && private.word_query(r.lexeme, prefix and i = n);
+      exact := exact && private.word_query(r.lexeme, prefix and i = n, expand);
     end if;
     last_pos := r.pos;
   end loop;
@@ -382,7 +536,7 @@ begin
   return exact;
 end
 $$;
-revoke all on function private.term_query(text, text, boolean, boolean) from public, anon, authenticated;
+revoke all on function private.term_query(text, text, boolean, boolean, boolean) from public, anon, authenticated;
 
 -- The checked query text: trimmed, 1 to 256 characters, at most 32 terms; else 22023.
 create function private.assert_search_text(query text) returns text
@@ -409,8 +563,11 @@ revoke all on function private.assert_search_text(text) from public, anon, authe
 
 -- Web-search syntax to a tsquery: words are ANDed, `or` between words makes alternatives, "quoted text" is a phrase,
 -- -word or -"phrase" excludes; the last word is a prefix while the user is typing (no space after it). Null when
--- nothing searchable is left (only punctuation, or only excluded terms).
-create function private.search_query(query text, language text default 'english', prefix_last boolean default true)
+-- nothing searchable is left (only punctuation, or only excluded terms). expand: the prefix becomes the indexed words
+-- it starts (for the GIN index); without it, a tsquery prefix (for documents built on the fly: queued messages,
+-- whose words may not be in private.search_words yet).
+create function private.search_query(query text, language text default 'english', prefix_last boolean default true,
+                                      expand boolean default true)
 returns tsquery
 language plpgsql
 stable
@@ -450,7 +607,7 @@ begin
     if phrase then
       tok := btrim(tok, '"');
     end if;
-    term := private.term_query(tok, language, phrase, typing and i = array_length(tokens, 1) and not phrase and not negate);
+    term := private.term_query(tok, language, phrase, typing and i = array_length(tokens, 1) and not phrase and not negate, expand);
     if term is null then
       continue;
     end if;
@@ -472,9 +629,9 @@ begin
   return result;
 end
 $$;
-comment on function private.search_query(text, text, boolean) is
+comment on function private.search_query(text, text, boolean, boolean) is
   'Reads web-search syntax (words, "phrases", -exclude, or; prefix on the last word) into a tsquery without the parser.';
-revoke all on function private.search_query(text, text, boolean) from public, anon, authenticated;
+revoke all on function private.search_query(text, text, boolean, boolean) from public, anon, authenticated;
 
 -- An HTML-safe snippet: the body is escaped first, then the matched words are wrapped in <mark>. A short body
 -- (up to 280 characters) is shown whole; a longer one as up to two fragments around the matches.
@@ -522,8 +679,12 @@ revoke all on function private.block_partner_ids() from public, anon, authentica
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: messages
 -- ---------------------------------------------------------------------------------------------------------------
--- Relevance ranks the newest 200 matches (ts_rank over the whole match set of a common word would recompute the
--- document of every match); newest sorts every match by (created_at, id).
+-- Relevance ranks the newest 200 matches by ts_rank of their stored documents; newest sorts every match by
+-- (created_at, id). Matches come from the index (private.message_search, GIN over the caller's chats) and from the
+-- caller's queued messages (private.search_pending, documents built here), never both for one message (the indexer
+-- moves a message from one to the other in one transaction). Filters on the index's own columns (history, blocks,
+-- author, time, cursor) run before the messages are read; filters that need the message row (kind, mentions, thread,
+-- files) read it for each match, and only when one is given.
 create function private.search_message_hits(
   query text,
   chat_id uuid default null,
@@ -548,9 +709,13 @@ as $$
 declare
   me uuid := private.require_user();
   q tsquery;
+  q_fly tsquery;
   n integer := private.search_page_size(page_size);
+  pool integer;
   chats uuid[];
+  floors bigint[];
   hidden uuid[] := private.block_partner_ids();
+  by_message boolean;
   c_rank real;
   c_at timestamptz;
   c_id uuid;
@@ -578,65 +743,97 @@ begin
   end if;
   if search_message_hits.chat_id is not null then
     perform private.require_member(search_message_hits.chat_id);
-    chats := array[search_message_hits.chat_id];
-  else
-    select coalesce(array_agg(m.chat_id), '{}') into chats from public.chat_members m where m.user_id = me;
   end if;
+  -- The caller's chats and the first seq of each one's visible history (the messages policy's rule); search_messages
+  -- checks every row of the page against that policy again.
+  select coalesce(array_agg(m.chat_id), '{}'), coalesce(array_agg(m.history_from_seq), '{}') into chats, floors
+    from public.chat_members m
+   where m.user_id = me and (search_message_hits.chat_id is null or m.chat_id = search_message_hits.chat_id);
   if q is null then
     return;
   end if;
+  q_fly := private.search_query(search_message_hits.query, coalesce(search_message_hits.language, 'english'), true, false);
+  by_message := search_message_hits.kind is not null or search_message_hits.mentions_me is true
+                or search_message_hits.thread_root_id is not null or search_message_hits.has_files is not null
+                or search_message_hits.file_kind is not null;
+  pool := case when sort = 'newest' then n else 200 end;
 
   return query
-  with hits as materialized (
-    -- The caller's chats and visible history (the messages policy's rule); search_messages checks every row of the
-    -- page against that policy again.
-    select m.id, m.chat_id, m.seq, m.author_id, m.kind, m.body, m.created_at, m.edited_at, m.thread_root_id
-      from public.messages m
-      join public.chat_members cm on cm.chat_id = m.chat_id and cm.user_id = me and m.seq > cm.history_from_seq
-     where m.chat_id = any (chats)
-       and private.search_document(m.body) @@ q
+  with mine as (
+    select f.chat_id, f.floor from unnest(chats, floors) f(chat_id, floor)
+  ), found as (
+    select s.chat_id, s.seq, s.message_id, s.created_at, s.document
+      from private.message_search s
+      join mine f on f.chat_id = s.chat_id
+     where s.chat_id = any (chats)
+       and s.document @@ q
+       and s.seq > f.floor
+       and (s.author_id is null or s.author_id <> all (hidden))
+       and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
+       and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
+       and (search_message_hits.before is null or s.created_at < search_message_hits.before)
+       and (sort <> 'newest' or c_at is null or (s.created_at, s.message_id) < (c_at, c_id))
+    union all
+    select m.chat_id, m.seq, m.id, m.created_at, d.document
+      from private.search_pending p
+      join mine f on f.chat_id = p.chat_id
+      join public.messages m on m.chat_id = p.chat_id and m.seq = p.seq
+      cross join lateral (select private.search_document(m.body) as document) d
+     where p.chat_id = any (chats)
+       and p.seq > f.floor
        and m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds())
        and (m.author_id is null or m.author_id <> all (hidden))
        and (search_message_hits.author_id is null or m.author_id = search_message_hits.author_id)
-       and (search_message_hits.kind is null or m.kind = search_message_hits.kind)
-       and (search_message_hits.mentions_me is not true or me = any (m.mentions))
        and (search_message_hits.after is null or m.created_at >= search_message_hits.after)
        and (search_message_hits.before is null or m.created_at < search_message_hits.before)
-       and (search_message_hits.thread_root_id is null or m.thread_root_id = search_message_hits.thread_root_id
-            or m.id = search_message_hits.thread_root_id)
-       and (search_message_hits.has_files is null or search_message_hits.has_files = exists (
-              select 1 from public.attachments a where a.message_id = m.id))
-       and (search_message_hits.file_kind is null or exists (
-              select 1 from public.attachments a where a.message_id = m.id
-                 and case search_message_hits.file_kind
-                       when 'image' then a.mime_type like 'image/%'
-                       when 'video' then a.mime_type like 'video/%'
-                       when 'audio' then a.mime_type like 'audio/%'
-                       when 'document' then a.mime_type in ('application/pdf', 'text/plain', 'text/csv', 'text/markdown')
-                                            or a.mime_type like 'application/vnd.%'
-                       else a.mime_type !~ '^(image|video|audio)/' end))
        and (sort <> 'newest' or c_at is null or (m.created_at, m.id) < (c_at, c_id))
-     order by m.created_at desc, m.id desc
-     limit case when sort = 'newest' then n else 200 end
+       and d.document @@ q_fly
+  ), hits as materialized (
+    select fd.chat_id, fd.seq, fd.message_id, fd.created_at, fd.document
+      from found fd
+     where not by_message or exists (
+             select 1 from public.messages m
+              where m.chat_id = fd.chat_id and m.seq = fd.seq
+                and (search_message_hits.kind is null or m.kind = search_message_hits.kind)
+                and (search_message_hits.mentions_me is not true or me = any (m.mentions))
+                and (search_message_hits.thread_root_id is null or m.thread_root_id = search_message_hits.thread_root_id
+                     or m.id = search_message_hits.thread_root_id)
+                and (search_message_hits.has_files is null or search_message_hits.has_files = exists (
+                       select 1 from public.attachments a where a.message_id = m.id))
+                and (search_message_hits.file_kind is null or exists (
+                       select 1 from public.attachments a where a.message_id = m.id
+                          and case search_message_hits.file_kind
+                                when 'image' then a.mime_type like 'image/%'
+                                when 'video' then a.mime_type like 'video/%'
+                                when 'audio' then a.mime_type like 'audio/%'
+                                when 'document' then a.mime_type in ('application/pdf', 'text/plain', 'text/csv', 'text/markdown')
+                                                     or a.mime_type like 'application/vnd.%'
+                                else a.mime_type !~ '^(image|video|audio)/' end)))
+     order by fd.created_at desc, fd.message_id desc
+     limit pool
   ), ranked as (
-    select h.*, ts_rank(private.search_document(h.body), q) as r
+    select h.*, case when sort = 'newest' then null else ts_rank(h.document, q_fly) end as r
       from hits h
   ), page as (
     select * from ranked r
-     where sort = 'newest' or c_rank is null or (r.r, r.id) < (c_rank, c_id)
-     order by case when sort = 'newest' then null else r.r end desc nulls last, r.created_at desc, r.id desc
+     where sort = 'newest' or c_rank is null or (r.r, r.message_id) < (c_rank, c_id)
+     order by case when sort = 'newest' then null else r.r end desc nulls last, r.created_at desc, r.message_id desc
      limit n
   )
-  select p.id, p.chat_id, c.kind, c.title, p.seq, p.author_id,
+  select m.id, m.chat_id, c.kind, c.title, m.seq, m.author_id,
          (select jsonb_build_object('id', pr.id, 'username', pr.username, 'display_name', pr.display_name,
                                     'avatar_path', pr.avatar_path)
-            from public.profiles pr where pr.id = p.author_id),
-         p.kind, p.created_at, p.edited_at, p.thread_root_id,
-         private.search_snippet(p.body, q), p.r,
-         case when sort = 'newest' then 'n|' || p.created_at::text || '|' || p.id::text
-              else 'r|' || p.r::text || '|' || p.id::text end
-    from page p join public.chats c on c.id = p.chat_id
-   order by case when sort = 'newest' then null else p.r end desc nulls last, p.created_at desc, p.id desc;
+            from public.profiles pr where pr.id = m.author_id),
+         m.kind, m.created_at, m.edited_at, m.thread_root_id,
+         private.search_snippet(m.body, q_fly), p.r,
+         case when sort = 'newest' then 'n|' || p.created_at::text || '|' || p.message_id::text
+              else 'r|' || p.r::text || '|' || p.message_id::text end
+    from page p
+    join public.messages m on m.chat_id = p.chat_id and m.seq = p.seq
+    join public.chats c on c.id = p.chat_id
+   -- Never a deleted message, whatever the index holds.
+   where m.deleted_at is null and m.body is not null
+   order by case when sort = 'newest' then null else p.r end desc nulls last, p.created_at desc, p.message_id desc;
 end
 $$;
 comment on function private.search_message_hits(text, uuid, uuid, public.message_kind, boolean, text, boolean, timestamptz,

@@ -24,7 +24,8 @@ type Action =
   | { t: "ban"; c: number; who: number }
   | { t: "block"; u: number; who: number }
   | { t: "unblock"; u: number; who: number }
-  | { t: "history"; c: number; visible: boolean };
+  | { t: "history"; c: number; visible: boolean }
+  | { t: "index" };
 
 const user = fc.integer({ min: 0, max: USERS - 1 });
 const chat = fc.integer({ min: 0, max: 2 });
@@ -39,6 +40,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("block" as const), u: user, who: user }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("unblock" as const), u: user, who: user }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("history" as const), c: chat, visible: fc.boolean() }) },
+  // The search-index job: queued messages move into the index (so a world searches some of each).
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("index" as const) }) },
 );
 
 let admin: postgres.Sql;
@@ -100,6 +103,10 @@ async function world(actions: Action[]): Promise<void> {
   const text = (ws: number[]) => ws.map((w) => WORDS[w]).join(" ") + " <b>&</b>";
 
   for (const a of actions) {
+    if (a.t === "index") {
+      await admin`select private.index_pending_messages()`;
+      continue;
+    }
     const me = u("u" in a ? a.u : owners[a.c]!);
     switch (a.t) {
       case "send":
