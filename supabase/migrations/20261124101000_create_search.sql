@@ -60,6 +60,16 @@ create type public.message_search_result as (
 comment on type public.message_search_result is
   'A search_messages result: open it in context with get_chat_messages(chat_id, around_seq => seq).';
 
+-- A match before its page is built: the message's key, time and document.
+create type private.search_hit as (
+  chat_id uuid,
+  seq bigint,
+  message_id uuid,
+  created_at timestamptz,
+  document tsvector
+);
+comment on type private.search_hit is 'A search match: the message key, time and document (search_message_hits).';
+
 create type public.people_search_result as (
   user_id uuid,
   username text,
@@ -388,6 +398,8 @@ grant execute on function private.rebuild_search_index() to service_role;
 -- which made searches 40 times slower on a freshly written table (bench, preset quick: 1.6 s instead of 41 ms).
 create index message_search_document_idx on private.message_search
   using gin (chat_id, document) with (fastupdate = off);
+-- The newest matches of a common word: each chat's messages after a point in time (search_message_hits).
+create index message_search_recent_idx on private.message_search (chat_id, created_at);
 
 create index recent_searches_user_idx on public.recent_searches (user_id, searched_at desc);
 create index profiles_username_lower_pattern_idx on public.profiles (lower(username) text_pattern_ops);
@@ -679,12 +691,75 @@ revoke all on function private.block_partner_ids() from public, anon, authentica
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: messages
 -- ---------------------------------------------------------------------------------------------------------------
+-- The share of indexed messages a query matches, as the planner estimates it from the statistics of
+-- private.message_search.document (the most common lexemes and their frequencies): about half a millisecond.
+create function private.search_match_fraction(q tsquery) returns double precision
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  plan json;
+  total real;
+begin
+  select c.reltuples into total from pg_catalog.pg_class c where c.oid = 'private.message_search'::regclass;
+  if total is null or total <= 0 then
+    return 0;
+  end if;
+  execute 'explain (format json) select 1 from private.message_search s where s.document @@ $1' into plan using q;
+  return least((plan -> 0 -> 'Plan' ->> 'Plan Rows')::double precision / total, 1);
+end
+$$;
+comment on function private.search_match_fraction(tsquery) is
+  'The planner''s estimate of the share of indexed messages that match a query.';
+revoke all on function private.search_match_fraction(tsquery) from public, anon, authenticated;
+
+-- The filters of search_messages that need the message row: kind, mentions, thread, files.
+create function private.search_message_filter(
+  chat_id uuid, seq bigint, me uuid, kind public.message_kind, mentions_me boolean, thread_root_id uuid,
+  has_files boolean, file_kind text
+) returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.messages m
+     where m.chat_id = search_message_filter.chat_id and m.seq = search_message_filter.seq
+       and (search_message_filter.kind is null or m.kind = search_message_filter.kind)
+       and (search_message_filter.mentions_me is not true or search_message_filter.me = any (m.mentions))
+       and (search_message_filter.thread_root_id is null or m.thread_root_id = search_message_filter.thread_root_id
+            or m.id = search_message_filter.thread_root_id)
+       and (search_message_filter.has_files is null or search_message_filter.has_files = exists (
+              select 1 from public.attachments a where a.message_id = m.id))
+       and (search_message_filter.file_kind is null or exists (
+              select 1 from public.attachments a where a.message_id = m.id
+                 and case search_message_filter.file_kind
+                       when 'image' then a.mime_type like 'image/%'
+                       when 'video' then a.mime_type like 'video/%'
+                       when 'audio' then a.mime_type like 'audio/%'
+                       when 'document' then a.mime_type in ('application/pdf', 'text/plain', 'text/csv', 'text/markdown')
+                                            or a.mime_type like 'application/vnd.%'
+                       else a.mime_type !~ '^(image|video|audio)/' end)))
+$$;
+revoke all on function private.search_message_filter(uuid, bigint, uuid, public.message_kind, boolean, uuid, boolean, text)
+  from public, anon, authenticated;
+
 -- Relevance ranks the newest 200 matches by ts_rank of their stored documents; newest sorts every match by
--- (created_at, id). Matches come from the index (private.message_search, GIN over the caller's chats) and from the
--- caller's queued messages (private.search_pending, documents built here), never both for one message (the indexer
--- moves a message from one to the other in one transaction). Filters on the index's own columns (history, blocks,
--- author, time, cursor) run before the messages are read; filters that need the message row (kind, mentions, thread,
--- files) read it for each match, and only when one is given.
+-- (created_at, id). Matches come from the index (private.message_search) and from the caller's queued messages
+-- (private.search_pending, documents built here), never both for one message (the indexer moves a message from one
+-- to the other in one transaction). Two ways to find the newest matches in the index, the same answer:
+-- * index: the GIN index over the caller's chats returns every match, which are then sorted. Its cost grows with the
+--   number of matches: right for rare words.
+-- * recent: each chat's messages after a point in time (message_search_recent_idx), the document checked on each,
+--   the point moved back (1 hour, then 8 times further each round) until the window holds a page: every match
+--   outside the window is older than every match inside, so the page is exact. Its cost grows with the messages read
+--   before a page is found: right for common words, phrases of common words and short prefixes.
+-- The planner's estimate of the query's share of messages (private.search_match_fraction) times the caller's visible
+-- messages picks one; the setting chat.search_strategy (index, recent) forces one, for tests and diagnosis.
+-- Filters on the index's own columns (history, blocks, author, time, cursor) run before a message is read; the filters
+-- that need the message row (kind, mentions, thread, files) read it for each match, and only when one is given.
 create function private.search_message_hits(
   query text,
   chat_id uuid default null,
@@ -714,8 +789,16 @@ declare
   pool integer;
   chats uuid[];
   floors bigint[];
+  visible bigint;
+  oldest timestamptz;
   hidden uuid[] := private.block_partner_ids();
   by_message boolean;
+  strategy text := coalesce(nullif(current_setting('chat.search_strategy', true), ''), 'auto');
+  queued private.search_hit[];
+  hits private.search_hit[];
+  upto timestamptz;
+  since timestamptz;
+  span interval := interval '1 hour';
   c_rank real;
   c_at timestamptz;
   c_id uuid;
@@ -746,10 +829,12 @@ begin
   end if;
   -- The caller's chats and the first seq of each one's visible history (the messages policy's rule); search_messages
   -- checks every row of the page against that policy again.
-  select coalesce(array_agg(m.chat_id), '{}'), coalesce(array_agg(m.history_from_seq), '{}') into chats, floors
-    from public.chat_members m
+  select coalesce(array_agg(m.chat_id), '{}'), coalesce(array_agg(m.history_from_seq), '{}'),
+         coalesce(sum(greatest(c.last_message_seq - m.history_from_seq, 0)), 0), min(c.created_at)
+    into chats, floors, visible, oldest
+    from public.chat_members m join public.chats c on c.id = m.chat_id
    where m.user_id = me and (search_message_hits.chat_id is null or m.chat_id = search_message_hits.chat_id);
-  if q is null then
+  if q is null or cardinality(chats) = 0 then
     return;
   end if;
   q_fly := private.search_query(search_message_hits.query, coalesce(search_message_hits.language, 'english'), true, false);
@@ -757,63 +842,86 @@ begin
                 or search_message_hits.thread_root_id is not null or search_message_hits.has_files is not null
                 or search_message_hits.file_kind is not null;
   pool := case when sort = 'newest' then n else 200 end;
+  upto := case when sort = 'newest' and c_at is not null then c_at end;
 
-  return query
-  with mine as (
-    select f.chat_id, f.floor from unnest(chats, floors) f(chat_id, floor)
-  ), found as (
-    select s.chat_id, s.seq, s.message_id, s.created_at, s.document
-      from private.message_search s
-      join mine f on f.chat_id = s.chat_id
-     where s.chat_id = any (chats)
-       and s.document @@ q
-       and s.seq > f.floor
-       and (s.author_id is null or s.author_id <> all (hidden))
-       and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
-       and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
-       and (search_message_hits.before is null or s.created_at < search_message_hits.before)
-       and (sort <> 'newest' or c_at is null or (s.created_at, s.message_id) < (c_at, c_id))
-    union all
-    select m.chat_id, m.seq, m.id, m.created_at, d.document
-      from private.search_pending p
-      join mine f on f.chat_id = p.chat_id
+  -- The caller's queued messages that match (the newest minute or so of their chats).
+  queued := array(
+    select (m.chat_id, m.seq, m.id, m.created_at, d.document)::private.search_hit
+      from unnest(chats, floors) f(chat_id, floor)
+      join private.search_pending p on p.chat_id = f.chat_id and p.seq > f.floor
       join public.messages m on m.chat_id = p.chat_id and m.seq = p.seq
       cross join lateral (select private.search_document(m.body) as document) d
-     where p.chat_id = any (chats)
-       and p.seq > f.floor
-       and m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds())
+     where m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds())
        and (m.author_id is null or m.author_id <> all (hidden))
        and (search_message_hits.author_id is null or m.author_id = search_message_hits.author_id)
        and (search_message_hits.after is null or m.created_at >= search_message_hits.after)
        and (search_message_hits.before is null or m.created_at < search_message_hits.before)
-       and (sort <> 'newest' or c_at is null or (m.created_at, m.id) < (c_at, c_id))
+       and (upto is null or (m.created_at, m.id) < (c_at, c_id))
        and d.document @@ q_fly
-  ), hits as materialized (
-    select fd.chat_id, fd.seq, fd.message_id, fd.created_at, fd.document
-      from found fd
-     where not by_message or exists (
-             select 1 from public.messages m
-              where m.chat_id = fd.chat_id and m.seq = fd.seq
-                and (search_message_hits.kind is null or m.kind = search_message_hits.kind)
-                and (search_message_hits.mentions_me is not true or me = any (m.mentions))
-                and (search_message_hits.thread_root_id is null or m.thread_root_id = search_message_hits.thread_root_id
-                     or m.id = search_message_hits.thread_root_id)
-                and (search_message_hits.has_files is null or search_message_hits.has_files = exists (
-                       select 1 from public.attachments a where a.message_id = m.id))
-                and (search_message_hits.file_kind is null or exists (
-                       select 1 from public.attachments a where a.message_id = m.id
-                          and case search_message_hits.file_kind
-                                when 'image' then a.mime_type like 'image/%'
-                                when 'video' then a.mime_type like 'video/%'
-                                when 'audio' then a.mime_type like 'audio/%'
-                                when 'document' then a.mime_type in ('application/pdf', 'text/plain', 'text/csv', 'text/markdown')
-                                                     or a.mime_type like 'application/vnd.%'
-                                else a.mime_type !~ '^(image|video|audio)/' end)))
-     order by fd.created_at desc, fd.message_id desc
-     limit pool
-  ), ranked as (
-    select h.*, case when sort = 'newest' then null else ts_rank(h.document, q_fly) end as r
-      from hits h
+       and (not by_message or private.search_message_filter(m.chat_id, m.seq, me, search_message_hits.kind,
+              search_message_hits.mentions_me, search_message_hits.thread_root_id, search_message_hits.has_files,
+              search_message_hits.file_kind)));
+
+  if strategy not in ('index', 'recent') then
+    strategy := case when visible * private.search_match_fraction(q) > 300 then 'recent' else 'index' end;
+  end if;
+  if strategy = 'recent' then
+    loop
+      since := coalesce(upto, now()) - span;
+      hits := array(
+        select h from (
+          select (s.chat_id, s.seq, s.message_id, s.created_at, s.document)::private.search_hit as h
+            from unnest(chats, floors) f(chat_id, floor)
+            cross join lateral (
+              select s.* from private.message_search s
+               where s.chat_id = f.chat_id and s.created_at >= since and s.seq > f.floor
+                 and (upto is null or s.created_at <= upto)
+                 and s.document @@ q) s
+           where (s.author_id is null or s.author_id <> all (hidden))
+             and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
+             and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
+             and (search_message_hits.before is null or s.created_at < search_message_hits.before)
+             and (upto is null or (s.created_at, s.message_id) < (c_at, c_id))
+             and (not by_message or private.search_message_filter(s.chat_id, s.seq, me, search_message_hits.kind,
+                    search_message_hits.mentions_me, search_message_hits.thread_root_id, search_message_hits.has_files,
+                    search_message_hits.file_kind))
+          union all
+          select x from unnest(queued) x where x.created_at >= since) w
+         order by (w.h).created_at desc, (w.h).message_id desc
+         limit pool);
+      exit when cardinality(hits) >= pool or since <= oldest
+             or (search_message_hits.after is not null and since <= search_message_hits.after);
+      span := span * 8;
+    end loop;
+  else
+    hits := array(
+      select h from (
+        select (s.chat_id, s.seq, s.message_id, s.created_at, s.document)::private.search_hit as h
+          from private.message_search s
+          join unnest(chats, floors) f(chat_id, floor) on f.chat_id = s.chat_id
+         -- The array, not the join, drives the GIN scan: one index scan per chat, each intersecting the chat's
+         -- entry with the query's.
+         where s.chat_id = any (chats) and s.document @@ q
+           and s.seq > f.floor
+           and (s.author_id is null or s.author_id <> all (hidden))
+           and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
+           and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
+           and (search_message_hits.before is null or s.created_at < search_message_hits.before)
+           and (upto is null or (s.created_at, s.message_id) < (c_at, c_id))
+           and (not by_message or private.search_message_filter(s.chat_id, s.seq, me, search_message_hits.kind,
+                  search_message_hits.mentions_me, search_message_hits.thread_root_id, search_message_hits.has_files,
+                  search_message_hits.file_kind))
+        union all
+        select x from unnest(queued) x) w
+       order by (w.h).created_at desc, (w.h).message_id desc
+       limit pool);
+  end if;
+
+  return query
+  with ranked as (
+    select h.chat_id, h.seq, h.message_id, h.created_at,
+           case when sort = 'newest' then null else ts_rank(h.document, q_fly) end as r
+      from unnest(hits) h
   ), page as (
     select * from ranked r
      where sort = 'newest' or c_rank is null or (r.r, r.message_id) < (c_rank, c_id)

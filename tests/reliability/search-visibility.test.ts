@@ -25,7 +25,8 @@ type Action =
   | { t: "block"; u: number; who: number }
   | { t: "unblock"; u: number; who: number }
   | { t: "history"; c: number; visible: boolean }
-  | { t: "index" };
+  | { t: "index" }
+  | { t: "age"; c: number; hours: number };
 
 const user = fc.integer({ min: 0, max: USERS - 1 });
 const chat = fc.integer({ min: 0, max: 2 });
@@ -42,6 +43,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("history" as const), c: chat, visible: fc.boolean() }) },
   // The search-index job: queued messages move into the index (so a world searches some of each).
   { weight: 2, arbitrary: fc.record({ t: fc.constant("index" as const) }) },
+  // A chat's messages so far become older (hours to years), so the newest-first walk crosses its time windows.
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("age" as const), c: chat, hours: fc.integer({ min: 1, max: 40_000 }) }) },
 );
 
 let admin: postgres.Sql;
@@ -107,6 +110,16 @@ async function world(actions: Action[]): Promise<void> {
       await admin`select private.index_pending_messages()`;
       continue;
     }
+    if (a.t === "age") {
+      // Time moves for the data, not the code: the chat and its messages (and their index rows) are backdated.
+      await admin.begin(async (tx) => {
+        await tx`set local session_replication_role = replica`;
+        await tx`update public.chats set created_at = created_at - make_interval(hours => ${a.hours}) where id = ${chats[a.c]!}::uuid`;
+        await tx`update public.messages set created_at = created_at - make_interval(hours => ${a.hours}) where chat_id = ${chats[a.c]!}::uuid`;
+        await tx`update private.message_search set created_at = created_at - make_interval(hours => ${a.hours}) where chat_id = ${chats[a.c]!}::uuid`;
+      });
+      continue;
+    }
     const me = u("u" in a ? a.u : owners[a.c]!);
     switch (a.t) {
       case "send":
@@ -160,16 +173,25 @@ async function world(actions: Action[]): Promise<void> {
     const partners = new Set(blocks.flatMap((b) => (b.blocker_id === me.id ? [b.blocked_id] : b.blocked_id === me.id ? [b.blocker_id] : [])));
     for (const query of [...WORDS.map((w) => `${w} `), "ban", '"apple banana"', "cherry or delta ", "apple -banana ", "b"]) {
       for (const sort of ["relevance", "newest"] as const) {
-        const hits: Hit[] = [];
-        let cursor: string | null = null;
-        for (let guard = 0; guard < 20; guard++) {
-          const page: Hit[] = await inRequest(client, me.claims, (tx) =>
-            tx<Hit[]>`select message_id::text, chat_id::text, author_id::text, snippet, cursor
-                        from public.search_messages(${query}, sort => ${sort}, cursor => ${cursor}, page_size => 7)`);
-          hits.push(...page);
-          if (page.length < 7) break;
-          cursor = page.at(-1)!.cursor;
-        }
+        // Every page, found through the GIN index and again through the newest-first walk (search_message_hits
+        // picks one by the word's frequency; both must give the same pages, cursors and snippets).
+        const pages = async (strategy: "index" | "recent") => {
+          const found: Hit[] = [];
+          let cursor: string | null = null;
+          for (let guard = 0; guard < 20; guard++) {
+            const page: Hit[] = await inRequest(client, me.claims, async (tx) => {
+              await tx`select set_config('chat.search_strategy', ${strategy}, true)`;
+              return tx<Hit[]>`select message_id::text, chat_id::text, author_id::text, snippet, cursor
+                                 from public.search_messages(${query}, sort => ${sort}, cursor => ${cursor}, page_size => 7)`;
+            });
+            found.push(...page);
+            if (page.length < 7) break;
+            cursor = page.at(-1)!.cursor;
+          }
+          return found;
+        };
+        const hits = await pages("index");
+        expect(await pages("recent"), `${query} (${sort}): the newest-first walk gives the index's pages`).toEqual(hits);
         expect(new Set(hits.map((h) => h.message_id)).size, `${query} (${sort}): pages do not repeat a result`).toBe(hits.length);
         for (const h of hits) {
           const m = visible.get(h.message_id);
