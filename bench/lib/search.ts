@@ -106,11 +106,13 @@ export async function measureSearch(deps: SearchDeps): Promise<BenchRecord[]> {
     records.push(...benchRecords("search.suggestions", sug, null));
   }
 
-  // Indexing cost: sends and edits by members of the searcher's chats, with the index and then without it.
+  // Indexing cost: sends and edits by members of groups the searcher is not in (so the searcher's chats stay as the
+  // generator made them for the next run), with search indexing and then without it.
   const members = await admin<{ chat_id: string; user_id: string; email: string }[]>`
     select distinct on (m.user_id) m.chat_id::text, m.user_id::text, u.email
-      from public.chat_members m join auth.users u on u.id = m.user_id
-     where m.chat_id in (select chat_id from public.chat_members where user_id = ${who.id}::uuid) and m.user_id <> ${who.id}::uuid
+      from public.chat_members m join auth.users u on u.id = m.user_id join public.chats c on c.id = m.chat_id
+     where c.kind = 'group' and c.member_count between 5 and 300 and c.id not in (select chat_id from bench.chats)
+       and m.chat_id not in (select chat_id from public.chat_members where user_id = ${who.id}::uuid)
      order by m.user_id, m.chat_id
      limit 400`;
   const n = Math.min(deps.sends, members.length * 20);

@@ -693,9 +693,10 @@ revoke all on function private.block_partner_ids() from public, anon, authentica
 -- ---------------------------------------------------------------------------------------------------------------
 -- The share of indexed messages a query matches, as the planner estimates it from the statistics of
 -- private.message_search.document (the most common lexemes and their frequencies): about half a millisecond.
+-- Volatile only because EXPLAIN may not run in a stable function; it reads nothing but statistics.
 create function private.search_match_fraction(q tsquery) returns double precision
 language plpgsql
-stable
+volatile
 security definer
 set search_path = ''
 as $$
@@ -752,10 +753,11 @@ revoke all on function private.search_message_filter(uuid, bigint, uuid, public.
 -- to the other in one transaction). Two ways to find the newest matches in the index, the same answer:
 -- * index: the GIN index over the caller's chats returns every match, which are then sorted. Its cost grows with the
 --   number of matches: right for rare words.
--- * recent: each chat's messages after a point in time (message_search_recent_idx), the document checked on each,
---   the point moved back (1 hour, then 8 times further each round) until the window holds a page: every match
---   outside the window is older than every match inside, so the page is exact. Its cost grows with the messages read
---   before a page is found: right for common words, phrases of common words and short prefixes.
+-- * recent: each chat's messages after a point in time, newest first (message_search_recent_idx), the document
+--   checked on each, until the chat has given a page; the point moves back (1 hour, then 8 times further each round)
+--   until the window holds a page: every match outside the window is older than every match inside, and no chat
+--   holds more than a page of the page, so it is exact. Its cost grows with the messages read before a page is found:
+--   right for common words, phrases of common words and short prefixes.
 -- The planner's estimate of the query's share of messages (private.search_match_fraction) times the caller's visible
 -- messages picks one; the setting chat.search_strategy (index, recent) forces one, for tests and diagnosis.
 -- Filters on the index's own columns (history, blocks, author, time, cursor) run before a message is read; the filters
@@ -872,19 +874,23 @@ begin
         select h from (
           select (s.chat_id, s.seq, s.message_id, s.created_at, s.document)::private.search_hit as h
             from unnest(chats, floors) f(chat_id, floor)
+            -- Each chat's newest matches in the window, newest first, at most a page of them: a chat with a burst
+            -- of recent messages is read only until it has given a page.
             cross join lateral (
               select s.* from private.message_search s
                where s.chat_id = f.chat_id and s.created_at >= since and s.seq > f.floor
                  and (upto is null or s.created_at <= upto)
-                 and s.document @@ q) s
-           where (s.author_id is null or s.author_id <> all (hidden))
-             and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
-             and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
-             and (search_message_hits.before is null or s.created_at < search_message_hits.before)
-             and (upto is null or (s.created_at, s.message_id) < (c_at, c_id))
-             and (not by_message or private.search_message_filter(s.chat_id, s.seq, me, search_message_hits.kind,
-                    search_message_hits.mentions_me, search_message_hits.thread_root_id, search_message_hits.has_files,
-                    search_message_hits.file_kind))
+                 and s.document @@ q
+                 and (s.author_id is null or s.author_id <> all (hidden))
+                 and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
+                 and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
+                 and (search_message_hits.before is null or s.created_at < search_message_hits.before)
+                 and (upto is null or (s.created_at, s.message_id) < (c_at, c_id))
+                 and (not by_message or private.search_message_filter(s.chat_id, s.seq, me, search_message_hits.kind,
+                        search_message_hits.mentions_me, search_message_hits.thread_root_id, search_message_hits.has_files,
+                        search_message_hits.file_kind))
+               order by s.created_at desc, s.message_id desc
+               limit pool) s
           union all
           select x from unnest(queued) x where x.created_at >= since) w
          order by (w.h).created_at desc, (w.h).message_id desc
