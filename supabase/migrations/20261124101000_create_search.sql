@@ -791,6 +791,8 @@ declare
   pool integer;
   chats uuid[];
   floors bigint[];
+  limited uuid[];
+  limited_floors bigint[];
   visible bigint;
   oldest timestamptz;
   hidden uuid[] := private.block_partner_ids();
@@ -839,6 +841,8 @@ begin
   if q is null or cardinality(chats) = 0 then
     return;
   end if;
+  select coalesce(array_agg(f.chat_id), '{}'), coalesce(array_agg(f.floor), '{}') into limited, limited_floors
+    from unnest(chats, floors) f(chat_id, floor) where f.floor > 0;
   q_fly := private.search_query(search_message_hits.query, coalesce(search_message_hits.language, 'english'), true, false);
   by_message := search_message_hits.kind is not null or search_message_hits.mentions_me is true
                 or search_message_hits.thread_root_id is not null or search_message_hits.has_files is not null
@@ -880,7 +884,8 @@ begin
               select s.* from private.message_search s
                where s.chat_id = f.chat_id and s.created_at >= since and s.seq > f.floor
                  and (upto is null or s.created_at <= upto)
-                 and s.document @@ q
+                 -- The function form of @@ is no index condition: this path walks the btree, never the GIN index.
+                 and ts_match_vq(s.document, q)
                  and (s.author_id is null or s.author_id <> all (hidden))
                  and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
                  and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
@@ -904,11 +909,12 @@ begin
       select h from (
         select (s.chat_id, s.seq, s.message_id, s.created_at, s.document)::private.search_hit as h
           from private.message_search s
-          join unnest(chats, floors) f(chat_id, floor) on f.chat_id = s.chat_id
-         -- The array, not the join, drives the GIN scan: one index scan per chat, each intersecting the chat's
-         -- entry with the query's.
+          left join unnest(limited, limited_floors) f(chat_id, floor) on f.chat_id = s.chat_id
+         -- The array drives the GIN scan: one index scan per chat, each intersecting the chat's entry with the
+         -- query's. (Joined to the chats instead, the planner may repeat the whole array scan for every chat.) The
+         -- few chats whose history starts later for the caller are joined for their first visible seq.
          where s.chat_id = any (chats) and s.document @@ q
-           and s.seq > f.floor
+           and (f.chat_id is null or s.seq > f.floor)
            and (s.author_id is null or s.author_id <> all (hidden))
            and (search_message_hits.author_id is null or s.author_id = search_message_hits.author_id)
            and (search_message_hits.after is null or s.created_at >= search_message_hits.after)
