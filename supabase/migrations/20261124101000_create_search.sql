@@ -754,9 +754,10 @@ revoke all on function private.search_message_filter(uuid, bigint, uuid, public.
 -- * index: the GIN index over the caller's chats returns every match, which are then sorted. Its cost grows with the
 --   number of matches: right for rare words.
 -- * recent: each chat's messages after a point in time, newest first (message_search_recent_idx), the document
---   checked on each, until the chat has given a page; the point moves back (1 hour, then 8 times further each round)
---   until the window holds a page: every match outside the window is older than every match inside, and no chat
---   holds more than a page of the page, so it is exact. Its cost grows with the messages read before a page is found:
+--   checked on each, until the chat has given a page; the point moves back (1 hour, then 8 times further each round,
+--   each round reading only the slice of time older than the last) until the window holds a page: every match
+--   outside the window is older than every match inside, and no chat holds more than a page of the page, so it is
+--   exact. Its cost grows with the messages read before a page is found:
 --   right for common words, phrases of common words and short prefixes.
 -- The planner's estimate of the query's share of messages (private.search_match_fraction) times the caller's visible
 -- messages picks one; the setting chat.search_strategy (index, recent) forces one, for tests and diagnosis.
@@ -802,6 +803,7 @@ declare
   hits private.search_hit[];
   upto timestamptz;
   since timestamptz;
+  newer timestamptz;
   span interval := interval '1 hour';
   c_rank real;
   c_at timestamptz;
@@ -872,17 +874,21 @@ begin
     strategy := case when visible * private.search_match_fraction(q) > 300 then 'recent' else 'index' end;
   end if;
   if strategy = 'recent' then
+    hits := '{}';
     loop
+      -- The next slice of time, older than the ones read so far: [since, newer).
+      newer := since;
       since := coalesce(upto, now()) - span;
-      hits := array(
+      hits := hits || array(
         select h from (
           select (s.chat_id, s.seq, s.message_id, s.created_at, s.document)::private.search_hit as h
             from unnest(chats, floors) f(chat_id, floor)
-            -- Each chat's newest matches in the window, newest first, at most a page of them: a chat with a burst
+            -- Each chat's newest matches in the slice, newest first, at most a page of them: a chat with a burst
             -- of recent messages is read only until it has given a page.
             cross join lateral (
               select s.* from private.message_search s
                where s.chat_id = f.chat_id and s.created_at >= since and s.seq > f.floor
+                 and (newer is null or s.created_at < newer)
                  and (upto is null or s.created_at <= upto)
                  -- The function form of @@ is no index condition: this path walks the btree, never the GIN index.
                  and ts_match_vq(s.document, q)
@@ -897,9 +903,9 @@ begin
                order by s.created_at desc, s.message_id desc
                limit pool) s
           union all
-          select x from unnest(queued) x where x.created_at >= since) w
+          select x from unnest(queued) x where x.created_at >= since and (newer is null or x.created_at < newer)) w
          order by (w.h).created_at desc, (w.h).message_id desc
-         limit pool);
+         limit pool - cardinality(hits));
       exit when cardinality(hits) >= pool or since <= oldest
              or (search_message_hits.after is not null and since <= search_message_hits.after);
       span := span * 8;
