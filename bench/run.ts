@@ -109,7 +109,17 @@ async function main(): Promise<number> {
       create schema if not exists bench_base;
       drop table if exists bench_base.messages;
       create table bench_base.messages (like public.messages including defaults);
-      alter table bench_base.messages add primary key (id), add unique (chat_id, seq);`);
+      alter table bench_base.messages add primary key (id), add unique (chat_id, seq);
+      -- The ceiling of a gap-free send into one chat (section 1, one-chat workloads): a per-chat counter row and a
+      -- message table of the same shape, both bare (no RLS, triggers or foreign keys), written by the caller in the
+      -- request context, so only the turn on the counter row and the commit separate it from the naive chat.
+      drop table if exists bench_base.serialized_messages, bench_base.chat_counters;
+      create table bench_base.chat_counters (chat_id uuid primary key, seq bigint not null default 0);
+      create table bench_base.serialized_messages (like public.messages including defaults);
+      alter table bench_base.serialized_messages add primary key (id), add unique (chat_id, seq);
+      grant usage on schema bench_base to authenticated;
+      grant select, update on bench_base.chat_counters to authenticated;
+      grant insert on bench_base.serialized_messages to authenticated;`);
     const [special] = await admin<{ channel: string; hot: string; deep: string; hub: string; hub_email: string }[]>`
       select (select chat_id from bench.chats where role = 'channel')::text as channel,
              (select chat_id from bench.chats where role = 'hot')::text as hot,
@@ -139,6 +149,15 @@ async function main(): Promise<number> {
     };
     const naiveSend = (sql: postgres.Sql, it: Member & { body: string }) =>
       inRequest(sql, claimsOf(it), (tx) => naiveInsert(tx, it.chat_id, it.body), { path: "/messages" });
+    // The cheapest gap-free send: in the same request context, one transaction that takes the chat's next seq from its
+    // counter row (the row lock is held to the commit, as send_message holds the chat row) and inserts the message.
+    const serializedSend = (sql: postgres.Sql, it: Member & { body: string }) =>
+      inRequest(sql, claimsOf(it), async (tx) => {
+        const [row] = await tx<{ seq: string }[]>`
+          update bench_base.chat_counters set seq = seq + 1 where chat_id = ${it.chat_id}::uuid returning seq`;
+        return tx`insert into bench_base.serialized_messages (chat_id, seq, author_id, kind, body, client_id)
+                  values (${it.chat_id}::uuid, ${row!.seq}, ${it.user_id}::uuid, 'text', ${it.body}, ${randomUUID()}::uuid)`;
+      });
     // The send rate limit (30 per 10 s per sender) is state, not work: each workload starts from an empty window so
     // that a sender of the previous workload is not refused in this one.
     const resetSendRate = () => admin!`delete from private.rate_counters`;
@@ -188,14 +207,17 @@ async function main(): Promise<number> {
       );
       const n8 = preset.work.sends;
       const n1 = preset.work.fanoutSends;
-      const workloads: Array<{ name: string; members: Member[] }> = [
+      // oneChat: every send goes into the same chat, so the workload is also measured next to its ceiling, the
+      // serialized insert (serializedSend), as a fourth interleaved side.
+      const workloads: Array<{ name: string; members: Member[]; oneChat?: boolean }> = [
         { name: "send.2_members", members: shuffle(await sendersOf("direct", 2, 2, n8)) },
         { name: "send.10_members", members: shuffle(await sendersOf("group", 8, 12, n8)) },
         { name: "send.50_members", members: shuffle(await sendersOf("group", 40, 60, n8)) },
         { name: "send.200_members", members: shuffle(await sendersOf("group", 150, 260, n8)) },
-        { name: `send.channel_${preset.data.channel_members}_members`, members: channelPosters },
-        { name: "send.hot_chat", members: hotMembers },
+        { name: `send.channel_${preset.data.channel_members}_members`, members: channelPosters, oneChat: true },
+        { name: "send.hot_chat", members: hotMembers, oneChat: true },
       ];
+      await admin`insert into bench_base.chat_counters (chat_id) values (${special.channel}::uuid), (${special.hot}::uuid)`;
       const sendResults = new Map<string, { m8: Measurement; m1: Measurement }>();
       for (const w of workloads) {
         const chats = new Set(w.members.map((m) => m.chat_id)).size;
@@ -209,22 +231,32 @@ async function main(): Promise<number> {
           await drive(cs, sendItems(w.members, Math.min(100, n)), sendRpc); // warm-up
           await drive(cs, sendItems(w.members, Math.min(100, n)), naiveSend);
           await drive(bcs, sendItems(w.members, Math.min(100, n)), bareInsert);
+          if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), serializedSend);
           await resetSendRate();
-          const [naive, rpc, bare] = await interleave<Member & { body: string }>([
+          const [naive, rpc, bare, serialized] = await interleave<Member & { body: string }>([
             { clients: cs, items: sendItems(w.members, n), op: naiveSend },
             { clients: cs, items: sendItems(shuffle(w.members, 3), n), op: sendRpc },
             { clients: bcs, items: sendItems(w.members, n), op: bareInsert },
+            ...(w.oneChat ? [{ clients: cs, items: sendItems(w.members, n), op: serializedSend }] : []),
           ]);
           line(`${label} naive Supabase chat`, naive!);
           line(`${label} bare insert`, bare!);
+          if (serialized) failOnErrors(`${label} serialized insert (the gap-free ceiling)`, serialized);
           failOnErrors(`${label} send_message`, rpc!);
           if (naive!.errors) notes.push(`${label} naive: ${naive!.errors} failed inserts ${JSON.stringify(naive!.errorCodes)}`);
-          return { naive: naive!, rpc: rpc!, bare: bare! };
+          return { naive: naive!, rpc: rpc!, bare: bare!, serialized };
         };
+        // For a one-chat workload two more rows: `<name>.vs_serialized` (send_message against the serialized insert:
+        // how close the send is to the ceiling of any gap-free send) and `<name>.serialized` (that ceiling against the
+        // naive chat, with the bare insert as second reference).
+        const ceilingRecords = (name: string, r: Awaited<ReturnType<typeof run>>) =>
+          r.serialized
+            ? [...benchRecords(`${name}.vs_serialized`, r.rpc, r.serialized), ...benchRecords(`${name}.serialized`, r.serialized, r.naive, r.bare)]
+            : [];
         const eight = await run(clients, baseClients, n8, `${w.name} (${nClients} clients)`);
-        records.push(...benchRecords(w.name, eight.rpc, eight.naive, eight.bare));
+        records.push(...benchRecords(w.name, eight.rpc, eight.naive, eight.bare), ...ceilingRecords(w.name, eight));
         const one = await run(clients.slice(0, 1), baseClients.slice(0, 1), n1, `${w.name} (1 client)`);
-        records.push(...benchRecords(`${w.name}.1_client`, one.rpc, one.naive, one.bare));
+        records.push(...benchRecords(`${w.name}.1_client`, one.rpc, one.naive, one.bare), ...ceilingRecords(`${w.name}.1_client`, one));
         sendResults.set(w.name, { m8: eight.rpc, m1: one.rpc });
       }
       const s2 = sendResults.get("send.2_members");

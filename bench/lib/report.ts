@@ -75,7 +75,7 @@ const fmt = (n: number | null, digits = 2) => (n === null || !Number.isFinite(n)
 export function table(records: BenchRecord[]): string {
   const names = [...new Set(records.map((r) => r.name))];
   const head = ["benchmark", "ops/s", "base ops/s", "x base", "x bare", "p50 ms", "p95 ms", "p99 ms", "base p95", "p95 x base"];
-  const widths = [34, 9, 10, 7, 7, 8, 8, 8, 9, 10];
+  const widths = [50, 9, 10, 7, 7, 8, 8, 8, 9, 10];
   const lines = [head.map((h, i) => pad(h, widths[i]!, i > 0)).join(" "), widths.map((w) => "-".repeat(w)).join(" ")];
   const comparisons: string[] = [];
   for (const name of names) {

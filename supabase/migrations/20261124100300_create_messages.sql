@@ -74,10 +74,12 @@ comment on table public.message_reactions is 'Who reacted with which emoji; summ
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
-create unique index messages_idempotency_key on public.messages (chat_id, author_id, client_id) where client_id is not null;
+-- Idempotent sends (send_message, forward_message: author_id = me and chat_id = ... and client_id = ...) and a user's
+-- messages (the GDPR export and erasure, and profiles' on delete set null: author_id = ...) read one index, so a send
+-- writes one entry for both (issue 20). Rows without a client_id never conflict: nulls are distinct.
+create unique index messages_idempotency_key on public.messages (author_id, chat_id, client_id);
 create index messages_thread_idx on public.messages (thread_root_id, seq) where thread_root_id is not null;
 create index messages_pinned_idx on public.messages (chat_id, pinned_at) where pinned_at is not null;
-create index messages_author_idx on public.messages (author_id, created_at);
 create index messages_reply_to_idx on public.messages (reply_to_id) where reply_to_id is not null;
 create index messages_forwarded_from_message_idx on public.messages (forwarded_from_message_id) where forwarded_from_message_id is not null;
 create index messages_forwarded_from_chat_idx on public.messages (forwarded_from_chat_id) where forwarded_from_chat_id is not null;
@@ -130,40 +132,39 @@ revoke all on function private.limits() from public, anon, authenticated;
 --   they show, docs/realtime.md);
 -- None of them carries the body: realtime.messages rows outlive edits and deletes for 72 h. A mentioned member is
 -- told by notification.created on their own topic (the notifications migration), in the send's transaction.
--- send_message passes the cursor it allocated with the message's seq (one update of the chat row per send); other
--- writers of messages pass null and the next cursor is taken here.
-create function private.announce_message(m public.messages, chat_kind public.chat_kind, cursor_value bigint)
+-- send_message passes the chat row as its update left it, the cursor it allocated with the message's seq (one update
+-- of the chat row per send) and, in a direct chat, the other member (looked up before the chat row's lock, so that
+-- nothing here reads a table while the chat's other senders wait). Other writers of messages pass the chat row as
+-- read, a null cursor and a null member: the next cursor is taken here, and the rest read after it.
+create function private.announce_message(m public.messages, c public.chats, cursor_value bigint, other uuid)
 returns void
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  c public.chats;
-  other uuid;
 begin
   if cursor_value is null then
     perform private.emit_chat_event(m.chat_id, 'message.sent', jsonb_build_object(
       'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
+    if c.kind = 'direct' then
+      select * into c from public.chats ch where ch.id = m.chat_id; -- with the cursor emit_chat_event took
+      select cm.user_id into other from public.chat_members cm
+       where cm.chat_id = m.chat_id and cm.user_id is distinct from m.author_id limit 1;
+    end if;
   else
     perform private.log_chat_event(m.chat_id, cursor_value, 'message.sent', jsonb_build_object(
       'message_id', m.id, 'message_seq', m.seq), m.id, m.seq);
   end if;
-  if chat_kind = 'direct' then
-    select cm.user_id into other from public.chat_members cm
-     where cm.chat_id = m.chat_id and cm.user_id is distinct from m.author_id limit 1;
-    if other is not null then
-      select * into c from public.chats where id = m.chat_id;
-      perform private.emit_user_event(other, 'chat.activity', jsonb_build_object('chat_id', c.id,
-        'last_message_seq', c.last_message_seq, 'last_activity_at', c.last_activity_at, 'last_event_seq', c.last_event_seq,
-        'message_id', m.id, 'author_id', m.author_id), store => false);
-    end if;
+  if c.kind = 'direct' and other is not null then
+    perform private.emit_user_event(other, 'chat.activity', jsonb_build_object('chat_id', c.id,
+      'last_message_seq', c.last_message_seq, 'last_activity_at', c.last_activity_at, 'last_event_seq', c.last_event_seq,
+      'message_id', m.id, 'author_id', m.author_id), store => false);
   end if;
 end
 $$;
-comment on function private.announce_message(public.messages, public.chat_kind, bigint) is
+comment on function private.announce_message(public.messages, public.chats, bigint, uuid) is
   'The events of a new message: message.sent, chat.activity in a direct chat (bounded rows per send).';
-revoke all on function private.announce_message(public.messages, public.chat_kind, bigint) from public, anon, authenticated;
+revoke all on function private.announce_message(public.messages, public.chats, bigint, uuid) from public, anon, authenticated;
 
 -- At commit, for messages written by anything but send_message (which announces its own and marks them handled).
 create function private.on_message_sent() returns trigger
@@ -181,7 +182,7 @@ begin
   if m.id is null or not private.mark_handled('sent', m.id) then
     return null;
   end if;
-  perform private.announce_message(m, (select c.kind from public.chats c where c.id = m.chat_id), null);
+  perform private.announce_message(m, (select c from public.chats c where c.id = m.chat_id), null, null);
   return null;
 end
 $$;
@@ -342,9 +343,9 @@ declare
   clean_mentions uuid[];
   max_chars integer := (private.limits() ->> 'body_max_chars')::integer;
   files uuid[] := coalesce(send_message.attachment_ids, '{}');
-  new_seq bigint;
+  new_id uuid := gen_random_uuid();
+  other uuid;
   cursor_value bigint;
-  post_rule public.post_permission;
   my_role public.chat_role;
 begin
   -- Input checks first: a bad request changes nothing.
@@ -444,33 +445,46 @@ begin
     end if;
   end if;
 
+  -- What needs neither the seq nor the cursor is done here, before the chat row's lock: the new message's id is
+  -- chosen and marked handled (the deferred messages_emit_sent trigger then leaves its events to announce_message
+  -- below), and the other member of a direct chat (the recipient of chat.activity) is looked up.
+  perform private.mark_handled('sent', new_id);
+  if c.kind = 'direct' then
+    select m.user_id into other from public.chat_members m where m.chat_id = c.id and m.user_id <> me;
+  end if;
+
   -- The chat row last, and once: this update takes its lock (held to the commit, which keeps the sequence gap-free
   -- and the cursors in commit order), allocates the message's seq and the message.sent cursor, and moves the chat's
-  -- activity. What a concurrent change committed while we were checking is seen from here on: a member removed or a
-  -- channel made read-only in the meantime is refused below (the exception undoes this update).
+  -- activity. From here to the commit, the chat's other senders wait: only what needs the seq or the cursor follows.
+  -- What a concurrent change committed while we were checking is seen from here on: a member removed or a channel
+  -- made read-only in the meantime is refused below (the exception undoes this update and the insert).
   update public.chats ch
      set last_message_seq = ch.last_message_seq + 1, last_event_seq = ch.last_event_seq + 1,
          last_message_at = now(), last_activity_at = now()
    where ch.id = c.id
-  returning ch.last_message_seq, ch.last_event_seq, ch.who_can_post into new_seq, cursor_value, post_rule;
-  select m.role into my_role from public.chat_members m where m.chat_id = c.id and m.user_id = me;
-  if new_seq is null or my_role is null then
+  returning ch.* into c;
+  if c.id is null then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'The chat does not exist or you are not a member of it.';
   end if;
-  if post_rule = 'admins' and my_role = 'member' then
-    raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
-  end if;
+  cursor_value := c.last_event_seq;
 
-  insert into public.messages (chat_id, seq, author_id, kind, body, metadata, reply_to_id, thread_root_id, mentions, client_id)
-  values (c.id, new_seq, me, send_message.kind, clean_body, coalesce(send_message.metadata, '{}'::jsonb),
+  insert into public.messages (id, chat_id, seq, author_id, kind, body, metadata, reply_to_id, thread_root_id, mentions, client_id)
+  values (new_id, c.id, c.last_message_seq, me, send_message.kind, clean_body, coalesce(send_message.metadata, '{}'::jsonb),
           send_message.reply_to_id, send_message.thread_root_id, clean_mentions, send_message.client_id)
   returning * into msg;
-  -- Its events now, at the cursor allocated above; the deferred messages_emit_sent trigger then finds it handled.
-  perform private.mark_handled('sent', msg.id);
-  perform private.announce_message(msg, c.kind, cursor_value);
-
+  -- The sender's read cursor moves to their message, and the same statement reads their role as it is now (the
+  -- membership check under the lock): no row, they were removed meanwhile.
   update public.chat_members m set last_read_seq = msg.seq, last_read_at = msg.created_at, last_posted_at = msg.created_at
-   where m.chat_id = c.id and m.user_id = me;
+   where m.chat_id = c.id and m.user_id = me
+  returning m.role into my_role;
+  if my_role is null then
+    raise exception 'chat not found' using errcode = 'PT404', hint = 'The chat does not exist or you are not a member of it.';
+  end if;
+  if c.who_can_post = 'admins' and my_role = 'member' then
+    raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
+  end if;
+  -- Its events, at the cursor allocated above.
+  perform private.announce_message(msg, c, cursor_value, other);
   if cardinality(files) > 0 then
     update public.attachments a set message_id = msg.id where a.id = any (files);
   end if;
