@@ -1,5 +1,6 @@
 // The benchmark's own PostgreSQL cluster under $SUPABASE_CHAT_LOCAL_DIR/bench, with the settings documented in
 // docs/performance.md, and the generated data set in it (regenerated only when the preset changes or on request).
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
@@ -70,11 +71,18 @@ export function loadBenchSql(cluster: Cluster): void {
 /** The preset's data set in the bench database: rebuilt (platform, migrations, generator) unless already there. */
 export async function ensureData(cluster: Cluster, preset: Preset, opts: { regenerate?: boolean } = {}): Promise<void> {
   let existing: string | undefined;
+  // The schema the data set was built on: a data set is reused only on the same migrations, platform stand-in and
+  // generator (migrations are edited in place until released, and `migration up` applies only new files).
+  const schema = schemaHash();
   if (!opts.regenerate && cluster.hasDatabase()) {
     const hasMeta = cluster.psql({ sql: "select to_regclass('bench.meta') is not null" }) === "t";
-    existing = hasMeta ? cluster.psql({ sql: "select value::text from bench.meta where key = 'params'" }) : "";
+    const built = hasMeta ? cluster.psql({ sql: "select value #>> '{}' from bench.meta where key = 'schema'" }) : "";
+    existing = hasMeta && built === schema ? cluster.psql({ sql: "select value::text from bench.meta where key = 'params'" }) : "";
+    if (hasMeta && built !== schema) step("the migrations changed since the data set was built: rebuilding it");
   }
-  if (existing && JSON.stringify(JSON.parse(existing)) === JSON.stringify(JSON.parse(JSON.stringify(preset.data)))) {
+  // jsonb keeps keys in its own order (shorter first), so both sides are compared with their keys sorted.
+  const canonical = (o: Record<string, unknown>) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  if (existing && canonical(JSON.parse(existing) as Record<string, unknown>) === canonical(preset.data as unknown as Record<string, unknown>)) {
     step(`reusing the ${preset.name} data set (pass --regenerate to rebuild it)`);
     cluster.migrate();
     loadBenchSql(cluster);
@@ -94,6 +102,8 @@ export async function ensureData(cluster: Cluster, preset: Preset, opts: { regen
     await sql.unsafe(`call bench.generate('${JSON.stringify(preset.data).replaceAll("'", "''")}'::jsonb)`);
     step(`data set generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     await buildSearchIndex(cluster, sql);
+    await sql`insert into bench.meta (key, value) values ('schema', to_jsonb(${schema}::text))
+              on conflict (key) do update set value = excluded.value`;
     step("checking consistency");
     await assertConsistent(sql);
     const sizes = await sql<{ what: string; n: string }[]>`
@@ -155,4 +165,16 @@ async function buildSearchIndex(cluster: Cluster, sql: postgres.Sql): Promise<vo
     `search index: documents ${((docs - t0) / 1000).toFixed(1)} s, GIN index ${((built - docs) / 1000).toFixed(1)} s, ` +
       `word list ${((Date.now() - built) / 1000).toFixed(1)} s`,
   );
+}
+
+/** A hash of every file the bench database is built from: migrations, the platform stand-in and the generator. */
+function schemaHash(): string {
+  const h = createHash("sha256");
+  for (const dir of ["supabase/migrations", "sql/platform", "sql/bench"]) {
+    for (const f of readdirSync(path.join(ROOT, dir)).filter((x) => x.endsWith(".sql")).sort()) {
+      h.update(`${dir}/${f}\n`);
+      h.update(readFileSync(path.join(ROOT, dir, f)));
+    }
+  }
+  return h.digest("hex").slice(0, 16);
 }
