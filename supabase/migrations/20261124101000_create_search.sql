@@ -306,7 +306,6 @@ security definer
 set search_path = ''
 as $$
 declare
-  keys record;
   docs tsvector[];
   moved integer;
 begin
