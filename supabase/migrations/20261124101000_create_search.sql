@@ -401,7 +401,8 @@ create index message_search_document_idx on private.message_search
 create index message_search_recent_idx on private.message_search (chat_id, created_at);
 
 create index recent_searches_user_idx on public.recent_searches (user_id, searched_at desc);
-create index profiles_username_lower_pattern_idx on public.profiles (lower(username) text_pattern_ops);
+-- Username prefix matches one length at a time (search_people).
+create index profiles_username_length_idx on public.profiles (char_length(username), lower(username) text_pattern_ops);
 create index chats_search_idx on public.chats using gin (title extensions.gin_trgm_ops, description extensions.gin_trgm_ops)
   where kind <> 'direct';
 
@@ -1028,18 +1029,21 @@ grant execute on function public.search_messages(text, uuid, uuid, public.messag
 -- ---------------------------------------------------------------------------------------------------------------
 -- RPCs: people and chats
 -- ---------------------------------------------------------------------------------------------------------------
--- The ranking of a name against a query: exact username 3, username prefix 2, then trigram similarity (0..1) of the
--- username or display name (the better one), so every tier is ordered by similarity within it.
+-- The ranking of a name against a query: exact username 4; a username that starts with the query 2 + 1/length (the
+-- shorter, the closer to what was typed: 2.03 to 2.5); a display name that starts with it 1 + similarity; else the
+-- trigram similarity (0..1) of the username or the display name, the better one. Every username prefix match scores
+-- above 2 and every other match at most 2.
 create function private.name_score(username text, display_name text, q text) returns real
 language sql
 immutable
 set search_path = ''
 as $$
-  select (case when lower(username) = lower(q) then 3
-               when lower(username) like replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%' then 2
-               when lower(coalesce(display_name, '')) like replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%' then 1
-               else 0 end
-          + greatest(extensions.similarity(username, q), extensions.similarity(coalesce(display_name, ''), q)))::real
+  select (case when lower(username) = lower(q) then 4
+               when lower(username) like replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+                 then 2 + 1.0 / char_length(username)
+               when lower(coalesce(display_name, '')) like replace(replace(replace(lower(q), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+                 then 1 + greatest(extensions.similarity(username, q), extensions.similarity(coalesce(display_name, ''), q))
+               else greatest(extensions.similarity(username, q), extensions.similarity(coalesce(display_name, ''), q)) end)::real
 $$;
 revoke all on function private.name_score(text, text, text) from public, anon, authenticated;
 
@@ -1091,11 +1095,12 @@ revoke all on function private.assert_name_query(text) from public, anon, authen
 
 -- People by username and display name, ranked. Security invoker: the profiles policy leaves out users who blocked
 -- the caller; users the caller blocked are left out too, and so is the caller.
--- Two steps, one ranking. Every username prefix match (the exact username included) scores above 2 and every other
--- match at most 2 (name_score: a display-name prefix is 1 + similarity <= 2). So the prefix matches, read through
--- profiles_username_lower_pattern_idx, are the page whenever they fill it with scores above 2; only then is
--- similarity skipped for the rest (all 12,000 `userN` profiles contain `user1`, 3,112 start with it: bench, quick).
--- Otherwise the page comes from every match, as ranked by name_score.
+-- Two steps, one ranking. Username prefix matches (the exact username included) score above 2, every other match at
+-- most 2 (name_score), and among prefix matches a shorter username ranks higher. So the prefix matches are read one
+-- username length at a time, shortest first, through profiles_username_length_idx, until they fill the page: a short
+-- prefix that starts thousands of usernames reads only the shortest of them (bench, large: `user1` starts 11,111 of
+-- 100,000 usernames; its page of 8 reads 111). Only when they do not fill the page does it come from every match, as
+-- ranked by name_score (trigram similarity on usernames and display names).
 create function public.search_people(query text, cursor text default null, page_size integer default 20)
 returns setof public.people_search_result
 language plpgsql
@@ -1112,17 +1117,21 @@ declare
   c record := private.score_cursor(search_people.cursor);
   n integer := private.search_page_size(page_size);
   hidden uuid[] := private.block_partner_ids();
-  top public.people_search_result[];
+  top public.people_search_result[] := '{}';
 begin
-  top := array(
-    select (x.id, x.username, x.display_name, x.avatar_path, x.score, x.score::text || '|' || x.id::text)::public.people_search_result
-      from (select p.id, p.username, p.display_name, p.avatar_path, private.name_score(p.username, p.display_name, q) as score
-              from public.profiles p
-             where lower(p.username) like prefix
-               and p.id <> me and p.id <> all (hidden)) x
-     where c.score is null or (x.score, x.id) < (c.score, c.id)
-     order by x.score desc, x.id desc
-     limit n);
+  -- Usernames are 3 to 32 characters (profiles_username_format).
+  for len in greatest(char_length(q), 3) .. 32 loop
+    exit when cardinality(top) >= n;
+    top := top || array(
+      select (x.id, x.username, x.display_name, x.avatar_path, x.score, x.score::text || '|' || x.id::text)::public.people_search_result
+        from (select p.id, p.username, p.display_name, p.avatar_path, private.name_score(p.username, p.display_name, q) as score
+                from public.profiles p
+               where char_length(p.username) = len and lower(p.username) like prefix
+                 and p.id <> me and p.id <> all (hidden)) x
+       where c.score is null or (x.score, x.id) < (c.score, c.id)
+       order by x.score desc, x.id desc
+       limit n - cardinality(top));
+  end loop;
   if cardinality(top) = n and top[n].score > 2 then
     return query select t.user_id, t.username, t.display_name, t.avatar_path, t.score, t.cursor
                    from unnest(top) with ordinality t order by t.ordinality;
