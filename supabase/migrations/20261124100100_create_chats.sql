@@ -93,8 +93,14 @@ comment on table public.chat_bans is 'Users banned from a chat; visible to the c
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
-create index chat_members_user_id_idx on public.chat_members (user_id, chat_id);
+-- archived_at is included for the chat list's first pass (index-only); read-cursor updates stay HOT.
+create index chat_members_user_id_idx on public.chat_members (user_id, chat_id) include (archived_at);
 create index chats_last_activity_idx on public.chats (last_activity_at desc, id desc);
+-- The chat list's first pass reads each of a user's chats' activity (and kind) from this index alone (index-only),
+-- without visiting the 1,000 rows (chat_list migration). Not an INCLUDE of the primary key: the key is the replica
+-- identity, and a DELETE in postgres_changes would then carry these columns. A send already updates an indexed
+-- column (last_activity_at), so it is never a HOT update: this index adds one entry per send, nothing per member.
+create index chats_id_activity_idx on public.chats (id) include (last_activity_at, kind);
 create index chats_created_by_idx on public.chats (created_by);
 
 create index chats_discoverable_title_idx on public.chats using gin (title extensions.gin_trgm_ops)
