@@ -56,7 +56,7 @@ export const PRESETS: Record<string, Preset> = {
       reaction_rate: 0.05,
       deleted_rate: 0.005,
     },
-    work: { sends: 2_000, fanoutSends: 400, reads: 1_000, depth: 100_000, catchupRounds: 5, deliverySends: 200 },
+    work: { sends: 2_000, fanoutSends: 400, reads: 1_000, depth: 100_000, catchupRounds: 10, deliverySends: 200 },
   },
   large: {
     name: "large",

@@ -93,11 +93,13 @@ comment on table public.chat_bans is 'Users banned from a chat; visible to the c
 -- ---------------------------------------------------------------------------------------------------------------
 -- indexes
 -- ---------------------------------------------------------------------------------------------------------------
-create index chat_members_user_id_idx on public.chat_members (user_id, chat_id);
+-- archived_at is included for the chat list's first pass (index-only); read-cursor updates stay HOT.
+create index chat_members_user_id_idx on public.chat_members (user_id, chat_id) include (archived_at);
 -- No index on the columns a send updates (last_message_seq, last_event_seq, last_message_at, last_activity_at): the
 -- send's one update of the chat row is then a HOT update, which writes no index entry (pkey, trigram indexes of the
 -- title) while the chat's other senders wait for the row (issue 20, docs/performance.md "The hot chat"). The chat list
--- sorts the caller's own chats by last_activity_at after reading them through chat_members (pgTAP 97).
+-- sorts the caller's own chats by last_activity_at after reading them through chat_members (pgTAP 97); its first pass
+-- reads that column from the chat rows (an index including it would cost every send the HOT update).
 create index chats_created_by_idx on public.chats (created_by);
 
 create index chats_discoverable_title_idx on public.chats using gin (title extensions.gin_trgm_ops)

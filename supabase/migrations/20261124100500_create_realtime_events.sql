@@ -475,9 +475,15 @@ revoke all on function private.event_json(private.chat_events) from public, anon
 --   called message_json and profile_json) was the cost of a page.
 -- * The answer is built as json text instead of jsonb: it is sent to the client as text either way, and building
 --   jsonb only to print it again cost more than half of a page (500 message events: 19 ms as jsonb, 8 ms as json).
+-- * A message event is one to_json of nested rows (event, data, message, author card) instead of json_build_object
+--   calls whose text is copied into each other, and jsonb payloads (reactions, member events) are embedded as they
+--   are instead of being cast to json (which parses them again). The events are joined to their messages and
+--   authors by primary key, one index probe each, whatever the statistics say: a version that read the page's
+--   messages, authors and files once each through CTEs was 18 % faster on fresh statistics, but with chat_events
+--   estimated at one row (stale statistics) its plan scanned the page once per message: 4 s for a page.
 -- The content is the same as event_json's (keys in column order rather than sorted);
--- supabase/tests/database/51-attachment-events.test.sql compares the two. Bench preset quick, catch-up of 1,000
--- events in pages of 500: 75 ms -> 26.5 ms p95.
+-- supabase/tests/database/51-attachment-events.test.sql and 99-catch-up-page.test.sql compare the two. Bench preset
+-- quick, catch-up of 1,000 events in pages of 500: 75 ms -> 26.5 ms p95 (json), and see docs/performance.md.
 create function public.get_chat_events(chat_id uuid, after_cursor bigint default 0, page_size integer default 100)
 returns json
 language plpgsql
@@ -514,22 +520,28 @@ begin
 
   -- The payloads of private.event_json and private.message_json, built in one pass as json text.
   select coalesce(json_agg(
-           json_build_object('cursor', e.seq, 'event', e.event, 'chat_id', e.chat_id, 'actor_id', e.actor_id,
-             'at', e.created_at,
-             'data', case
-               when e.message_id is null then e.payload::json
-               when e.event like 'reaction.%'
-                 then (e.payload || jsonb_build_object('reaction_counts', coalesce(m.reaction_counts, '{}'::jsonb)))::json
-               else json_build_object('message_id', e.message_id, 'message_seq', e.message_seq, 'message',
-                 (select to_json(x) from (
-                    select m.*,
-                           case when p.id is not null then json_build_object('id', p.id, 'username', p.username,
-                             'display_name', p.display_name, 'avatar_path', p.avatar_path) end as author,
-                           case when m.deleted_at is not null then '[]'::json else coalesce(
-                             (select json_agg(private.attachment_json(a) order by a.created_at, a.id)
-                                from public.attachments a where a.message_id = m.id), '[]'::json) end as attachments
-                     where m.id is not null) x))
-             end)
+           case
+             when e.message_id is null then
+               json_build_object('cursor', e.seq, 'event', e.event, 'chat_id', e.chat_id, 'actor_id', e.actor_id,
+                                 'at', e.created_at, 'data', e.payload)
+             when e.event like 'reaction.%' then
+               json_build_object('cursor', e.seq, 'event', e.event, 'chat_id', e.chat_id, 'actor_id', e.actor_id,
+                                 'at', e.created_at,
+                                 'data', e.payload || jsonb_build_object('reaction_counts', coalesce(m.reaction_counts, '{}'::jsonb)))
+             else
+               (select to_json(ev) from (
+                  select e.seq as cursor, e.event, e.chat_id, e.actor_id, e.created_at as at,
+                         (select d from (
+                            select e.message_id, e.message_seq,
+                                   (select msg from (
+                                      select m.*,
+                                             (select au from (select p.id, p.username, p.display_name, p.avatar_path) au
+                                               where p.id is not null) as author,
+                                             case when m.deleted_at is not null then '[]'::json else coalesce(
+                                               (select json_agg(private.attachment_json(a) order by a.created_at, a.id)
+                                                  from public.attachments a where a.message_id = m.id), '[]'::json) end as attachments
+                                       where m.id is not null) msg) as message) d) as data) ev)
+           end
            order by e.seq)
            filter (where e.message_seq is null or e.message_seq > member.history_from_seq), '[]'::json),
          max(e.seq)
