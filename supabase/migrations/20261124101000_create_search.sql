@@ -874,7 +874,7 @@ begin
     strategy := case when visible * private.search_match_fraction(q) > 300 then 'recent' else 'index' end;
   end if;
   if strategy = 'recent' then
-    hits := '{}';
+    hits := '{}'::private.search_hit[];
     loop
       -- The next slice of time, older than the ones read so far: [since, newer).
       newer := since;
@@ -1117,7 +1117,7 @@ declare
   c record := private.score_cursor(search_people.cursor);
   n integer := private.search_page_size(page_size);
   hidden uuid[] := private.block_partner_ids();
-  top public.people_search_result[] := '{}';
+  top public.people_search_result[] := '{}'::public.people_search_result[];
 begin
   -- Usernames are 3 to 32 characters (profiles_username_format).
   for len in greatest(char_length(q), 3) .. 32 loop
