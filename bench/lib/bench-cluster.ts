@@ -144,7 +144,7 @@ async function buildSearchIndex(cluster: Cluster, sql: postgres.Sql): Promise<vo
         await one.unsafe(`set session_replication_role = replica`);
         await one.unsafe(`
           insert into private.message_search (chat_id, seq, message_id, author_id, created_at, document)
-          select m.chat_id, m.seq, m.id, m.author_id, m.created_at, private.stored_search_document(m.chat_id, m.body)
+          select m.chat_id, m.seq, m.id, m.author_id, m.created_at, private.search_document(m.body)
             from public.messages m
            where m.deleted_at is null and m.body is not null and m.kind = any (private.searchable_kinds())
              and m.seq % 2 = ${part}`);
@@ -158,7 +158,7 @@ async function buildSearchIndex(cluster: Cluster, sql: postgres.Sql): Promise<vo
   const built = Date.now();
   await sql`insert into private.search_words (word)
             select distinct t.lexeme from private.message_search s cross join lateral unnest(s.document) t
-             where left(t.lexeme, 1) <> '~' and left(t.lexeme, 3) <> '#c '
+             where left(t.lexeme, 1) <> '~'
             on conflict do nothing`;
   await sql`analyze private.message_search`;
   step(
