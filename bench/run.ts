@@ -187,6 +187,11 @@ async function main(): Promise<number> {
          limit ${preset.work.sends}`,
     );
 
+    if (want("search") && !process.argv.includes("--skip-search")) {
+      // 0. search (issue 17): bench/lib/search.ts. First, so that its user's 200 chats hold what the generator made:
+      // the send workloads below post into groups of the hub, some of them this user's -------------------------------
+      records.push(...(await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line: failOnErrors, notes })));
+    }
     if (want("send")) {
       // 1. send, by chat size: send_message next to the naive Supabase chat (the anchor, bench/lib/naive.ts) and a bare
       // insert, interleaved, at 8 clients and at 1 client -----------------------------------------------------------
@@ -481,10 +486,6 @@ async function main(): Promise<number> {
         records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
       }
 
-    }
-    if (want("search") && !process.argv.includes("--skip-search")) {
-      // 6b. search (issue 17): bench/lib/search.ts ----------------------------------------------------------------
-      records.push(...(await measureSearch({ admin, clients, reads: preset.work.reads, sends: Math.min(preset.work.sends, 2000), line: failOnErrors, notes })));
     }
     if (want("gateway")) {
       // 7. (and 8, delivery) through the gateway: send_message and a history page as supabase-js sends them over HTTP (gateway, REST,
