@@ -38,6 +38,8 @@ export const TARGETS: Target[] = [
   { label: "channel 10k send p50 (x 2-member chat), 1 client", name: "compare.fanout_channel_vs_direct", metric: "p50", on: "ratio", op: "<=", goal: 1.5 },
   { label: "chat list p95, 8 clients (ms)", name: "read.chat_list_1000_chats", metric: "p95", on: "value", op: "<=", goal: 10 },
   { label: "chat list p95, 1 client (ms)", name: "read.chat_list_1000_chats.1_client", metric: "p95", on: "value", op: "<=", goal: 10 },
+  // Where the bare query alone is over the 10 ms budget at 8 clients on 2 cores, the ratio to it is the target (issue 20).
+  { label: "chat list p95 (x the bare query), 8 clients", name: "read.chat_list_1000_chats", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
   { label: "history deep / newest p95, 8 clients", name: "compare.history_depth", metric: "p95", on: "ratio", op: "<=", goal: 1.3 },
   { label: "history deep / newest p95, 1 client", name: "compare.history_depth.1_client", metric: "p95", on: "ratio", op: "<=", goal: 1.3 },
   { label: "RLS overhead, history page p95", name: "compare.rls_history_page", metric: "p95", on: "ratio", op: "<=", goal: 1.5 },
