@@ -282,8 +282,10 @@ begin
     delete from private.search_pending p where p.chat_id = new.chat_id and p.seq = new.seq;
     return null;
   end if;
-  doc := private.search_document(new.body);
-  update private.message_search s set document = doc where s.chat_id = new.chat_id and s.seq = new.seq;
+  -- A queued message has no document yet (search reads its body), so only an indexed one is parsed here.
+  update private.message_search s set document = private.search_document(new.body)
+   where s.chat_id = new.chat_id and s.seq = new.seq
+  returning s.document into doc;
   if found then
     perform private.remember_words(array[doc]);
   else
