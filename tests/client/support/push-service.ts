@@ -112,6 +112,12 @@ export async function startPushService(vapidPublicKey: string, options: { quiet?
       subs.set(path, { json, keys, publicRaw, auth });
       return json;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // The notify worker may keep a connection open (keep-alive, or a request still in flight when the test ends):
+    // close drops them all instead of waiting for them.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

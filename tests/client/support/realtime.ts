@@ -101,5 +101,15 @@ export async function sendMessage(author: SignedInUser, chatId: string, body: st
 
 /** Removes every channel and closes the client's socket. */
 export async function disconnect(...clients: SupabaseClient<Database>[]): Promise<void> {
-  for (const c of clients) await c.removeAllChannels();
+  for (const c of clients) {
+    // Leaving waits for each channel's reply; a socket that is reconnecting may never send one, so after 10 s the
+    // socket is closed instead (the channels go with it).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = await Promise.race([
+      c.removeAllChannels().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 10_000))),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) await c.realtime.disconnect();
+  }
 }
