@@ -17,6 +17,7 @@ import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/share
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, interleave, summarize, type Measurement } from "./lib/stats.ts";
+import { CONTRACT_SQL, SERIALIZED_SQL, createCeilings } from "./lib/ceilings.ts";
 import { createNaiveChat, naiveInsert } from "./lib/naive.ts";
 import { measureDelivery } from "./lib/delivery.ts";
 import { measureNotifications } from "./lib/notifications.ts";
@@ -114,16 +115,7 @@ async function main(): Promise<number> {
       drop table if exists bench_base.messages;
       create table bench_base.messages (like public.messages including defaults);
       alter table bench_base.messages add primary key (id), add unique (chat_id, seq);
-      -- The ceiling of a gap-free send into one chat (section 1, one-chat workloads): a per-chat counter row and a
-      -- message table of the same shape, both bare (no RLS, triggers or foreign keys), written by the caller in the
-      -- request context, so only the turn on the counter row and the commit separate it from the naive chat.
-      drop table if exists bench_base.serialized_messages, bench_base.chat_counters;
-      create table bench_base.chat_counters (chat_id uuid primary key, seq bigint not null default 0);
-      create table bench_base.serialized_messages (like public.messages including defaults);
-      alter table bench_base.serialized_messages add primary key (id), add unique (chat_id, seq);
-      grant usage on schema bench_base to authenticated;
-      grant select, update on bench_base.chat_counters to authenticated;
-      grant insert on bench_base.serialized_messages to authenticated;`);
+      grant usage on schema bench_base to authenticated;`);
     const [special] = await admin<{ channel: string; hot: string; deep: string; hub: string; hub_email: string }[]>`
       select (select chat_id from bench.chats where role = 'channel')::text as channel,
              (select chat_id from bench.chats where role = 'hot')::text as hot,
@@ -153,15 +145,13 @@ async function main(): Promise<number> {
     };
     const naiveSend = (sql: postgres.Sql, it: Member & { body: string }) =>
       inRequest(sql, claimsOf(it), (tx) => naiveInsert(tx, it.chat_id, it.body), { path: "/messages" });
-    // The cheapest gap-free send: in the same request context, one transaction that takes the chat's next seq from its
-    // counter row (the row lock is held to the commit, as send_message holds the chat row) and inserts the message.
+    // The ceilings of a send into one chat (bench/lib/ceilings.ts), each one statement in the same request context:
+    // the cheapest gap-free send (a counter row's lock held to the commit, as send_message holds the chat row, and a
+    // bare insert), and the writes the event contract asks of a send and nothing else.
     const serializedSend = (sql: postgres.Sql, it: Member & { body: string }) =>
-      inRequest(sql, claimsOf(it), async (tx) => {
-        const [row] = await tx<{ seq: string }[]>`
-          update bench_base.chat_counters set seq = seq + 1 where chat_id = ${it.chat_id}::uuid returning seq`;
-        return tx`insert into bench_base.serialized_messages (chat_id, seq, author_id, kind, body, client_id)
-                  values (${it.chat_id}::uuid, ${row!.seq}, ${it.user_id}::uuid, 'text', ${it.body}, ${randomUUID()}::uuid)`;
-      });
+      inRequest(sql, claimsOf(it), (tx) => tx.unsafe(SERIALIZED_SQL, [it.chat_id, it.user_id, it.body]));
+    const contractSend = (sql: postgres.Sql, it: Member & { body: string }) =>
+      inRequest(sql, claimsOf(it), (tx) => tx.unsafe(CONTRACT_SQL, [it.chat_id, it.body]));
     // The send rate limit (30 per 10 s per sender) is state, not work: each workload starts from an empty window so
     // that a sender of the previous workload is not refused in this one.
     const resetSendRate = () => admin!`delete from private.rate_counters`;
@@ -216,8 +206,8 @@ async function main(): Promise<number> {
       );
       const n8 = preset.work.sends;
       const n1 = preset.work.fanoutSends;
-      // oneChat: every send goes into the same chat, so the workload is also measured next to its ceiling, the
-      // serialized insert (serializedSend), as a fourth interleaved side.
+      // oneChat: every send goes into the same chat, so the workload is also measured next to its two ceilings, the
+      // serialized insert (serializedSend) and the contract's writes (contractSend), as two more interleaved sides.
       const workloads: Array<{ name: string; members: Member[]; oneChat?: boolean }> = [
         { name: "send.2_members", members: shuffle(await sendersOf("direct", 2, 2, n8)) },
         { name: "send.10_members", members: shuffle(await sendersOf("group", 8, 12, n8)) },
@@ -226,7 +216,7 @@ async function main(): Promise<number> {
         { name: `send.channel_${preset.data.channel_members}_members`, members: channelPosters, oneChat: true },
         { name: "send.hot_chat", members: hotMembers, oneChat: true },
       ];
-      await admin`insert into bench_base.chat_counters (chat_id) values (${special.channel}::uuid), (${special.hot}::uuid)`;
+      await createCeilings(admin, [special.channel, special.hot]);
       const sendResults = new Map<string, { m8: Measurement; m1: Measurement }>();
       for (const w of workloads) {
         const chats = new Set(w.members.map((m) => m.chat_id)).size;
@@ -241,26 +231,35 @@ async function main(): Promise<number> {
           await drive(cs, sendItems(w.members, Math.min(100, n)), naiveSend);
           await drive(bcs, sendItems(w.members, Math.min(100, n)), bareInsert);
           if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), serializedSend);
+          if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), contractSend);
           await resetSendRate();
-          const [naive, rpc, bare, serialized] = await interleave<Member & { body: string }>([
+          const [naive, rpc, bare, serialized, contract] = await interleave<Member & { body: string }>([
             { clients: cs, items: sendItems(w.members, n), op: naiveSend },
             { clients: cs, items: sendItems(shuffle(w.members, 3), n), op: sendRpc },
             { clients: bcs, items: sendItems(w.members, n), op: bareInsert },
-            ...(w.oneChat ? [{ clients: cs, items: sendItems(w.members, n), op: serializedSend }] : []),
+            ...(w.oneChat
+              ? [{ clients: cs, items: sendItems(w.members, n), op: serializedSend }, { clients: cs, items: sendItems(w.members, n), op: contractSend }]
+              : []),
           ]);
           line(`${label} naive Supabase chat`, naive!);
           line(`${label} bare insert`, bare!);
           if (serialized) failOnErrors(`${label} serialized insert (the gap-free ceiling)`, serialized);
+          if (contract) failOnErrors(`${label} the contract's writes (its ceiling)`, contract);
           failOnErrors(`${label} send_message`, rpc!);
           if (naive!.errors) notes.push(`${label} naive: ${naive!.errors} failed inserts ${JSON.stringify(naive!.errorCodes)}`);
-          return { naive: naive!, rpc: rpc!, bare: bare!, serialized };
+          return { naive: naive!, rpc: rpc!, bare: bare!, serialized, contract };
         };
-        // For a one-chat workload two more rows: `<name>.vs_serialized` (send_message against the serialized insert:
-        // how close the send is to the ceiling of any gap-free send) and `<name>.serialized` (that ceiling against the
-        // naive chat, with the bare insert as second reference).
+        // For a one-chat workload four more rows: `<name>.serialized` (the cheapest gap-free send against the naive
+        // chat, with the bare insert as second reference) and `<name>.vs_serialized` (send_message against it), and
+        // `<name>.contract` / `<name>.vs_contract`, the same for the contract's writes.
         const ceilingRecords = (name: string, r: Awaited<ReturnType<typeof run>>) =>
-          r.serialized
-            ? [...benchRecords(`${name}.vs_serialized`, r.rpc, r.serialized), ...benchRecords(`${name}.serialized`, r.serialized, r.naive, r.bare)]
+          r.serialized && r.contract
+            ? [
+                ...benchRecords(`${name}.vs_serialized`, r.rpc, r.serialized),
+                ...benchRecords(`${name}.serialized`, r.serialized, r.naive, r.bare),
+                ...benchRecords(`${name}.vs_contract`, r.rpc, r.contract),
+                ...benchRecords(`${name}.contract`, r.contract, r.naive, r.bare),
+              ]
             : [];
         const eight = await run(clients, baseClients, n8, `${w.name} (${nClients} clients)`);
         records.push(...benchRecords(w.name, eight.rpc, eight.naive, eight.bare), ...ceilingRecords(w.name, eight));
@@ -439,6 +438,7 @@ async function main(): Promise<number> {
         const whole: number[] = [];
         const pages: number[] = [];
         const bareWhole: number[] = [];
+        const jsonWhole: number[] = [];
         let events = 0;
         for (let round = 0; round < preset.work.catchupRounds; round++) {
           const [cur] = await admin<{ seq: string; msg: string }[]>`
@@ -476,6 +476,13 @@ async function main(): Promise<number> {
               await baseClients[0]!`select * from public.messages where chat_id = ${special.hot}::uuid and seq > ${s} order by seq limit ${CATCHUP_PAGE}`;
             }
             bareWhole.push(performance.now() - b0);
+            // The least any catch-up of these messages sends: the same message rows rendered as JSON, two pages, by a
+            // bare query (no request context, no function, no authors, files or event envelopes).
+            const j0 = performance.now();
+            for (let s = fromMsg; s < fromMsg + 800; s += CATCHUP_PAGE) {
+              await baseClients[0]!`select json_agg(m order by m.seq) as page from (select * from public.messages where chat_id = ${special.hot}::uuid and seq > ${s} order by seq limit ${CATCHUP_PAGE}) m`;
+            }
+            jsonWhole.push(performance.now() - j0);
           }
         }
         const w = summarize(whole, whole.reduce((a, b) => a + b, 0) / 1000);
@@ -486,6 +493,9 @@ async function main(): Promise<number> {
         step(`catch-up returned ${events} events over ${preset.work.catchupRounds} gaps, each read ${CATCHUP_READS} times (${whole.length} samples)`);
         records.push(...benchRecords("catchup.1000_events", w, b));
         records.push(...benchRecords(`catchup.page_${CATCHUP_PAGE}`, p, null));
+        const j = summarize(jsonWhole, jsonWhole.reduce((a, b2) => a + b2, 0) / 1000);
+        line("the gap's 800 messages as JSON, bare (two pages)", j);
+        records.push(...benchRecords("catchup.messages_as_json", j, b));
       }
 
     }
