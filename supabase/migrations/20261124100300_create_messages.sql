@@ -228,9 +228,15 @@ end
 $$;
 revoke all on function private.on_message_removed() from public, anon, authenticated;
 
+-- send_message announces its own message under the chat row's lock and marks its id handled before the insert
+-- (private.mark_handled, realtime events migration): the WHEN clause, evaluated at the insert, queues no deferred
+-- event for it, so nothing runs for it at commit, inside the chat's turn (issue 20). Any other insert (a service-role
+-- import, Studio) is announced at commit as before.
 create constraint trigger messages_emit_sent after insert on public.messages
   deferrable initially deferred
-  for each row execute function private.on_message_sent();
+  for each row
+  when (position(new.id::text in coalesce(current_setting('chat_events.sent', true), '')) = 0)
+  execute function private.on_message_sent();
 
 create constraint trigger messages_emit_changed after update on public.messages
   deferrable initially deferred

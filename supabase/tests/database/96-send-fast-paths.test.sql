@@ -7,7 +7,7 @@
 -- unread counter triggers do, for every insert or update statement, even one that writes no row).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(15);
+select plan(19);
 
 create table pg_temp.statements (op text);
 create function pg_temp.count_statement() returns trigger language plpgsql as $$
@@ -96,6 +96,37 @@ select is((tests.last_payload('chat.activity') -> 'data') - 'message_id' - 'auth
      from public.chats c where c.id = tests.id('dm')),
   'chat.activity of a direct message carries the chat''s counters after the send');
 select is((tests.last_payload('chat.activity') #>> '{data,message_id}')::uuid, tests.id('last'), 'and the new message');
+
+-- the deferred messages_emit_sent trigger: not queued for a send_message insert, still there for any other insert ----------
+-- For the rest of this (rolled back) test, the trigger's function only notes that it ran.
+create table pg_temp.emit_sent_runs (message_id uuid);
+create or replace function private.on_message_sent() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $f$
+begin
+  insert into pg_temp.emit_sent_runs values (new.id);
+  return null;
+end
+$f$;
+select tests.send_message('queued', 'bob', 'team', 'no deferred event for me');
+set constraints all immediate;
+set constraints all deferred;
+select is((select count(*) from pg_temp.emit_sent_runs), 0::bigint,
+  'a send_message insert queues no deferred messages_emit_sent event (nothing of it runs at commit)');
+select is((select count(*) from private.chat_events e where e.message_id = tests.id('queued') and e.event = 'message.sent'),
+  1::bigint, 'and its message.sent is logged once, by send_message');
+-- An insert outside send_message (a service-role import) still queues it.
+update public.chats set last_message_seq = last_message_seq + 1 where id = tests.id('team');
+insert into public.messages (id, chat_id, seq, author_id, body)
+select tests.remember('imported', gen_random_uuid()), c.id, c.last_message_seq, tests.id('alice'), 'imported'
+  from public.chats c where c.id = tests.id('team');
+select is((select count(*) from pg_temp.emit_sent_runs), 0::bigint, 'deferred: it has not run at the insert');
+set constraints all immediate;
+set constraints all deferred;
+select is((select array_agg(message_id) from pg_temp.emit_sent_runs), array[tests.id('imported')],
+  'an insert outside send_message runs the deferred trigger, once');
 
 select * from finish();
 rollback;
