@@ -1054,6 +1054,31 @@ $$;
 comment on function private.push_token_key() is 'The Vault key that encrypts push tokens.';
 revoke all on function private.push_token_key() from public, anon, authenticated;
 
+-- May the notify function POST to this Web Push endpoint? Push services are public https hosts on the default port
+-- (fcm.googleapis.com, updates.push.services.mozilla.com, web.push.apple.com, *.notify.windows.com), so anything else
+-- a client registers is refused: it would have the function send requests into the network it runs in (SSRF).
+-- * https only, with a DNS name: no user info, no port but 443, no IP literal of any form (a host whose last label is
+--   numeric, such as 2130706433 or 0x7f.1, is an IPv4 address to URL parsers), at least two labels;
+-- * not a name of a local or private network (localhost, .localhost, .local, .internal, .home.arpa, .lan);
+-- * plain http only on loopback (127.0.0.1, localhost, [::1]), for a push service of local development and tests.
+-- A public name that resolves to a private address is not caught here (the function does not resolve names);
+-- docs/security.md says what an operator filters at the egress.
+create function private.push_endpoint_allowed(endpoint text) returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when endpoint ~ '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?/\S*$' then true
+    when endpoint !~* '^https://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?(:443)?/\S*$' then false
+    else lower(substring(endpoint from '^https://([^/:]+)')) !~ '(^|\.)(localhost|local|internal|home\.arpa|lan)$'
+  end
+$$;
+comment on function private.push_endpoint_allowed(text) is
+  'Whether a Web Push endpoint may be registered: a public https host on port 443 (or loopback http for local peers).';
+revoke all on function private.push_endpoint_allowed(text) from public, anon, authenticated;
+grant execute on function private.push_endpoint_allowed(text) to service_role;
+
 -- A push target checked and in canonical form: `target` identifies it (the endpoint of a Web Push subscription, the
 -- token otherwise), `secret` is what is stored encrypted (the subscription JSON, or the token).
 create function private.push_target(provider public.push_provider, token text, subscription jsonb,
@@ -1072,11 +1097,11 @@ begin
     endpoint := subscription ->> 'endpoint';
     if token is not null or jsonb_typeof(subscription) is distinct from 'object' or endpoint is null
        or char_length(endpoint) > 2048
-       or not (endpoint ~ '^https://[^/\s]+/\S*$' or endpoint ~ '^http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?/\S*$')
+       or not private.push_endpoint_allowed(endpoint)
        or coalesce(subscription #>> '{keys,p256dh}', '') !~ '^[A-Za-z0-9_-]{86,88}={0,2}$'
        or coalesce(subscription #>> '{keys,auth}', '') !~ '^[A-Za-z0-9_-]{21,24}={0,2}$' then
       raise exception 'invalid web push subscription' using errcode = '22023',
-        hint = 'Pass subscription: PushSubscription.toJSON() (an https endpoint and keys p256dh, auth), no token.';
+        hint = 'Pass subscription: PushSubscription.toJSON() (an https endpoint of a public push service and keys p256dh, auth), no token.';
     end if;
     target := endpoint;
     secret := jsonb_build_object('endpoint', endpoint, 'keys', jsonb_build_object(

@@ -3,7 +3,7 @@
 -- a notification queues for each deliverable target, honouring the preferences.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(64);
+select plan(67);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol']) u;
@@ -90,6 +90,28 @@ select throws_ok($$ select public.register_push_device('web_push', 'web',
 select lives_ok($$ select public.register_push_device('web_push', 'web',
   subscription => jsonb_set(pg_temp.sub(3), '{endpoint}', '"http://127.0.0.1:8080/push/3"')) $$,
   'a loopback endpoint is accepted (local development)');
+-- Endpoints that would have the notify function send into its own network (SSRF) are refused: IP literals of any
+-- form, names of local networks, other ports, user info, single labels.
+select tests.authenticate_as_service_role();
+select is((select array_agg(e order by e) from unnest(array[
+    'https://10.0.0.5/push', 'https://169.254.169.254/latest/meta-data', 'https://127.0.0.1/push', 'https://[::1]/push',
+    'https://[fd00::1]/push', 'https://2130706433/push', 'https://0x7f.1/push', 'https://0177.0.0.1/push',
+    'https://localhost/push', 'https://push.localhost/push', 'https://printer.local/push', 'https://db.internal/push',
+    'https://nas.home.arpa/push', 'https://router.lan/push', 'https://intranet/push', 'https://push.example.test:8443/push',
+    'https://user@push.example.test/push', 'https://push.example.test', 'http://10.0.0.5/push', 'http://push.example.test/x',
+    'https://push..example.test/x', 'https://-push.example.test/x']) e
+   where private.push_endpoint_allowed(e)), null,
+  'no IP literal, local or private name, other port, user info or single label is an allowed endpoint');
+select is((select array_agg(e order by e) from unnest(array[
+    'https://fcm.googleapis.com/fcm/send/dAbC:APA91b', 'https://updates.push.services.mozilla.com/wpush/v2/gAAAAA',
+    'https://web.push.apple.com/QGx', 'https://wns2-par02p.notify.windows.com/w/?token=AwYA', 'https://push.example.test:443/x',
+    'https://Push.Example.TEST/x', 'http://127.0.0.1:8080/push/3', 'http://localhost:9/p', 'http://[::1]:9/p']) e
+   where not private.push_endpoint_allowed(e)), null,
+  'the push services'' endpoints (and loopback http) are allowed');
+select tests.authenticate_as('bob');
+select throws_ok($$ select public.register_push_device('web_push', 'web',
+  subscription => jsonb_set(pg_temp.sub(4), '{endpoint}', '"https://169.254.169.254/latest/meta-data"')) $$,
+  '22023', 'invalid web push subscription', 'registering an endpoint on a private address is refused');
 select throws_ok($$ select public.register_push_device('fcm', 'android', token => 'short') $$, '22023',
   'invalid FCM registration token', 'a malformed FCM token is refused');
 select throws_ok($$ select public.register_push_device('apns', 'ios', token => repeat('ab', 32)) $$, '22023',

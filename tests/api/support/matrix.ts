@@ -922,7 +922,14 @@ Text a client writes is checked in the database (\`22023\` with a hint, nothing 
   or an unknown short code are refused.
 - **Paths** a client sets (the profile avatar, a chat's avatar, a custom emoji's image) are avatars-bucket paths
   \`<user id>/<file name>\` in the folder of the user who sets them, the only folder Storage lets them write; URLs,
-  traversal and formatting characters are refused. Web Push endpoints must be https URLs (loopback http only for local peers; \`register_push_device\`).
+  traversal and formatting characters are refused. Web Push endpoints must be https URLs of a public host on port 443 (loopback http only for local peers;
+  \`register_push_device\`, \`private.push_endpoint_allowed\`): no IP literal of any form (decimal and hex IPv4 forms
+  included), no user info, no other port, no single-label name and no name of a local network (\`localhost\`,
+  \`.localhost\`, \`.local\`, \`.internal\`, \`.home.arpa\`, \`.lan\`), so a client cannot have the notify function send
+  requests into the network it runs in. The function checks the same rule again before each request (a subscription
+  that fails it is removed as gone) and does not follow redirects. It does not resolve names: a public name pointing at
+  a private address is for the operator's egress filter (a self-hosted edge runtime should not reach the database or
+  other internal services except through the URLs it is given).
 
 ### Guests and unconfirmed users
 
