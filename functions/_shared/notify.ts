@@ -99,7 +99,10 @@ const notificationPart = {
   unread_count: z.number(),
 };
 const pushSchema = z.object({
-  target: z.object({ subscription: z.object({ endpoint: z.string(), keys: z.object({ p256dh: z.string(), auth: z.string() }) }) }),
+  target: z.object({
+    subscription: z.object({ endpoint: z.string(), keys: z.object({ p256dh: z.string(), auth: z.string() }) }),
+    endpoint_allowed: z.boolean(),
+  }),
   ...notificationPart,
 });
 const fcmSchema = z.object({ target: z.object({ token: z.string() }), ...notificationPart });
@@ -159,24 +162,14 @@ function urgencyOf(kind: string): "high" | "normal" | "low" {
   return ["mention", "reply", "direct_message", "invitation"].includes(kind) ? "high" : kind === "reaction" ? "low" : "normal";
 }
 
-/**
- * Whether the function may POST to a Web Push endpoint: the rule of private.push_endpoint_allowed (notifications
- * migration), checked again here for subscriptions registered before it or written by the service role. A public
- * https host on port 443 (no IP literal, no user info, no name of a local network), or loopback http for local peers.
- */
-export function pushEndpointAllowed(endpoint: string): boolean {
-  if (/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?\/\S*$/.test(endpoint)) return true;
-  const match = /^https:\/\/((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)(?::443)?\/\S*$/i.exec(endpoint);
-  return match !== null && !/(^|\.)(localhost|local|internal|home\.arpa|lan)$/.test(match[1]!.toLowerCase());
-}
-
 export async function sendWebPush(deps: NotifyDeps, raw: Record<string, unknown>): Promise<Outcome> {
   if (!deps.vapid) return { outcome: "failed", error: "Web Push is not configured (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY)" };
   const parsed = pushSchema.safeParse(raw);
   if (!parsed.success) return { outcome: "failed", error: "malformed delivery: " + parsed.error.message.slice(0, 200) };
   const p = parsed.data;
-  // Never a request into the function's own network; the subscription is removed (it can never be delivered).
-  if (!pushEndpointAllowed(p.target.subscription.endpoint)) {
+  // Never a request into the function's own network: the database's verdict on the endpoint
+  // (private.push_endpoint_allowed) comes with the target; such a subscription is removed (it can never be delivered).
+  if (!p.target.endpoint_allowed) {
     return { outcome: "gone", error: "endpoint is not a public push service (docs/security.md)" };
   }
   let details: { endpoint: string; method: string; headers: Record<string, string | number>; body: Uint8Array | null };

@@ -248,7 +248,9 @@ end
 $$;
 revoke all on function private.is_large_chat(integer) from public, anon, authenticated;
 
--- Marks an id as handled in this transaction (so one commit broadcasts one event per message).
+-- Marks an id as handled in this transaction (so one commit broadcasts one event per message). The ids of a kind are
+-- a list in the setting chat_events.<kind>; the WHEN clause of messages_emit_sent (messages migration) reads
+-- chat_events.sent the same way, so the two change together.
 create function private.mark_handled(kind text, id uuid) returns boolean
 language plpgsql
 set search_path = ''

@@ -1061,8 +1061,9 @@ revoke all on function private.push_token_key() from public, anon, authenticated
 --   numeric, such as 2130706433 or 0x7f.1, is an IPv4 address to URL parsers), at least two labels;
 -- * not a name of a local or private network (localhost, .localhost, .local, .internal, .home.arpa, .lan);
 -- * plain http only on loopback (127.0.0.1, localhost, [::1]), for a push service of local development and tests.
--- A public name that resolves to a private address is not caught here (the function does not resolve names);
--- docs/security.md says what an operator filters at the egress.
+-- The delivery worker gets this verdict with each Web Push target (private.push_device_target) and sends nothing to
+-- an endpoint that fails it. A public name that resolves to a private address is not caught here (nothing resolves
+-- names); docs/security.md says what an operator filters at the egress.
 create function private.push_endpoint_allowed(endpoint text) returns boolean
 language sql
 immutable
@@ -1157,7 +1158,11 @@ begin
   select extensions.pgp_sym_decrypt(x.token_encrypted, private.push_token_key()) into secret
     from private.push_device_secrets x where x.device_id = device;
   return jsonb_build_object('device_id', d.id, 'provider', d.provider, 'platform', d.platform, 'app_id', d.app_id)
-      || case when d.provider = 'web_push' then jsonb_build_object('subscription', secret::jsonb)
+      -- endpoint_allowed: a subscription stored before private.push_endpoint_allowed, or written by the service role,
+      -- can still aim elsewhere; the worker sends nothing to it and settles it as gone.
+      || case when d.provider = 'web_push'
+              then jsonb_build_object('subscription', secret::jsonb,
+                                      'endpoint_allowed', private.push_endpoint_allowed(secret::jsonb ->> 'endpoint'))
               else jsonb_build_object('token', secret) end;
 end
 $$;

@@ -3,7 +3,7 @@
 -- a notification queues for each deliverable target, honouring the preferences.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(67);
+select plan(69);
 
 -- fixtures ----------------------------------------------------------------------------------------------------------
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol']) u;
@@ -33,6 +33,14 @@ create function pg_temp.clear_text_tokens() returns integer language sql securit
    where position('push.example.test' in encode(x.token_encrypted, 'escape')) > 0
       or position('fcm-token' in encode(x.token_encrypted, 'escape')) > 0
 $$;
+-- Rewrites a stored subscription's endpoint, as an older registration or a service-role write could have left it.
+create function pg_temp.store_endpoint(device uuid, endpoint text) returns void language sql security definer as $$
+  update private.push_device_secrets x
+     set token_encrypted = extensions.pgp_sym_encrypt(
+           jsonb_set(extensions.pgp_sym_decrypt(x.token_encrypted, private.push_token_key())::jsonb, '{endpoint}',
+                     to_jsonb(endpoint))::text, private.push_token_key())
+   where x.device_id = device
+$$;
 -- How long after now a user's pending email waits (probe).
 create function pg_temp.email_wait(who text) returns interval language sql security definer as $$
   select o.next_attempt_at - now() from private.notification_outbox o
@@ -51,7 +59,7 @@ $$;
 grant execute on function pg_temp.make_due(text) to authenticated, service_role;
 -- GoTrue's sign-out: the session row goes.
 create function pg_temp.sign_out() returns void language sql security definer as $$ delete from auth.sessions $$;
-grant execute on function pg_temp.outbox(text), pg_temp.reset(), pg_temp.clear_text_tokens(), pg_temp.sign_out()
+grant execute on function pg_temp.outbox(text), pg_temp.reset(), pg_temp.clear_text_tokens(), pg_temp.sign_out(), pg_temp.store_endpoint(uuid, text)
   to authenticated, service_role;
 
 -- registering --------------------------------------------------------------------------------------------------------
@@ -112,6 +120,17 @@ select tests.authenticate_as('bob');
 select throws_ok($$ select public.register_push_device('web_push', 'web',
   subscription => jsonb_set(pg_temp.sub(4), '{endpoint}', '"https://169.254.169.254/latest/meta-data"')) $$,
   '22023', 'invalid web push subscription', 'registering an endpoint on a private address is refused');
+-- A subscription stored before the rule (or written by the service role) reaches the delivery worker with the
+-- database's verdict: endpoint_allowed false, and the worker sends nothing to it (tests/functions/notify.test.ts).
+select tests.remember('web_internal', (public.register_push_device('web_push', 'web', subscription => pg_temp.sub(5))).id);
+select tests.authenticate_as_service_role();
+select is(private.push_device_target(tests.id('web_internal')) -> 'endpoint_allowed', 'true'::jsonb,
+  'the worker is told that a registered endpoint is allowed');
+select pg_temp.store_endpoint(tests.id('web_internal'), 'https://169.254.169.254/latest/meta-data');
+select is(private.push_device_target(tests.id('web_internal')) -> 'endpoint_allowed', 'false'::jsonb,
+  'and that a stored endpoint on a private address is not');
+select tests.authenticate_as('bob');
+select public.unregister_push_device(tests.id('web_internal'));
 select throws_ok($$ select public.register_push_device('fcm', 'android', token => 'short') $$, '22023',
   'invalid FCM registration token', 'a malformed FCM token is refused');
 select throws_ok($$ select public.register_push_device('apns', 'ios', token => repeat('ab', 32)) $$, '22023',

@@ -926,8 +926,9 @@ Text a client writes is checked in the database (\`22023\` with a hint, nothing 
   \`register_push_device\`, \`private.push_endpoint_allowed\`): no IP literal of any form (decimal and hex IPv4 forms
   included), no user info, no other port, no single-label name and no name of a local network (\`localhost\`,
   \`.localhost\`, \`.local\`, \`.internal\`, \`.home.arpa\`, \`.lan\`), so a client cannot have the notify function send
-  requests into the network it runs in. The function checks the same rule again before each request (a subscription
-  that fails it is removed as gone) and does not follow redirects. It does not resolve names: a public name pointing at
+  requests into the network it runs in. The delivery worker gets the rule's verdict with each target
+  (\`private.push_device_target\`): it sends nothing to a stored subscription that fails it (one registered before the
+  rule, or written by the service role) and removes it as gone, and it does not follow redirects. Nothing resolves names: a public name pointing at
   a private address is for the operator's egress filter (a self-hosted edge runtime should not reach the database or
   other internal services except through the URLs it is given).
 
