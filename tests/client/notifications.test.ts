@@ -34,6 +34,22 @@ describe.skipIf(!stack.functions || !vapidPublicKey)("notifications end to end",
     await push.close();
   });
 
+  it("a subscription aimed at a private network is refused with 22023 and a hint, and nothing is registered", async () => {
+    const subscription = (await push.subscribe(`/push/${bob.id}`)) as { endpoint: string };
+    for (const endpoint of ["https://169.254.169.254/latest/meta-data", "https://10.0.0.5/push", "https://db.internal/push"]) {
+      const { data, error } = await bob.live.rpc("register_push_device", {
+        provider: "web_push", platform: "web", subscription: { ...subscription, endpoint },
+      });
+      expect(data).toBeNull();
+      expect(error?.code).toBe("22023");
+      expect(error?.message).toBe("invalid web push subscription");
+      expect(error?.hint).toMatch(/public push service/);
+    }
+    const { data: devices, error } = await bob.live.from("push_devices").select("id");
+    expect(error).toBeNull();
+    expect(devices).toEqual([]);
+  });
+
   it("a mention reaches bob's browser (Web Push, decrypted), his user topic and his inbox", async () => {
     const { data: device, error } = await bob.live.rpc("register_push_device", {
       provider: "web_push", platform: "web", subscription: await push.subscribe(`/push/${bob.id}`),
