@@ -1,14 +1,18 @@
 // The hot chat's ceiling, by number of clients: every send goes into the bench data set's hot group (1,000 members),
-// from pgbench (a C client, so the client's own cost is small), for 1, 2, 4 and 8 clients, four sides each in the
+// from pgbench (a C client, so the client's own cost is small), for 1, 2, 4 and 8 clients, five sides each in the
 // same request context (role and claims set, one transaction per send, as PostgREST runs a request):
 //   naive       the naive Supabase chat (bench/lib/naive.ts): an RLS-checked insert and its realtime.send trigger;
 //   serialized  the cheapest gap-free send, one statement (bench/lib/ceilings.ts);
 //   contract    the writes the event contract asks of a send and nothing else, one call (bench/lib/ceilings.ts);
+//   checked     send_message's checks before the lock, then the contract's writes, one call (bench/lib/ceilings.ts);
 //   send        public.send_message.
 // While each run lasts, pg_stat_activity is sampled every 5 ms: what the clients' backends were doing (running, waiting
 // for the chat row's lock, for the WAL flush, for their client's next statement). That is the measurement behind "The
 // hot chat" in docs/performance.md. Needs the data set of `npm run bench` (any preset) in the bench cluster:
-//   npx tsx bench/hot-chat-sweep.ts [seconds per run, default 8] [--sides=send,naive] [--clients=4,8]
+//   npx tsx bench/hot-chat-sweep.ts [seconds per run, default 8] [--sides=send,naive] [--clients=4,8] [--ablation]
+// --ablation adds the sides checked_1, checked_3, checked_5, checked_9 and checked_15: the checked send with the real
+// tables instead of the copies, bit by bit (1 the chat row, 2 the messages, 4 the member row, 8 the event function;
+// bench/lib/ceilings.ts), which splits the distance from checked to send by table.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -64,6 +68,14 @@ commit;
     contract: `${head}select bench_base.contract_send((select chat_id from bench_base.hot_senders where i = :i), 'bench message ' || :i || ' ' || gen_random_uuid());
 commit;
 `,
+    checked: `${head}select bench_base.checked_send((select chat_id from bench_base.hot_senders where i = :i), 'bench message ' || :i || ' ' || gen_random_uuid(), gen_random_uuid());
+commit;
+`,
+    ...(args.includes("--ablation")
+      ? Object.fromEntries([1, 3, 5, 9, 15].map((real) => [`checked_${real}`, `${head}select bench_base.checked_send((select chat_id from bench_base.hot_senders where i = :i), 'bench message ' || :i || ' ' || gen_random_uuid(), gen_random_uuid(), ${real});
+commit;
+`]))
+      : {}),
     send: `${head}select id from public.send_message((select chat_id from bench_base.hot_senders where i = :i), 'bench message ' || :i || ' ' || gen_random_uuid(), client_id => gen_random_uuid());
 commit;
 `,
@@ -94,6 +106,7 @@ commit;
                                                                      when query ~* 'set_config' then 'the claims'
                                                                      when query ~* 'send_message' then 'send_message'
                                                                      when query ~* 'contract_send' then 'the contract''s writes'
+                                                                     when query ~* 'checked_send' then 'the checked send'
                                                                      when query ~* '^\\s*with' then 'the serialized insert'
                                                                      else left(query, 12) end
                         when state = 'idle' then 'client (between transactions)'

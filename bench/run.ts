@@ -17,7 +17,7 @@ import { inRequest, SERVICE_ROLE, userClaims, type Claims } from "../stack/share
 import { presetFromArgs, type Preset } from "./lib/presets.ts";
 import { benchRecords, chart, checkTarget, comparisonRecord, table, type BenchRecord, type Target } from "./lib/report.ts";
 import { drive, interleave, summarize, type Measurement } from "./lib/stats.ts";
-import { CONTRACT_SQL, SERIALIZED_SQL, createCeilings } from "./lib/ceilings.ts";
+import { CHECKED_SQL, CONTRACT_SQL, SERIALIZED_SQL, createCeilings } from "./lib/ceilings.ts";
 import { createNaiveChat, naiveInsert } from "./lib/naive.ts";
 import { measureDelivery } from "./lib/delivery.ts";
 import { measureNotifications } from "./lib/notifications.ts";
@@ -152,6 +152,9 @@ async function main(): Promise<number> {
       inRequest(sql, claimsOf(it), (tx) => tx.unsafe(SERIALIZED_SQL, [it.chat_id, it.user_id, it.body]));
     const contractSend = (sql: postgres.Sql, it: Member & { body: string }) =>
       inRequest(sql, claimsOf(it), (tx) => tx.unsafe(CONTRACT_SQL, [it.chat_id, it.body]));
+    // And send_message's checks before the contract's writes: the turn of a send that authorizes as send_message does.
+    const checkedSend = (sql: postgres.Sql, it: Member & { body: string }) =>
+      inRequest(sql, claimsOf(it), (tx) => tx.unsafe(CHECKED_SQL, [it.chat_id, it.body, randomUUID()]));
     // The send rate limit (30 per 10 s per sender) is state, not work: each workload starts from an empty window so
     // that a sender of the previous workload is not refused in this one.
     const resetSendRate = () => admin!`delete from private.rate_counters`;
@@ -206,8 +209,9 @@ async function main(): Promise<number> {
       );
       const n8 = preset.work.sends;
       const n1 = preset.work.fanoutSends;
-      // oneChat: every send goes into the same chat, so the workload is also measured next to its two ceilings, the
-      // serialized insert (serializedSend) and the contract's writes (contractSend), as two more interleaved sides.
+      // oneChat: every send goes into the same chat, so the workload is also measured next to its three ceilings, the
+      // serialized insert (serializedSend), the contract's writes (contractSend) and those after send_message's checks
+      // (checkedSend), as three more interleaved sides.
       const workloads: Array<{ name: string; members: Member[]; oneChat?: boolean }> = [
         { name: "send.2_members", members: shuffle(await sendersOf("direct", 2, 2, n8)) },
         { name: "send.10_members", members: shuffle(await sendersOf("group", 8, 12, n8)) },
@@ -232,33 +236,42 @@ async function main(): Promise<number> {
           await drive(bcs, sendItems(w.members, Math.min(100, n)), bareInsert);
           if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), serializedSend);
           if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), contractSend);
+          if (w.oneChat) await drive(cs, sendItems(w.members, Math.min(100, n)), checkedSend);
           await resetSendRate();
-          const [naive, rpc, bare, serialized, contract] = await interleave<Member & { body: string }>([
+          const [naive, rpc, bare, serialized, contract, checked] = await interleave<Member & { body: string }>([
             { clients: cs, items: sendItems(w.members, n), op: naiveSend },
             { clients: cs, items: sendItems(shuffle(w.members, 3), n), op: sendRpc },
             { clients: bcs, items: sendItems(w.members, n), op: bareInsert },
             ...(w.oneChat
-              ? [{ clients: cs, items: sendItems(w.members, n), op: serializedSend }, { clients: cs, items: sendItems(w.members, n), op: contractSend }]
+              ? [
+                  { clients: cs, items: sendItems(w.members, n), op: serializedSend },
+                  { clients: cs, items: sendItems(w.members, n), op: contractSend },
+                  { clients: cs, items: sendItems(w.members, n), op: checkedSend },
+                ]
               : []),
           ]);
           line(`${label} naive Supabase chat`, naive!);
           line(`${label} bare insert`, bare!);
           if (serialized) failOnErrors(`${label} serialized insert (the gap-free ceiling)`, serialized);
           if (contract) failOnErrors(`${label} the contract's writes (its ceiling)`, contract);
+          if (checked) failOnErrors(`${label} send_message's checks and the contract's writes`, checked);
           failOnErrors(`${label} send_message`, rpc!);
           if (naive!.errors) notes.push(`${label} naive: ${naive!.errors} failed inserts ${JSON.stringify(naive!.errorCodes)}`);
-          return { naive: naive!, rpc: rpc!, bare: bare!, serialized, contract };
+          return { naive: naive!, rpc: rpc!, bare: bare!, serialized, contract, checked };
         };
         // For a one-chat workload four more rows: `<name>.serialized` (the cheapest gap-free send against the naive
         // chat, with the bare insert as second reference) and `<name>.vs_serialized` (send_message against it), and
-        // `<name>.contract` / `<name>.vs_contract`, the same for the contract's writes.
+        // `<name>.contract` / `<name>.vs_contract`, the same for the contract's writes, and `<name>.checked` /
+        // `<name>.vs_checked` for them after send_message's checks.
         const ceilingRecords = (name: string, r: Awaited<ReturnType<typeof run>>) =>
-          r.serialized && r.contract
+          r.serialized && r.contract && r.checked
             ? [
                 ...benchRecords(`${name}.vs_serialized`, r.rpc, r.serialized),
                 ...benchRecords(`${name}.serialized`, r.serialized, r.naive, r.bare),
                 ...benchRecords(`${name}.vs_contract`, r.rpc, r.contract),
                 ...benchRecords(`${name}.contract`, r.contract, r.naive, r.bare),
+                ...benchRecords(`${name}.vs_checked`, r.rpc, r.checked),
+                ...benchRecords(`${name}.checked`, r.checked, r.naive, r.bare),
               ]
             : [];
         const eight = await run(clients, baseClients, n8, `${w.name} (${nClients} clients)`);

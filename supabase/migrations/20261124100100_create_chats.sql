@@ -48,7 +48,7 @@ create table public.chats (
   constraint chats_slow_mode_range check (slow_mode_seconds between 0 and 3600),
   constraint chats_avatar_path_format check (avatar_path ~ '^[0-9a-f-]{36}/[^/]{1,200}$'),
   constraint chats_direct_key check ((kind = 'direct') = (direct_key is not null))
-);
+) with (fillfactor = 80);
 comment on table public.chats is 'Conversations: direct (1:1), group, or channel (admins post, members read).';
 comment on column public.chats.direct_key is 'Direct chats only: the two member ids in order; one chat per pair.';
 comment on column public.chats.last_message_seq is 'Sequence of the newest message; unread = this - member''s last_read_seq.';
@@ -73,8 +73,13 @@ create table public.chat_members (
   last_posted_at timestamptz,
   joined_event_seq bigint not null default 0,
   primary key (chat_id, user_id)
-);
+) with (fillfactor = 80);
 comment on table public.chat_members is 'Membership, role and per-user state (read cursor, mute, archive, pin) of a chat.';
+-- Both tables leave a fifth of each page free (fillfactor 80): every send updates its chat row and its sender's
+-- member row, and every read receipt a member row, and an update can only be HOT (no index entries, see the indexes
+-- below) while the row's page has room for the new version. Packed full, the bench's member rows took a HOT update
+-- for 35 % of the updates of a run and an entry in each of the three member indexes for the rest; at 80, all but a
+-- few in ten thousand (issue 20, docs/performance.md).
 comment on column public.chat_members.history_from_seq is 'Messages with seq above this are visible to the member.';
 comment on column public.chat_members.last_posted_at is 'When the member last sent a message (slow mode).';
 comment on column public.chat_members.joined_event_seq is 'The chat''s event cursor when the member joined; earlier events are not theirs.';
