@@ -1,10 +1,11 @@
 -- What a send writes into indexes (issue 20): the update of the chat row is HOT (no index of public.chats covers a
--- counter the send moves, so the chat's other senders do not wait for index entries), and a message writes one entry
+-- counter the send moves, so the chat's other senders do not wait for index entries), so is the update of the
+-- sender's member row even on a page the chat's members filled (fillfactor 80), and a message writes one entry
 -- for both the retry lookup and the author lookups (messages_idempotency_key on (author_id, chat_id, client_id)).
 -- The queries those indexes served keep an index: the chat list's order, a retry, the author's messages.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(9);
+select plan(11);
 
 select tests.create_user(u) from unnest(array['alice', 'bob', 'carol']) u;
 select tests.create_group('team', 'alice', members => array['bob', 'carol']);
@@ -36,6 +37,31 @@ select is(
   (select array[u[1] - b[1], u[2] - b[2]] from pg_temp.chat_updates() u, (select n from pg_temp.counts) x(b)),
   array[1, 1]::bigint[],
   'a send updates the chat row once, as a HOT update');
+
+-- the sender's member row: its page keeps room for the new version -------------------------------------------------------
+select is(
+  (select array_agg(c.relname || ' ' || array_to_string(c.reloptions, ',') order by c.relname) from pg_class c
+    where c.oid in ('public.chats'::regclass, 'public.chat_members'::regclass)),
+  array['chat_members fillfactor=80', 'chats fillfactor=80'],
+  'chats and chat_members leave a fifth of each page free');
+-- 150 members: their rows fill whole pages. The sender is one on the first of those pages, which the inserts left
+-- as full as the fillfactor lets them (packed full, an update of any row on it would have to move to another page).
+select tests.create_user('crowd' || i) from generate_series(1, 150) i;
+select tests.create_group('crowd', 'alice', members => (select array_agg('crowd' || i order by i) from generate_series(1, 150) i));
+create table pg_temp.crowd_sender as
+  select f.name from public.chat_members m join tests.fixtures f on f.id = m.user_id and f.name like 'crowd%'
+   where m.chat_id = tests.id('crowd')
+   order by (m.ctid::text::point)[0], (m.ctid::text::point)[1] limit 1;
+create function pg_temp.member_updates() returns bigint[] language sql as $$
+  select array[n_tup_upd, n_tup_hot_upd] from pg_stat_xact_user_tables where relid = 'public.chat_members'::regclass
+$$;
+delete from pg_temp.counts;
+insert into pg_temp.counts select pg_temp.member_updates();
+select tests.send_message('crowded', (select name from pg_temp.crowd_sender), 'crowd', 'room on the page');
+select is(
+  (select array[u[1] - b[1], u[2] - b[2]] from pg_temp.member_updates() u, (select n from pg_temp.counts) x(b)),
+  array[1, 1]::bigint[],
+  'a send updates its sender''s member row once, as a HOT update, on a page the members filled');
 
 -- the chat list sorts by activity without that index ----------------------------------------------------------------------
 select tests.send_message('m2', 'bob', 'club', 'later');
