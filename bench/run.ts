@@ -337,22 +337,41 @@ async function main(): Promise<number> {
     // of a request on an otherwise idle server), so that a stall of the shared machine (a checkpoint, autovacuum)
     // reaches both sides of the ratio alike.
     const solo = reads.slice(0, Math.max(100, reads.length / 4));
-    const readPair = async (name: string, api: (sql: postgres.Sql) => Promise<unknown>, bare: (sql: postgres.Sql) => Promise<unknown>) => {
+    // With `inRequest`, a third side: the bare twin's text inside the request context (as service_role, which the
+    // twin's explicit user filter needs no policy for): what the request alone adds to the query, recorded as
+    // `<name>.bare_in_request` against the bare twin.
+    const readPair = async (
+      name: string,
+      api: (sql: postgres.Sql) => Promise<unknown>,
+      bare: (sql: postgres.Sql) => Promise<unknown>,
+      opts: { inRequest?: boolean } = {},
+    ) => {
+      const twinInRequest = (sql: postgres.Sql) =>
+        inRequest(sql, SERVICE_ROLE, (tx) => bare(tx as unknown as postgres.Sql), { method: "GET" });
       await drive(clients, reads.slice(0, 50), api);
       await drive(baseClients, reads.slice(0, 50), bare);
-      const [m, base] = await interleave<number>([
+      if (opts.inRequest) await drive(clients, reads.slice(0, 50), twinInRequest);
+      const [m, base, twin] = await interleave<number>([
         { clients, items: reads, op: api },
         { clients: baseClients, items: reads, op: bare },
+        ...(opts.inRequest ? [{ clients, items: reads, op: twinInRequest }] : []),
       ]);
       line(`${name} baseline`, base!);
       failOnErrors(name, m!);
       records.push(...benchRecords(name, m!, base!));
-      const [one1, base1] = await interleave<number>([
+      const [one1, base1, twin1] = await interleave<number>([
         { clients: clients.slice(0, 1), items: solo, op: api },
         { clients: baseClients.slice(0, 1), items: solo, op: bare },
+        ...(opts.inRequest ? [{ clients: clients.slice(0, 1), items: solo, op: twinInRequest }] : []),
       ]);
       failOnErrors(`${name} (1 client)`, one1!);
       records.push(...benchRecords(`${name}.1_client`, one1!, base1!));
+      if (twin && twin1) {
+        failOnErrors(`${name}: the bare twin in the request context`, twin);
+        failOnErrors(`${name}: the bare twin in the request context (1 client)`, twin1);
+        records.push(...benchRecords(`${name}.bare_in_request`, twin, base!));
+        records.push(...benchRecords(`${name}.bare_in_request.1_client`, twin1, base1!));
+      }
       return { m: m!, one: one1!, api };
     };
 
@@ -366,7 +385,8 @@ async function main(): Promise<number> {
 
       // The bare twin is the query list_chats answers for this page (private.chat_list_page in the chat_list migration,
       // the branch without unread or search filters), the same text with the same parameter values, as superuser
-      // outside the request context: the ratio is what the RPC and the request add to it.
+      // outside the request context: the ratio is what the RPC and the request add to it. The third side, the same
+      // text in the request context, splits the two.
       await readPair(
         "read.chat_list_1000_chats",
         (sql) => inRequest(sql, hubClaims, (tx) => tx`select * from public.list_chats()`, { method: "GET" }),
@@ -394,6 +414,7 @@ async function main(): Promise<number> {
             join public.chat_members m on m.chat_id = t.chat_id and m.user_id = ${special.hub}::uuid
             join public.chats c on c.id = t.chat_id
            order by t.last_activity_at desc, t.chat_id desc`,
+        { inRequest: true },
       );
 
     }
