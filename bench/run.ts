@@ -333,9 +333,9 @@ async function main(): Promise<number> {
       await admin.unsafe("vacuum (analyze) public.chats, public.chat_members, public.messages, public.profiles");
     }
     const reads = Array.from({ length: preset.work.reads }, (_, i) => i);
-    // A read and its bare twin, measured in alternation (interleave), at 8 clients and then at 1 client (the latency
-    // of a request on an otherwise idle server), so that a stall of the shared machine (a checkpoint, autovacuum)
-    // reaches both sides of the ratio alike.
+    // A read and its bare twin, measured in alternation (interleave, 16 slices), at 8 clients and then at 1 client
+    // (the latency of a request on an otherwise idle server), so that a stall of the shared machine (a checkpoint,
+    // autovacuum) reaches both sides of the ratio alike.
     const solo = reads.slice(0, Math.max(100, reads.length / 4));
     // With `inRequest`, a third side: the bare twin's text inside the request context (as service_role, which the
     // twin's explicit user filter needs no policy for): what the request alone adds to the query, recorded as
@@ -355,15 +355,17 @@ async function main(): Promise<number> {
         { clients, items: reads, op: api },
         { clients: baseClients, items: reads, op: bare },
         ...(opts.inRequest ? [{ clients, items: reads, op: twinInRequest }] : []),
-      ]);
+      ], 16);
       line(`${name} baseline`, base!);
       failOnErrors(name, m!);
       records.push(...benchRecords(name, m!, base!));
+      // One client: request by request in alternation (a slice per read), so that a stall of a few tenths of a
+      // second cannot land on one side only.
       const [one1, base1, twin1] = await interleave<number>([
         { clients: clients.slice(0, 1), items: solo, op: api },
         { clients: baseClients.slice(0, 1), items: solo, op: bare },
         ...(opts.inRequest ? [{ clients: clients.slice(0, 1), items: solo, op: twinInRequest }] : []),
-      ]);
+      ], solo.length);
       failOnErrors(`${name} (1 client)`, one1!);
       records.push(...benchRecords(`${name}.1_client`, one1!, base1!));
       if (twin && twin1) {
@@ -438,20 +440,22 @@ async function main(): Promise<number> {
           }),
         (sql) => sql`select * from public.messages where chat_id = ${special.deep}::uuid and seq < ${beforeDeep} order by seq desc limit 50`,
       );
-      // Deep against newest: the two pages in alternation (the rows above measured each next to its bare twin), with
-      // four times the 1-client reads, so that the 1-client p95 is not the few slowest reads of one short window.
+      // Deep against newest: the two pages in alternation (the rows above measured each next to its bare twin), in
+      // 16 slices at 8 clients and read by read at 1 client, with four times the 1-client reads, so that the 1-client
+      // p95 is not the few slowest reads of one short window.
       const [deepM, newM] = await interleave<number>([
         { clients, items: reads, op: histDeep.api },
         { clients, items: reads, op: histNew.api },
-      ]);
+      ], 16);
       failOnErrors("history deep vs newest", deepM!);
       failOnErrors("history newest vs deep", newM!);
+      const solo4 = [...solo, ...solo, ...solo, ...solo];
       const [deep1, new1] = await interleave<number>(
         [
-          { clients: clients.slice(0, 1), items: [...solo, ...solo, ...solo, ...solo], op: histDeep.api },
-          { clients: clients.slice(0, 1), items: [...solo, ...solo, ...solo, ...solo], op: histNew.api },
+          { clients: clients.slice(0, 1), items: solo4, op: histDeep.api },
+          { clients: clients.slice(0, 1), items: solo4, op: histNew.api },
         ],
-        16,
+        solo4.length,
       );
       failOnErrors("history deep vs newest (1 client)", deep1!);
       failOnErrors("history newest vs deep (1 client)", new1!);
@@ -463,11 +467,14 @@ async function main(): Promise<number> {
     }
     if (want("rls")) {
       // 5. RLS overhead: the same table reads as authenticated (RLS applies) and as service_role (bypasses it) -------
+      // The two roles in alternation (16 slices), as the other pairs.
       const rlsPair = async (name: string, read: (tx: postgres.TransactionSql) => Promise<unknown>) => {
         await drive(clients, reads.slice(0, 50), (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
-        const service = await drive(clients, reads, (sql) => inRequest(sql, SERVICE_ROLE, read, { method: "GET" }));
+        const [service, user] = (await interleave<number>([
+          { clients, items: reads, op: (sql) => inRequest(sql, SERVICE_ROLE, read, { method: "GET" }) },
+          { clients, items: reads, op: (sql) => inRequest(sql, hubClaims, read, { method: "GET" }) },
+        ], 16)) as [Measurement, Measurement];
         line(`${name} as service_role`, service);
-        const user = await drive(clients, reads, (sql) => inRequest(sql, hubClaims, read, { method: "GET" }));
         failOnErrors(`${name} as authenticated`, user);
         records.push(...benchRecords(`${name}.authenticated`, user, null));
         records.push(...benchRecords(`${name}.service_role`, service, null));
