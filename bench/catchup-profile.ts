@@ -6,7 +6,9 @@
 //   text    the same page as text: no parse, so json - text is the client's parse;
 //   length  only the page's length: no transfer, so text - length is the bytes on the wire;
 //   empty   the same requests with a page size of 1 at the newest cursor: the request context and the function's
-//           checks, whatever the page holds.
+//           checks, whatever the page holds;
+//   stored  the same two pages' JSON, stored beforehand in a table and read back as json in the same requests: the
+//           same bytes to the same client with next to no database work, the least any read of them costs.
 // Then, with pg_stat_statements (track = all) for the length reads, the statements inside get_chat_events: the page
 // query is where the database spends the read. Quoted in docs/performance.md ("Why catch-up misses").
 //   npx tsx bench/catchup-profile.ts [rounds, default 100]
@@ -37,12 +39,19 @@ try {
       from private.chat_events where chat_id = ${hot.chat}::uuid and seq > ${from}`;
   step(`hot chat ${hot.chat}: events ${from + 1}..${latest} (${mix!.messages} message events, ${mix!.reactions} reactions), ${rounds} rounds`);
 
-  type Way = "json" | "text" | "length" | "empty";
+  type Way = "json" | "text" | "length" | "empty" | "stored";
+  await admin.unsafe(`
+    create schema if not exists bench_base;
+    drop table if exists bench_base.catchup_pages;
+    create table bench_base.catchup_pages (after bigint primary key, page json not null);
+    grant usage on schema bench_base to authenticated;
+    grant select on bench_base.catchup_pages to authenticated;`);
   const page = (tx: postgres.TransactionSql, way: Way, after: number) => {
     if (way === "json") return tx<{ r: { next_cursor: number; has_more: boolean } }[]>`
       select public.get_chat_events(${hot.chat}::uuid, ${after}, 500) as r`;
     if (way === "text") return tx<{ r: string }[]>`select public.get_chat_events(${hot.chat}::uuid, ${after}, 500)::text as r`;
     if (way === "length") return tx<{ r: number }[]>`select length(public.get_chat_events(${hot.chat}::uuid, ${after}, 500)::text) as r`;
+    if (way === "stored") return tx<{ r: unknown }[]>`select page as r from bench_base.catchup_pages where after = ${after}`;
     return tx<{ r: unknown }[]>`select public.get_chat_events(${hot.chat}::uuid, ${latest - 1}, 1) as r`;
   };
   // Two pages: after the gap's start, then after its middle (the cursors of a 1,000-event gap read 500 at a time).
@@ -55,11 +64,16 @@ try {
     }
     return { ms: performance.now() - t0, bytes };
   };
-  const times: Record<Way | "parse", number[]> = { json: [], text: [], length: [], empty: [], parse: [] };
+  for (const after of [from, from + 500]) {
+    const [row] = await inRequest(client, claims, (tx) => page(tx, "text", after), { method: "GET" });
+    await admin`insert into bench_base.catchup_pages (after, page) values (${after}, ${row!.r as string}::json)`;
+  }
+  const ways: Way[] = ["json", "text", "length", "empty", "stored"];
+  const times: Record<Way | "parse", number[]> = { json: [], text: [], length: [], empty: [], stored: [], parse: [] };
   let size = 0;
-  for (let i = 0; i < 5; i++) for (const way of ["json", "text", "length", "empty"] as Way[]) await read(way);
+  for (let i = 0; i < 5; i++) for (const way of ways) await read(way);
   for (let i = 0; i < rounds; i++) {
-    for (const way of ["json", "text", "length", "empty"] as Way[]) {
+    for (const way of ways) {
       const r = await read(way);
       times[way].push(r.ms);
       if (way === "text") size = r.bytes;
@@ -105,11 +119,13 @@ try {
   row("as text (no parse)", times.text);
   row("only the length (no transfer)", times.length);
   row("two requests of one event (the request and the function's checks)", times.empty);
+  row("the same two pages stored in a table, read back as json (parsed)", times.stored);
   row("JSON.parse of the two pages alone", times.parse);
   console.log("\nstatements inside get_chat_events (pg_stat_statements, track = all), per page of 500\n");
   console.log("| statement | calls | mean ms |\n|---|---:|---:|");
   for (const s of statements) console.log(`| \`${s.query.replace(/\|/g, "\\|")}\` | ${s.calls} | ${s.mean.toFixed(3)} |`);
 } finally {
+  await admin`drop table if exists bench_base.catchup_pages`;
   await admin.end();
   cluster.stop();
 }
