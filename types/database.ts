@@ -269,14 +269,14 @@ isOneToOne: false
                   ]
                 },"chats": {
                   Row: {
-                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
+                    "avatar_path": string | null,"created_at": string,"created_by": string | null,"description": string | null,"direct_key": string | null,"discoverable": boolean,"everyone_mentions": boolean,"history_visible_to_new_members": boolean,"id": string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at": string,"last_event_seq": number,"last_message_at": string | null,"last_message_seq": number,"member_count": number,"moderation_seq": number,"slow_mode_seconds": number,"title": string | null,"updated_at": string,"who_can_post": Database["public"]['Enums']["post_permission"]
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"moderation_seq"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Update: {
-                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
+                    "avatar_path"?: string | null,"created_at"?: string,"created_by"?: string | null,"description"?: string | null,"direct_key"?: string | null,"discoverable"?: boolean,"everyone_mentions"?: boolean,"history_visible_to_new_members"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["chat_kind"],"last_activity_at"?: string,"last_event_seq"?: number,"last_message_at"?: string | null,"last_message_seq"?: number,"member_count"?: number,"moderation_seq"?: number,"slow_mode_seconds"?: number,"title"?: string | null,"updated_at"?: string,"who_can_post"?: Database["public"]['Enums']["post_permission"]
                   }
                   Relationships: [
                     {
@@ -770,6 +770,7 @@ isOneToOne: false
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
+"moderation_seq": number,
 "slow_mode_seconds": number,
 "title": string | null,
 "updated_at": string,
@@ -798,6 +799,7 @@ isOneToOne: false
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
+"moderation_seq": number,
 "slow_mode_seconds": number,
 "title": string | null,
 "updated_at": string,
@@ -826,6 +828,7 @@ isOneToOne: false
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
+"moderation_seq": number,
 "slow_mode_seconds": number,
 "title": string | null,
 "updated_at": string,
@@ -1464,6 +1467,7 @@ isOneToOne: false
 "last_message_at": string | null,
 "last_message_seq": number,
 "member_count": number,
+"moderation_seq": number,
 "slow_mode_seconds": number,
 "title": string | null,
 "updated_at": string,

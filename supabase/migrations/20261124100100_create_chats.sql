@@ -42,6 +42,7 @@ create table public.chats (
   updated_at timestamptz not null default now(),
   last_event_seq bigint not null default 0,
   everyone_mentions boolean not null default true,
+  moderation_seq bigint not null default 0,
   constraint chats_title_length check (char_length(title) between 1 and 128),
   constraint chats_title_required check (kind = 'direct' or title is not null),
   constraint chats_description_length check (char_length(description) <= 1000),
@@ -57,6 +58,9 @@ comment on column public.chats.everyone_mentions is
   'Whether owners and admins may notify every member with @channel/@everyone (or the online ones with @here).';
 comment on column public.chats.last_event_seq is
   'Cursor of the newest chat event (gap-free per chat); pass a cursor you hold to get_chat_events to catch up.';
+comment on column public.chats.moderation_seq is
+  'Moves when a freeze or a mute starts in the chat (under the chat row''s lock); a send that checked its posting '
+  'rights at an older value checks them again under the lock, so nothing lands after the freeze or mute commits.';
 
 create table public.chat_members (
   chat_id uuid not null references public.chats (id) on delete cascade,

@@ -353,6 +353,7 @@ declare
   other uuid;
   cursor_value bigint;
   my_role public.chat_role;
+  checked_moderation bigint;
 begin
   -- Input checks first: a bad request changes nothing.
   if send_message.kind = 'system' then
@@ -383,6 +384,7 @@ begin
   -- Everything before the final update of the chat row runs without its lock (the hot chat: issue 20,
   -- docs/performance.md), so a chat's concurrent senders wait for each other only from that update to the commit.
   select * into c from public.chats where id = send_message.chat_id;
+  checked_moderation := c.moderation_seq;
   -- Authorize before anything is returned, a retry included: a removed, banned or blocked sender who retries with a
   -- known client_id gets the refusal, not the stored message (docs/security.md). The same helper decides forwards.
   member := private.authorize_send(c);
@@ -462,8 +464,9 @@ begin
   -- The chat row last, and once: this update takes its lock (held to the commit, which keeps the sequence gap-free
   -- and the cursors in commit order), allocates the message's seq and the message.sent cursor, and moves the chat's
   -- activity. From here to the commit, the chat's other senders wait: only what needs the seq or the cursor follows.
-  -- What a concurrent change committed while we were checking is seen from here on: a member removed or a channel
-  -- made read-only in the meantime is refused below (the exception undoes this update and the insert).
+  -- What a concurrent change committed while we were checking is seen from here on: a member removed, a channel
+  -- made read-only, or a freeze or mute started in the meantime is refused below (the exception undoes this update
+  -- and the insert).
   update public.chats ch
      set last_message_seq = ch.last_message_seq + 1, last_event_seq = ch.last_event_seq + 1,
          last_message_at = now(), last_activity_at = now()
@@ -488,6 +491,10 @@ begin
   end if;
   if c.who_can_post = 'admins' and my_role = 'member' then
     raise exception 'only admins can post in this chat' using errcode = '42501', hint = 'This is a read-only channel for members.';
+  end if;
+  -- A freeze or a mute that started since the checks above (it moves moderation_seq under this lock): check again.
+  if c.moderation_seq <> checked_moderation then
+    perform private.assert_can_post(c.id, my_role);
   end if;
   -- Its events, at the cursor allocated above.
   perform private.announce_message(msg, c, cursor_value, other);

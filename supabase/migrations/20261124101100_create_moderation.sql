@@ -354,6 +354,9 @@ begin
   else
     perform private.assert_outranks(chat, member);
   end if;
+  -- The chat row first (the order every writer of a chat takes): a send of the member that checked before this
+  -- mute waits here or sees moderation_seq moved and checks again (send_message), so none lands after the commit.
+  update public.chats c set moderation_seq = c.moderation_seq + 1 where c.id = chat;
   select * into before_row from public.chat_mutes x where x.chat_id = chat and x.user_id = member;
   insert into public.chat_mutes (chat_id, user_id, muted_until, muted_by, reason)
   values (chat, member, now() + make_interval(secs => seconds), me, private.assert_text(why, 'reason', 500))
@@ -378,7 +381,9 @@ declare
   me uuid := auth.uid();
   f public.chat_freezes;
 begin
-  if not exists (select 1 from public.chats c where c.id = chat) then
+  -- The chat row first, as in private.mute_member: a send that checked before the freeze checks again.
+  update public.chats c set moderation_seq = c.moderation_seq + 1 where c.id = chat;
+  if not found then
     raise exception 'chat not found' using errcode = 'PT404', hint = 'Check the chat id.';
   end if;
   insert into public.chat_freezes (chat_id, frozen_by, reason)

@@ -171,3 +171,43 @@ describe("sending limits", () => {
     expect(Number(post!.seq)).toBe(1);
   });
 });
+
+describe("a freeze or a mute and the sends already under way", () => {
+  // The member's send runs its checks before it waits for the chat row, so it starts while the moderator's
+  // transaction is still open (the freeze or mute not visible yet), waits for the chat row, and goes on after the
+  // commit: it must then be refused, and store nothing.
+  async function sendDuringModeration(moderate: (tx: import("./support/db.ts").Tx, chatId: string, memberId: string) => Promise<unknown>) {
+    const owner = await createUser("frz_owner");
+    const member = await createUser("frz_poster");
+    const [chat] = await rpc<{ id: string }>(owner.claims, "create_group_chat", { title: "Busy room", member_ids: [member.id] });
+    const body = `in flight ${randomUUID()}`;
+    let send: Promise<string | undefined> | undefined;
+    await request(owner.claims, async (tx) => {
+      await moderate(tx, chat!.id, member.id);
+      send = sqlstate(rpc(member.claims, "send_message", { chat_id: chat!.id, body }));
+      // Until the send waits for the chat row (a lock held by this transaction).
+      for (let i = 0; ; i++) {
+        const [w] = await sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+           where wait_event_type = 'Lock' and query like '%send_message%' and pid <> pg_backend_pid()`;
+        if (w!.n > 0) break;
+        if (i > 200) throw new Error("the send never waited for the chat row");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const code = await send!;
+    const [stored] = await sql<{ n: number }[]>`select count(*)::int as n from public.messages where chat_id = ${chat!.id} and body = ${body}`;
+    return { code, stored: stored!.n };
+  }
+
+  it("refuses a member's send that was checked before a freeze committed", async () => {
+    const r = await sendDuringModeration((tx, chatId) => tx`select * from public.freeze_chat(chat_id := ${chatId})`);
+    expect(r).toEqual({ code: "42501", stored: 0 });
+  });
+
+  it("refuses a send of a member who was muted while it was under way", async () => {
+    const r = await sendDuringModeration((tx, chatId, memberId) =>
+      tx`select * from public.mute_chat_member(chat_id := ${chatId}, user_id := ${memberId}, duration_seconds := 600)`);
+    expect(r).toEqual({ code: "42501", stored: 0 });
+  });
+});
