@@ -354,8 +354,8 @@ begin
   else
     perform private.assert_outranks(chat, member);
   end if;
-  -- The chat row first (the order every writer of a chat takes): a send of the member that checked before this
-  -- mute waits here or sees moderation_seq moved and checks again (send_message), so none lands after the commit.
+  -- The chat row, before the mute row: a send of the member that checked before this mute waits for this lock and
+  -- then sees moderation_seq moved and checks again (send_message), so none lands after the commit.
   update public.chats c set moderation_seq = c.moderation_seq + 1 where c.id = chat;
   select * into before_row from public.chat_mutes x where x.chat_id = chat and x.user_id = member;
   insert into public.chat_mutes (chat_id, user_id, muted_until, muted_by, reason)

@@ -2,7 +2,7 @@
 // arguments, `select * from public.fn(arg := value)`, as PostgREST does for `supabase.rpc('fn', { arg: value })`).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { type Claims, type TestUser, ANON, createUser, request, sql, sqlstate } from "./support/db.ts";
+import { type Claims, type TestUser, type Tx, ANON, createUser, request, sql, sqlstate } from "./support/db.ts";
 
 afterAll(() => sql.end());
 
@@ -176,7 +176,7 @@ describe("a freeze or a mute and the sends already under way", () => {
   // The member's send runs its checks before it waits for the chat row, so it starts while the moderator's
   // transaction is still open (the freeze or mute not visible yet), waits for the chat row, and goes on after the
   // commit: it must then be refused, and store nothing.
-  async function sendDuringModeration(moderate: (tx: import("./support/db.ts").Tx, chatId: string, memberId: string) => Promise<unknown>) {
+  async function sendDuringModeration(moderate: (tx: Tx, chatId: string, memberId: string) => Promise<unknown>) {
     const owner = await createUser("frz_owner");
     const member = await createUser("frz_poster");
     const [chat] = await rpc<{ id: string }>(owner.claims, "create_group_chat", { title: "Busy room", member_ids: [member.id] });
